@@ -1,0 +1,233 @@
+package api
+
+import "time"
+
+// Job types, in the JSON shape of Nomad's /v1 API. Scalar fields are pointers
+// so that "unset" can be told apart from a zero value: Canonicalize fills the
+// Nomad defaults for whatever the user left out.
+
+const (
+	JobTypeService  = "service"
+	JobTypeBatch    = "batch"
+	JobTypeSystem   = "system"
+	JobTypeSysBatch = "sysbatch"
+
+	DefaultNamespace = "default"
+	GlobalRegion     = "global"
+
+	RestartPolicyModeDelay = "delay"
+	RestartPolicyModeFail  = "fail"
+)
+
+// Job is a user's declaration of work: groups of tasks and where they may run.
+type Job struct {
+	Region            *string
+	Namespace         *string
+	ID                *string
+	Name              *string
+	Type              *string
+	Priority          *int
+	AllAtOnce         *bool
+	Datacenters       []string
+	NodePool          *string
+	Constraints       []*Constraint
+	TaskGroups        []*TaskGroup
+	Meta              map[string]string
+	Stop              *bool
+	ParentID          *string
+	Dispatched        bool
+	Status            *string
+	StatusDescription *string
+	Stable            *bool
+	Version           *uint64
+	SubmitTime        *int64
+	CreateIndex       *uint64
+	ModifyIndex       *uint64
+	JobModifyIndex    *uint64
+}
+
+// TaskGroup is a set of tasks placed together on one node.
+type TaskGroup struct {
+	Name          *string
+	Count         *int
+	Constraints   []*Constraint
+	Tasks         []*Task
+	RestartPolicy *RestartPolicy
+	EphemeralDisk *EphemeralDisk
+	Networks      []*NetworkResource
+	Meta          map[string]string
+}
+
+// Task is a single process (or container) run by a driver.
+type Task struct {
+	Name          string
+	Driver        string
+	User          string
+	Config        map[string]interface{}
+	Constraints   []*Constraint
+	Env           map[string]string
+	Resources     *Resources
+	RestartPolicy *RestartPolicy
+	Meta          map[string]string
+	KillTimeout   *time.Duration
+	LogConfig     *LogConfig
+	Leader        bool
+	KillSignal    string
+}
+
+// Constraint restricts placement to nodes whose LTarget compares to RTarget
+// by Operand ("=" when empty).
+type Constraint struct {
+	LTarget string
+	RTarget string
+	Operand string
+}
+
+// RestartPolicy says how a failed task is restarted on the same node.
+type RestartPolicy struct {
+	Interval *time.Duration
+	Attempts *int
+	Delay    *time.Duration
+	Mode     *string
+}
+
+// Resources a task asks for.
+type Resources struct {
+	CPU         *int
+	Cores       *int
+	MemoryMB    *int
+	MemoryMaxMB *int
+	DiskMB      *int `json:",omitempty"`
+	Networks    []*NetworkResource
+}
+
+// EphemeralDisk is the allocation directory's disk budget.
+type EphemeralDisk struct {
+	Sticky  *bool
+	Migrate *bool
+	SizeMB  *int
+}
+
+// NetworkResource asks for ports (and, later, network modes).
+type NetworkResource struct {
+	Mode          string
+	Device        string
+	CIDR          string
+	IP            string
+	ReservedPorts []Port
+	DynamicPorts  []Port
+	MBits         *int
+}
+
+// Port is a labelled port: Value is static when reserved, assigned otherwise;
+// To is the port inside the task's network namespace.
+type Port struct {
+	Label       string
+	Value       int
+	To          int
+	HostNetwork string
+}
+
+// LogConfig bounds the rotated stdout/stderr files of a task.
+type LogConfig struct {
+	MaxFiles      *int
+	MaxFileSizeMB *int
+	Disabled      *bool
+}
+
+// JobListStub is the row returned by /v1/jobs.
+type JobListStub struct {
+	ID                string
+	ParentID          string
+	Name              string
+	Namespace         string `json:",omitempty"`
+	Datacenters       []string
+	NodePool          string
+	Type              string
+	Priority          int
+	Periodic          bool
+	ParameterizedJob  bool
+	Stop              bool
+	Status            string
+	StatusDescription string
+	JobSummary        *JobSummary
+	CreateIndex       uint64
+	ModifyIndex       uint64
+	JobModifyIndex    uint64
+	SubmitTime        int64
+}
+
+// JobSummary counts a job's allocations per task group and client status.
+type JobSummary struct {
+	JobID       string
+	Namespace   string
+	Summary     map[string]TaskGroupSummary
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// TaskGroupSummary counts allocations of one group by client status.
+type TaskGroupSummary struct {
+	Queued   int
+	Complete int
+	Failed   int
+	Running  int
+	Starting int
+	Lost     int
+	Unknown  int
+}
+
+// WriteRequest carries the options of a write.
+type WriteRequest struct {
+	Region    string `json:",omitempty"`
+	Namespace string `json:",omitempty"`
+	SecretID  string `json:",omitempty"`
+}
+
+// JobRegisterRequest is the body of PUT /v1/jobs and /v1/job/:id.
+type JobRegisterRequest struct {
+	Job            *Job
+	EnforceIndex   bool   `json:",omitempty"`
+	JobModifyIndex uint64 `json:",omitempty"`
+	PolicyOverride bool   `json:",omitempty"`
+	PreserveCounts bool   `json:",omitempty"`
+	WriteRequest
+}
+
+// JobRegisterResponse answers a job registration.
+type JobRegisterResponse struct {
+	EvalID          string
+	EvalCreateIndex uint64
+	JobModifyIndex  uint64
+	Warnings        string
+	QueryMeta
+}
+
+// JobDeregisterResponse answers DELETE /v1/job/:id.
+type JobDeregisterResponse struct {
+	EvalID          string
+	EvalCreateIndex uint64
+	JobModifyIndex  uint64
+	QueryMeta
+}
+
+// JobsParseRequest is the body of POST /v1/jobs/parse.
+type JobsParseRequest struct {
+	JobHCL       string
+	HCLv1        bool `json:"hclv1,omitempty"`
+	Canonicalize bool `json:"Canonicalize"`
+}
+
+// JobValidateRequest is the body of PUT /v1/validate/job.
+type JobValidateRequest struct {
+	Job *Job
+	WriteRequest
+}
+
+// JobValidateResponse lists what is wrong with a job.
+type JobValidateResponse struct {
+	DriverConfigValidated bool
+	ValidationErrors      []string
+	Error                 string
+	Warnings              string
+}

@@ -1,0 +1,207 @@
+package structs
+
+import "time"
+
+const (
+	AllocDesiredStatusRun   = "run"
+	AllocDesiredStatusStop  = "stop"
+	AllocDesiredStatusEvict = "evict"
+
+	AllocClientStatusPending  = "pending"
+	AllocClientStatusRunning  = "running"
+	AllocClientStatusComplete = "complete"
+	AllocClientStatusFailed   = "failed"
+	AllocClientStatusLost     = "lost"
+	AllocClientStatusUnknown  = "unknown"
+
+	TaskStatePending = "pending"
+	TaskStateRunning = "running"
+	TaskStateDead    = "dead"
+
+	// Task event types, as Nomad names them.
+	TaskReceived           = "Received"
+	TaskSetup              = "Task Setup"
+	TaskStarted            = "Started"
+	TaskTerminated         = "Terminated"
+	TaskRestarting         = "Restarting"
+	TaskNotRestarting      = "Not Restarting"
+	TaskKilling            = "Killing"
+	TaskKilled             = "Killed"
+	TaskDriverFailure      = "Driver Failure"
+	TaskSetupFailure       = "Setup Failure"
+	TaskFailedValidation   = "Failed Validation"
+	TaskSiblingFailed      = "Sibling Task Failed"
+	TaskLeaderDead         = "Leader Task Dead"
+	TaskRestartSignal      = "Restart Signaled"
+	TaskSignaling          = "Signaling"
+	TaskClientReconnected  = "Reconnected"
+	TaskMainDead           = "Main Tasks Dead"
+	TaskRestoreFailed      = "Failed Restoring Task"
+	TaskDriverMessage      = "Driver"
+	TaskHookFailed         = "Task hook failed"
+	TaskArtifactDownloadFl = "Failed Artifact Download"
+)
+
+// Allocation is one placement of a task group on a node: the scheduler
+// writes the desired side, the client writes the client side.
+type Allocation struct {
+	ID        string
+	Namespace string
+	EvalID    string
+	// Name is "<job>.<group>[<index>]".
+	Name      string
+	NodeID    string
+	NodeName  string
+	JobID     string
+	Job       *Job
+	TaskGroup string
+
+	AllocatedResources *AllocatedResources
+	Metrics            *AllocMetric
+
+	DesiredStatus      string
+	DesiredDescription string
+
+	ClientStatus      string
+	ClientDescription string
+	TaskStates        map[string]*TaskState
+
+	FollowupEvalID     string
+	PreviousAllocation string
+	NextAllocation     string
+
+	CreateIndex uint64
+	ModifyIndex uint64
+	// AllocModifyIndex moves only when the server changes the allocation,
+	// not on client status updates: clients pull when it moves.
+	AllocModifyIndex uint64
+	CreateTime       int64
+	ModifyTime       int64
+}
+
+// AllocListStub is the row of an allocation list.
+type AllocListStub struct {
+	ID                 string
+	EvalID             string
+	Name               string
+	Namespace          string
+	NodeID             string
+	NodeName           string
+	JobID              string
+	JobType            string
+	JobVersion         uint64
+	TaskGroup          string
+	AllocatedResources *AllocatedResources `json:",omitempty"`
+	DesiredStatus      string
+	DesiredDescription string
+	ClientStatus       string
+	ClientDescription  string
+	TaskStates         map[string]*TaskState
+	FollowupEvalID     string
+	CreateIndex        uint64
+	ModifyIndex        uint64
+	CreateTime         int64
+	ModifyTime         int64
+}
+
+// TaskState is the client's view of one task.
+type TaskState struct {
+	State       string
+	Failed      bool
+	Restarts    uint64
+	LastRestart time.Time
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	Events      []*TaskEvent
+}
+
+// TaskEvent is one step of a task's life.
+type TaskEvent struct {
+	Type           string
+	Time           int64
+	DisplayMessage string
+	Details        map[string]string
+	Message        string
+	ExitCode       int
+	Signal         int
+	FailsTask      bool
+	RestartReason  string
+	DriverError    string
+	KillTimeout    time.Duration
+	StartDelay     int64
+}
+
+// AllocMetric explains a placement decision: how many nodes were looked at,
+// and why the others were filtered out (a failed check) or exhausted (no room
+// on a resource dimension).
+type AllocMetric struct {
+	NodesEvaluated     int
+	NodesFiltered      int
+	NodesInPool        int
+	NodesAvailable     map[string]int
+	ClassFiltered      map[string]int
+	ConstraintFiltered map[string]int
+	NodesExhausted     int
+	ClassExhausted     map[string]int
+	DimensionExhausted map[string]int
+	ScoreMetaData      []*NodeScoreMeta
+	AllocationTime     time.Duration
+	CoalescedFailures  int
+}
+
+// NodeScoreMeta is a node's score, by scorer, for one placement.
+type NodeScoreMeta struct {
+	NodeID    string
+	Scores    map[string]float64
+	NormScore float64
+}
+
+// TerminalStatus reports whether the server wants the allocation gone or
+// the client has finished it.
+func (a *Allocation) TerminalStatus() bool {
+	return a.ServerTerminalStatus() || a.ClientTerminalStatus()
+}
+
+// ServerTerminalStatus reports whether the server asked for a stop.
+func (a *Allocation) ServerTerminalStatus() bool {
+	return a.DesiredStatus == AllocDesiredStatusStop || a.DesiredStatus == AllocDesiredStatusEvict
+}
+
+// ClientTerminalStatus reports whether the client finished the allocation.
+func (a *Allocation) ClientTerminalStatus() bool {
+	switch a.ClientStatus {
+	case AllocClientStatusComplete, AllocClientStatusFailed, AllocClientStatusLost:
+		return true
+	}
+	return false
+}
+
+// Stub returns the list row of the allocation.
+func (a *Allocation) Stub() *AllocListStub {
+	s := &AllocListStub{
+		ID:                 a.ID,
+		EvalID:             a.EvalID,
+		Name:               a.Name,
+		Namespace:          a.Namespace,
+		NodeID:             a.NodeID,
+		NodeName:           a.NodeName,
+		JobID:              a.JobID,
+		TaskGroup:          a.TaskGroup,
+		AllocatedResources: a.AllocatedResources,
+		DesiredStatus:      a.DesiredStatus,
+		DesiredDescription: a.DesiredDescription,
+		ClientStatus:       a.ClientStatus,
+		ClientDescription:  a.ClientDescription,
+		TaskStates:         a.TaskStates,
+		FollowupEvalID:     a.FollowupEvalID,
+		CreateIndex:        a.CreateIndex,
+		ModifyIndex:        a.ModifyIndex,
+		CreateTime:         a.CreateTime,
+		ModifyTime:         a.ModifyTime,
+	}
+	if a.Job != nil {
+		s.JobType = a.Job.Type
+		s.JobVersion = a.Job.Version
+	}
+	return s
+}

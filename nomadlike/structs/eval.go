@@ -1,0 +1,118 @@
+package structs
+
+import "time"
+
+const (
+	EvalStatusBlocked   = "blocked"
+	EvalStatusPending   = "pending"
+	EvalStatusComplete  = "complete"
+	EvalStatusFailed    = "failed"
+	EvalStatusCancelled = "canceled"
+
+	EvalTriggerJobRegister      = "job-register"
+	EvalTriggerJobDeregister    = "job-deregister"
+	EvalTriggerNodeUpdate       = "node-update"
+	EvalTriggerRetryFailedAlloc = "alloc-failure"
+	EvalTriggerQueuedAllocs     = "queued-allocs"
+	EvalTriggerMaxPlans         = "max-plan-attempts"
+)
+
+// Evaluation is a unit of scheduling work: "look at this job again".
+type Evaluation struct {
+	ID                string
+	Namespace         string
+	Priority          int
+	Type              string
+	TriggeredBy       string
+	JobID             string
+	JobModifyIndex    uint64
+	NodeID            string
+	NodeModifyIndex   uint64
+	Status            string
+	StatusDescription string
+	Wait              time.Duration
+	WaitUntil         time.Time
+	NextEval          string
+	PreviousEval      string
+	BlockedEval       string
+	// FailedTGAllocs explains, per task group, why placements failed.
+	FailedTGAllocs    map[string]*AllocMetric
+	QueuedAllocations map[string]int
+	SnapshotIndex     uint64
+	CreateIndex       uint64
+	ModifyIndex       uint64
+	CreateTime        int64
+	ModifyTime        int64
+}
+
+// TerminalStatus reports whether the evaluation needs no more work.
+func (e *Evaluation) TerminalStatus() bool {
+	switch e.Status {
+	case EvalStatusComplete, EvalStatusFailed, EvalStatusCancelled:
+		return true
+	}
+	return false
+}
+
+// Plan is what a scheduler wants changed, submitted to the leader's plan
+// applier, which re-checks it against the newest state before committing.
+type Plan struct {
+	EvalID    string
+	EvalToken string
+	Priority  int
+	// Job is the job the plan was made for; nil when the job was purged.
+	Job *Job
+	// NodeUpdate holds allocations to stop, by node ID.
+	NodeUpdate map[string][]*Allocation
+	// NodeAllocation holds allocations to create or update, by node ID.
+	NodeAllocation map[string][]*Allocation
+	// SnapshotIndex is the state index the scheduler planned against.
+	SnapshotIndex uint64
+}
+
+// AppendStoppedAlloc records that alloc should stop, with a reason.
+func (p *Plan) AppendStoppedAlloc(alloc *Allocation, desc string) {
+	stopped := new(Allocation)
+	*stopped = *alloc
+	stopped.Job = nil
+	stopped.DesiredStatus = AllocDesiredStatusStop
+	stopped.DesiredDescription = desc
+	if p.NodeUpdate == nil {
+		p.NodeUpdate = make(map[string][]*Allocation)
+	}
+	p.NodeUpdate[alloc.NodeID] = append(p.NodeUpdate[alloc.NodeID], stopped)
+}
+
+// AppendAlloc records a new or updated allocation.
+func (p *Plan) AppendAlloc(alloc *Allocation) {
+	if p.NodeAllocation == nil {
+		p.NodeAllocation = make(map[string][]*Allocation)
+	}
+	p.NodeAllocation[alloc.NodeID] = append(p.NodeAllocation[alloc.NodeID], alloc)
+}
+
+// IsNoOp reports whether the plan changes nothing.
+func (p *Plan) IsNoOp() bool {
+	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0
+}
+
+// PlanResult is what the plan applier committed. It may be a subset of the
+// plan when some nodes no longer fit; RefreshIndex then tells the scheduler
+// to plan again from a state at least that new.
+type PlanResult struct {
+	NodeUpdate     map[string][]*Allocation
+	NodeAllocation map[string][]*Allocation
+	RefreshIndex   uint64
+	AllocIndex     uint64
+}
+
+// FullCommit reports whether every allocation in plan was committed, with
+// the expected and actual counts.
+func (r *PlanResult) FullCommit(plan *Plan) (bool, int, int) {
+	expected, actual := 0, 0
+	for node, allocs := range plan.NodeAllocation {
+		expected += len(allocs)
+		actual += len(r.NodeAllocation[node])
+	}
+	return expected == actual, expected, actual
+}

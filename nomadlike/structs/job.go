@@ -1,0 +1,198 @@
+package structs
+
+import "time"
+
+const (
+	JobTypeService  = "service"
+	JobTypeBatch    = "batch"
+	JobTypeSystem   = "system"
+	JobTypeSysBatch = "sysbatch"
+
+	DefaultNamespace = "default"
+	GlobalRegion     = "global"
+
+	JobStatusPending = "pending"
+	JobStatusRunning = "running"
+	JobStatusDead    = "dead"
+
+	JobDefaultPriority = 50
+	JobMinPriority     = 1
+	JobMaxPriority     = 100
+
+	RestartPolicyModeDelay = "delay"
+	RestartPolicyModeFail  = "fail"
+
+	DefaultKillTimeout = 5 * time.Second
+)
+
+// Job is the server's canonical form of a job: every default filled in.
+// Field names match Nomad's so that the JSON of /v1 responses is the same.
+type Job struct {
+	Region            string
+	Namespace         string
+	ID                string
+	Name              string
+	Type              string
+	Priority          int
+	AllAtOnce         bool
+	Datacenters       []string
+	NodePool          string
+	Constraints       []*Constraint
+	TaskGroups        []*TaskGroup
+	Meta              map[string]string
+	Stop              bool
+	ParentID          string
+	Dispatched        bool
+	Status            string
+	StatusDescription string
+	Stable            bool
+	Version           uint64
+	SubmitTime        int64
+	CreateIndex       uint64
+	ModifyIndex       uint64
+	JobModifyIndex    uint64
+}
+
+// TaskGroup is a set of tasks placed together on one node.
+type TaskGroup struct {
+	Name          string
+	Count         int
+	Constraints   []*Constraint
+	Tasks         []*Task
+	RestartPolicy *RestartPolicy
+	EphemeralDisk *EphemeralDisk
+	Networks      []*NetworkResource
+	Meta          map[string]string
+}
+
+// Task is one process or container run by a driver.
+type Task struct {
+	Name          string
+	Driver        string
+	User          string
+	Config        map[string]interface{}
+	Constraints   []*Constraint
+	Env           map[string]string
+	Resources     *Resources
+	RestartPolicy *RestartPolicy
+	Meta          map[string]string
+	KillTimeout   time.Duration
+	LogConfig     *LogConfig
+	Leader        bool
+	KillSignal    string
+}
+
+// Constraint restricts placement: LTarget Operand RTarget must hold on a node.
+type Constraint struct {
+	LTarget string
+	RTarget string
+	Operand string
+}
+
+// RestartPolicy bounds in-place restarts of a failing task: at most Attempts
+// restarts within Interval, each after Delay; then Mode decides (fail the
+// allocation, or wait out the interval and try again).
+type RestartPolicy struct {
+	Attempts int
+	Interval time.Duration
+	Delay    time.Duration
+	Mode     string
+}
+
+// EphemeralDisk is the allocation directory's disk budget.
+type EphemeralDisk struct {
+	Sticky  bool
+	SizeMB  int
+	Migrate bool
+}
+
+// LogConfig bounds a task's rotated log files.
+type LogConfig struct {
+	MaxFiles      int
+	MaxFileSizeMB int
+	Disabled      bool
+}
+
+// JobListStub is the row of a job list.
+type JobListStub struct {
+	ID                string
+	ParentID          string
+	Name              string
+	Namespace         string
+	Datacenters       []string
+	NodePool          string
+	Type              string
+	Priority          int
+	Periodic          bool
+	ParameterizedJob  bool
+	Stop              bool
+	Status            string
+	StatusDescription string
+	JobSummary        *JobSummary
+	CreateIndex       uint64
+	ModifyIndex       uint64
+	JobModifyIndex    uint64
+	SubmitTime        int64
+}
+
+// JobSummary counts a job's allocations per group and client status.
+type JobSummary struct {
+	JobID       string
+	Namespace   string
+	Summary     map[string]TaskGroupSummary
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// TaskGroupSummary counts one group's allocations by client status.
+type TaskGroupSummary struct {
+	Queued   int
+	Complete int
+	Failed   int
+	Running  int
+	Starting int
+	Lost     int
+	Unknown  int
+}
+
+// LookupTaskGroup returns the named group or nil.
+func (j *Job) LookupTaskGroup(name string) *TaskGroup {
+	for _, tg := range j.TaskGroups {
+		if tg.Name == name {
+			return tg
+		}
+	}
+	return nil
+}
+
+// LookupTask returns the named task or nil.
+func (tg *TaskGroup) LookupTask(name string) *Task {
+	for _, t := range tg.Tasks {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Stub returns the list row of the job.
+func (j *Job) Stub(summary *JobSummary) *JobListStub {
+	return &JobListStub{
+		ID:                j.ID,
+		ParentID:          j.ParentID,
+		Name:              j.Name,
+		Namespace:         j.Namespace,
+		Datacenters:       j.Datacenters,
+		NodePool:          j.NodePool,
+		Type:              j.Type,
+		Priority:          j.Priority,
+		Stop:              j.Stop,
+		Status:            j.Status,
+		StatusDescription: j.StatusDescription,
+		JobSummary:        summary,
+		CreateIndex:       j.CreateIndex,
+		ModifyIndex:       j.ModifyIndex,
+		JobModifyIndex:    j.JobModifyIndex,
+		SubmitTime:        j.SubmitTime,
+	}
+}
