@@ -17,6 +17,11 @@ type Driver interface {
 	// PluginInfo names the driver ("raw_exec", "docker", ...).
 	PluginInfo() (*PluginInfo, error)
 
+	// SetConfig passes the driver its agent-level configuration (the
+	// client's `plugin "NAME" { config { ... } }` block) once, before any
+	// other call but PluginInfo.
+	SetConfig(cfg *PluginConfig) error
+
 	// Fingerprint streams the driver's health and node attributes; the first
 	// value arrives promptly, later ones when something changes. The channel
 	// closes when ctx is done.
@@ -59,6 +64,14 @@ type Driver interface {
 type PluginInfo struct {
 	Name    string
 	Version string
+}
+
+// PluginConfig is the agent-level configuration of a driver.
+type PluginConfig struct {
+	// Config is the decoded `config` block of the driver's plugin stanza.
+	Config map[string]interface{}
+	// DevMode is set under `orch agent -dev`.
+	DevMode bool
 }
 
 // HealthState of a driver on a node.
