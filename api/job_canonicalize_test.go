@@ -1,0 +1,184 @@
+package api
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestJobCanonicalize(t *testing.T) {
+	t.Parallel()
+
+	serviceRestart := &RestartPolicy{
+		Attempts: PointerOf(2),
+		Interval: PointerOf(30 * time.Minute),
+		Delay:    PointerOf(15 * time.Second),
+		Mode:     PointerOf(RestartPolicyModeFail),
+	}
+	batchRestart := &RestartPolicy{
+		Attempts: PointerOf(3),
+		Interval: PointerOf(24 * time.Hour),
+		Delay:    PointerOf(15 * time.Second),
+		Mode:     PointerOf(RestartPolicyModeFail),
+	}
+	defaultTask := func(name string, rp *RestartPolicy) *Task {
+		return &Task{
+			Name:   name,
+			Driver: "raw_exec",
+			Resources: &Resources{
+				CPU: PointerOf(100), Cores: PointerOf(0),
+				MemoryMB: PointerOf(300), MemoryMaxMB: PointerOf(0),
+			},
+			RestartPolicy: rp,
+			KillTimeout:   PointerOf(5 * time.Second),
+			LogConfig: &LogConfig{
+				MaxFiles: PointerOf(10), MaxFileSizeMB: PointerOf(10), Disabled: PointerOf(false),
+			},
+		}
+	}
+	defaultGroup := func(name string, rp *RestartPolicy, tasks ...*Task) *TaskGroup {
+		return &TaskGroup{
+			Name:          PointerOf(name),
+			Count:         PointerOf(1),
+			RestartPolicy: rp,
+			EphemeralDisk: &EphemeralDisk{
+				Sticky: PointerOf(false), Migrate: PointerOf(false), SizeMB: PointerOf(300),
+			},
+			Tasks: tasks,
+		}
+	}
+	defaultJob := func(id, typ string, groups ...*TaskGroup) *Job {
+		return &Job{
+			Region: PointerOf("global"), Namespace: PointerOf("default"),
+			ID: PointerOf(id), Name: PointerOf(id), Type: PointerOf(typ),
+			Priority: PointerOf(50), AllAtOnce: PointerOf(false),
+			Datacenters: []string{"*"}, NodePool: PointerOf("default"),
+			TaskGroups: groups, Stop: PointerOf(false), ParentID: PointerOf(""),
+			Status: PointerOf(""), StatusDescription: PointerOf(""),
+			Stable: PointerOf(false), Version: PointerOf(uint64(0)),
+			SubmitTime: PointerOf(int64(0)), CreateIndex: PointerOf(uint64(0)),
+			ModifyIndex: PointerOf(uint64(0)), JobModifyIndex: PointerOf(uint64(0)),
+		}
+	}
+	bareJob := func(typ *string) *Job {
+		return &Job{
+			ID:   PointerOf("web"),
+			Type: typ,
+			TaskGroups: []*TaskGroup{{
+				Name:  PointerOf("g"),
+				Tasks: []*Task{{Name: "t", Driver: "raw_exec"}},
+			}},
+		}
+	}
+
+	cases := []struct {
+		name string
+		in   *Job
+		want *Job
+	}{
+		{
+			name: "service defaults",
+			in:   bareJob(nil),
+			want: defaultJob("web", "service",
+				defaultGroup("g", serviceRestart, defaultTask("t", serviceRestart))),
+		},
+		{
+			name: "batch restart defaults",
+			in:   bareJob(PointerOf("batch")),
+			want: defaultJob("web", "batch",
+				defaultGroup("g", batchRestart, defaultTask("t", batchRestart))),
+		},
+		{
+			name: "task restart overrides only what it sets",
+			in: func() *Job {
+				j := bareJob(nil)
+				j.TaskGroups[0].RestartPolicy = &RestartPolicy{Delay: PointerOf(time.Second)}
+				j.TaskGroups[0].Tasks[0].RestartPolicy = &RestartPolicy{Attempts: PointerOf(7)}
+				return j
+			}(),
+			want: func() *Job {
+				group := serviceRestart.Copy()
+				group.Delay = PointerOf(time.Second)
+				task := group.Copy()
+				task.Attempts = PointerOf(7)
+				return defaultJob("web", "service", defaultGroup("g", group, defaultTask("t", task)))
+			}(),
+		},
+		{
+			name: "set values are kept",
+			in: &Job{
+				ID: PointerOf("api"), Name: PointerOf("API"), Region: PointerOf("eu"),
+				Priority: PointerOf(80), Datacenters: []string{"dc1"},
+				TaskGroups: []*TaskGroup{{
+					Name: PointerOf("g"), Count: PointerOf(0),
+					EphemeralDisk: &EphemeralDisk{SizeMB: PointerOf(50)},
+					Tasks: []*Task{{
+						Name:        "t",
+						Resources:   &Resources{Cores: PointerOf(2), MemoryMB: PointerOf(64)},
+						KillTimeout: PointerOf(time.Minute),
+						LogConfig:   &LogConfig{MaxFiles: PointerOf(2)},
+					}},
+				}},
+			},
+			want: func() *Job {
+				j := defaultJob("api", "service")
+				j.Name = PointerOf("API")
+				j.Region = PointerOf("eu")
+				j.Priority = PointerOf(80)
+				j.Datacenters = []string{"dc1"}
+				task := defaultTask("t", serviceRestart)
+				task.Driver = ""
+				task.Resources.Cores = PointerOf(2)
+				task.Resources.CPU = PointerOf(0)
+				task.Resources.MemoryMB = PointerOf(64)
+				task.KillTimeout = PointerOf(time.Minute)
+				task.LogConfig.MaxFiles = PointerOf(2)
+				g := defaultGroup("g", serviceRestart, task)
+				g.Count = PointerOf(0)
+				g.EphemeralDisk.SizeMB = PointerOf(50)
+				j.TaskGroups = []*TaskGroup{g}
+				return j
+			}(),
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.in.Canonicalize()
+			if !reflect.DeepEqual(tc.in, tc.want) {
+				t.Fatalf("canonicalized job differs\n got: %s\nwant: %s", dump(t, tc.in), dump(t, tc.want))
+			}
+			// The server canonicalises again what the client already did.
+			tc.in.Canonicalize()
+			if !reflect.DeepEqual(tc.in, tc.want) {
+				t.Fatalf("second Canonicalize changed the job: %s", dump(t, tc.in))
+			}
+		})
+	}
+}
+
+func TestTaskRestartPolicyDoesNotAliasGroup(t *testing.T) {
+	t.Parallel()
+	j := &Job{ID: PointerOf("j"), TaskGroups: []*TaskGroup{{
+		Name:  PointerOf("g"),
+		Tasks: []*Task{{Name: "a"}, {Name: "b"}},
+	}}}
+	j.Canonicalize()
+	*j.TaskGroups[0].Tasks[0].RestartPolicy.Attempts = 99
+	if got := *j.TaskGroups[0].RestartPolicy.Attempts; got != 2 {
+		t.Fatalf("group attempts changed through a task's policy: got %d, want 2", got)
+	}
+	if got := *j.TaskGroups[0].Tasks[1].RestartPolicy.Attempts; got != 2 {
+		t.Fatalf("sibling task attempts changed: got %d, want 2", got)
+	}
+}
+
+func dump(t *testing.T, v interface{}) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	return string(b)
+}
