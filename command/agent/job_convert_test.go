@@ -1,0 +1,184 @@
+package agent
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/orch-dev/orch/api"
+	"github.com/orch-dev/orch/nomadlike/structs"
+)
+
+func strPtr(s string) *string { return &s }
+func intPtr(i int) *int        { return &i }
+func boolPtr(b bool) *bool     { return &b }
+func durPtr(d time.Duration) *time.Duration {
+	return &d
+}
+
+// fullAPIJob sets every field, so Canonicalize has nothing left to fill
+// and the expected conversion is exact.
+func fullAPIJob(id string) *api.Job {
+	u64 := func(v uint64) *uint64 { return &v }
+	i64 := func(v int64) *int64 { return &v }
+	return &api.Job{
+		Region: strPtr("global"), Namespace: strPtr("default"), ID: strPtr(id), Name: strPtr(id),
+		Type: strPtr("service"), Priority: intPtr(70), AllAtOnce: boolPtr(true),
+		Datacenters: []string{"dc1", "dc2"}, NodePool: strPtr("default"),
+		Constraints: []*api.Constraint{{LTarget: "${attr.kernel.name}", RTarget: "linux", Operand: "="}},
+		Meta:        map[string]string{"team": "web"},
+		Stop:        boolPtr(false), ParentID: strPtr("parent"), Dispatched: true,
+		Status: strPtr("pending"), StatusDescription: strPtr("new"), Stable: boolPtr(true),
+		Version: u64(3), SubmitTime: i64(1700), CreateIndex: u64(1), ModifyIndex: u64(2), JobModifyIndex: u64(3),
+		TaskGroups: []*api.TaskGroup{{
+			Name: strPtr("web"), Count: intPtr(3),
+			Constraints: []*api.Constraint{{LTarget: "${node.class}", RTarget: "big", Operand: "!="}},
+			RestartPolicy: &api.RestartPolicy{Attempts: intPtr(2), Interval: durPtr(30 * time.Minute),
+				Delay: durPtr(15 * time.Second), Mode: strPtr("fail")},
+			EphemeralDisk: &api.EphemeralDisk{Sticky: boolPtr(true), Migrate: boolPtr(true), SizeMB: intPtr(150)},
+			Networks: []*api.NetworkResource{{Mode: "host", MBits: intPtr(10),
+				DynamicPorts: []api.Port{{Label: "http", To: 8080}}}},
+			Meta: map[string]string{"g": "1"},
+			Tasks: []*api.Task{{
+				Name: "server", Driver: "raw_exec", User: "nobody",
+				Config: map[string]interface{}{"command": "/bin/sleep", "args": []interface{}{"60"},
+					"nested": map[string]interface{}{"k": "v"}},
+				Env:         map[string]string{"A": "b"},
+				Resources:   &api.Resources{CPU: intPtr(500), MemoryMB: intPtr(256), MemoryMaxMB: intPtr(512), DiskMB: intPtr(10), Cores: intPtr(0)},
+				Meta:        map[string]string{"t": "1"},
+				KillTimeout: durPtr(7 * time.Second),
+				LogConfig:   &api.LogConfig{MaxFiles: intPtr(4), MaxFileSizeMB: intPtr(5), Disabled: boolPtr(false)},
+				Leader:      true, KillSignal: "SIGINT",
+			}},
+		}},
+	}
+}
+
+func fullStructsJob(id string) *structs.Job {
+	rp := &structs.RestartPolicy{Attempts: 2, Interval: 30 * time.Minute, Delay: 15 * time.Second, Mode: "fail"}
+	taskRP := *rp
+	return &structs.Job{
+		Region: "global", Namespace: "default", ID: id, Name: id, Type: "service", Priority: 70, AllAtOnce: true,
+		Datacenters: []string{"dc1", "dc2"}, NodePool: "default",
+		Constraints: []*structs.Constraint{{LTarget: "${attr.kernel.name}", RTarget: "linux", Operand: "="}},
+		Meta:        map[string]string{"team": "web"},
+		ParentID:    "parent", Dispatched: true, Status: "pending", StatusDescription: "new", Stable: true,
+		Version: 3, SubmitTime: 1700, CreateIndex: 1, ModifyIndex: 2, JobModifyIndex: 3,
+		TaskGroups: []*structs.TaskGroup{{
+			Name: "web", Count: 3,
+			Constraints:   []*structs.Constraint{{LTarget: "${node.class}", RTarget: "big", Operand: "!="}},
+			RestartPolicy: rp,
+			EphemeralDisk: &structs.EphemeralDisk{Sticky: true, Migrate: true, SizeMB: 150},
+			Networks: []*structs.NetworkResource{{Mode: "host", MBits: 10,
+				DynamicPorts: []structs.Port{{Label: "http", To: 8080}}}},
+			Meta: map[string]string{"g": "1"},
+			Tasks: []*structs.Task{{
+				Name: "server", Driver: "raw_exec", User: "nobody",
+				Config: map[string]interface{}{"command": "/bin/sleep", "args": []interface{}{"60"},
+					"nested": map[string]interface{}{"k": "v"}},
+				Env:           map[string]string{"A": "b"},
+				Resources:     &structs.Resources{CPU: 500, MemoryMB: 256, MemoryMaxMB: 512, DiskMB: 10},
+				RestartPolicy: &taskRP,
+				Meta:          map[string]string{"t": "1"},
+				KillTimeout:   7 * time.Second,
+				LogConfig:     &structs.LogConfig{MaxFiles: 4, MaxFileSizeMB: 5},
+				Leader:        true, KillSignal: "SIGINT",
+			}},
+		}},
+	}
+}
+
+func TestConvertJob(t *testing.T) {
+	cases := []struct {
+		name string
+		in   func() *api.Job
+		want func() *structs.Job
+	}{
+		{"every field", func() *api.Job { return fullAPIJob("web") }, func() *structs.Job { return fullStructsJob("web") }},
+		{
+			name: "task keeps its own restart policy",
+			in: func() *api.Job {
+				j := fullAPIJob("web")
+				j.TaskGroups[0].Tasks[0].RestartPolicy = &api.RestartPolicy{Attempts: intPtr(0),
+					Interval: durPtr(time.Minute), Delay: durPtr(time.Second), Mode: strPtr("delay")}
+				return j
+			},
+			want: func() *structs.Job {
+				j := fullStructsJob("web")
+				j.TaskGroups[0].Tasks[0].RestartPolicy = &structs.RestartPolicy{Interval: time.Minute, Delay: time.Second, Mode: "delay"}
+				return j
+			},
+		},
+		{
+			name: "nil entries are skipped",
+			in: func() *api.Job {
+				j := fullAPIJob("web")
+				j.Constraints = append(j.Constraints, nil)
+				j.TaskGroups = append(j.TaskGroups, nil)
+				j.TaskGroups[0].Tasks = append(j.TaskGroups[0].Tasks, nil)
+				return j
+			},
+			want: func() *structs.Job { return fullStructsJob("web") },
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ConvertJob(tc.in())
+			if want := tc.want(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("converted job differs\n got: %#v\nwant: %#v", got, want)
+			}
+		})
+	}
+}
+
+func TestConvertJob_SharesNothing(t *testing.T) {
+	in := fullAPIJob("web")
+	out := ConvertJob(in)
+	in.Datacenters[0] = "changed"
+	in.Meta["team"] = "changed"
+	in.TaskGroups[0].Tasks[0].Config["nested"].(map[string]interface{})["k"] = "changed"
+	in.TaskGroups[0].Tasks[0].Config["args"].([]interface{})[0] = "changed"
+	want := fullStructsJob("web")
+	if !reflect.DeepEqual(out, want) {
+		t.Fatalf("changing the request changed the converted job: %#v", out)
+	}
+}
+
+func TestValidateJob(t *testing.T) {
+	cases := []struct {
+		name string
+		mod  func(j *structs.Job)
+		want []string
+	}{
+		{name: "valid", mod: func(j *structs.Job) {}},
+		{name: "bad type", mod: func(j *structs.Job) { j.Type = "cron" },
+			want: []string{`job type "cron" is invalid: must be one of [service batch system sysbatch]`}},
+		{name: "priority", mod: func(j *structs.Job) { j.Priority = 101 },
+			want: []string{"job priority 101 is invalid: must be between 1 and 100"}},
+		{name: "no datacenters", mod: func(j *structs.Job) { j.Datacenters = nil },
+			want: []string{`job datacenters are required: list at least one, or "*"`}},
+		{name: "duplicate group", mod: func(j *structs.Job) {
+			j.TaskGroups = append(j.TaskGroups, j.TaskGroups[0])
+		}, want: []string{`group "web": name is used by more than one group`}},
+		{name: "no driver", mod: func(j *structs.Job) { j.TaskGroups[0].Tasks[0].Driver = "" },
+			want: []string{`group "web" task "server": driver is required, e.g. "raw_exec"`}},
+		{name: "negative count", mod: func(j *structs.Job) { j.TaskGroups[0].Count = -1 },
+			want: []string{`group "web": count -1 is invalid: must be 0 or more`}},
+		{name: "restart mode", mod: func(j *structs.Job) { j.TaskGroups[0].RestartPolicy.Mode = "retry" },
+			want: []string{`group "web": restart mode "retry" is invalid: must be one of [delay fail]`}},
+		{name: "restart does not fit", mod: func(j *structs.Job) {
+			j.TaskGroups[0].Tasks[0].RestartPolicy.Interval = time.Second
+		}, want: []string{`group "web" task "server": restart: 2 attempts with delay 15s do not fit in interval 1s`}},
+		{name: "constraint operator", mod: func(j *structs.Job) { j.Constraints[0].Operand = "~" },
+			want: []string{`job: constraint 1 operator "~" is invalid: must be one of [= == is != not > >= < <= regexp version semver set_contains set_contains_any set_contains_all distinct_hosts distinct_property is_set is_not_set]`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			j := fullStructsJob("web")
+			tc.mod(j)
+			if got := ValidateJob(j); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
