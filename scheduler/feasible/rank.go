@@ -1,0 +1,60 @@
+package feasible
+
+import (
+	"math"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
+)
+
+// Score names recorded in NodeScoreMeta.Scores.
+const (
+	ScoreBinPack      = "binpack"
+	ScoreAntiAffinity = "job-anti-affinity"
+)
+
+// BinPackScore rates how full a node would be with used on it, from 0
+// (empty) to 1 (full on CPU and memory). Each dimension's free fraction f
+// contributes 10^f, which rises steeply as a node empties, so a node that is
+// full on one dimension but idle on the other still scores low: packing one
+// dimension while stranding the other is what this score discourages. The
+// sum runs from 2 (both full) to 20 (both empty) and is mapped linearly onto
+// [1, 0].
+func BinPackScore(avail, used structs.ComparableResources) float64 {
+	total := math.Pow(10, freeFraction(avail.CPU, used.CPU)) +
+		math.Pow(10, freeFraction(avail.MemoryMB, used.MemoryMB))
+	return clamp01((20 - total) / 18)
+}
+
+// freeFraction is the part of avail that used leaves free, in [0, 1]. A
+// node with nothing to offer on a dimension counts as full on it.
+func freeFraction(avail, used int64) float64 {
+	if avail <= 0 {
+		return 0
+	}
+	return clamp01(1 - float64(used)/float64(avail))
+}
+
+func clamp01(x float64) float64 {
+	switch {
+	case x < 0:
+		return 0
+	case x > 1:
+		return 1
+	}
+	return x
+}
+
+// AntiAffinityPenalty is subtracted from a node's score for each
+// allocation of the same job and group already there, scaled by the
+// group's count: a count-3 group pays a third of the score range per
+// colocated sibling and so spreads, while a count-1000 group pays a
+// thousandth and packs. The penalty is capped at the whole score range.
+func AntiAffinityPenalty(collisions, count int) float64 {
+	if collisions <= 0 {
+		return 0
+	}
+	if count < 1 {
+		count = 1
+	}
+	return math.Min(1, float64(collisions)/float64(count))
+}

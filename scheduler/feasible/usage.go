@@ -1,0 +1,214 @@
+package feasible
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
+)
+
+// Dimension names used as keys of AllocMetric.DimensionExhausted.
+const (
+	DimensionCPU          = "cpu"
+	DimensionMemory       = "memory"
+	DimensionDisk         = "disk"
+	DimensionPortCollide  = "network: port collision"
+	DimensionDynamicPorts = "network: no free dynamic ports"
+)
+
+// nodeUsage is what a node offers and what is already taken on it, as seen
+// by the evaluation being planned.
+type nodeUsage struct {
+	node *structs.Node
+	// avail is the node's resources minus what its operator reserved.
+	avail structs.ComparableResources
+	used  structs.ComparableResources
+	// ports holds every host port taken on the node, reserved ones
+	// included; nil until the first port is taken.
+	ports   map[int]struct{}
+	minPort int
+	maxPort int
+	// groupAllocs counts the planned job's allocations per task group,
+	// for anti-affinity and distinct_hosts.
+	groupAllocs map[string]int
+	jobAllocs   int
+}
+
+func newNodeUsage(node *structs.Node) *nodeUsage {
+	u := &nodeUsage{node: node, minPort: structs.DefaultMinDynamicPort, maxPort: structs.DefaultMaxDynamicPort}
+	if r := node.NodeResources; r != nil {
+		u.avail = structs.ComparableResources{CPU: r.Cpu.CpuShares, MemoryMB: r.Memory.MemoryMB, DiskMB: r.Disk.DiskMB}
+		if r.MinDynamicPort > 0 && r.MaxDynamicPort >= r.MinDynamicPort {
+			u.minPort, u.maxPort = r.MinDynamicPort, r.MaxDynamicPort
+		}
+	}
+	if r := node.ReservedResources; r != nil {
+		u.avail.CPU -= int64(r.Cpu.CpuShares)
+		u.avail.MemoryMB -= int64(r.Memory.MemoryMB)
+		u.avail.DiskMB -= int64(r.Disk.DiskMB)
+		for _, p := range ParsePortList(r.Networks.ReservedHostPorts) {
+			u.takePort(p)
+		}
+	}
+	return u
+}
+
+func (u *nodeUsage) add(a *structs.Allocation, job *structs.Job) {
+	if ar := a.AllocatedResources; ar != nil {
+		u.used.Add(ar.Comparable())
+		forEachPort(ar, u.takePort)
+	}
+	if job != nil && a.JobID == job.ID && a.Namespace == job.Namespace {
+		if u.groupAllocs == nil {
+			u.groupAllocs = make(map[string]int, 1)
+		}
+		u.groupAllocs[a.TaskGroup]++
+		u.jobAllocs++
+	}
+}
+
+func (u *nodeUsage) takePort(p int) {
+	if u.ports == nil {
+		u.ports = make(map[int]struct{})
+	}
+	u.ports[p] = struct{}{}
+}
+
+func (u *nodeUsage) portTaken(p int) bool {
+	_, ok := u.ports[p]
+	return ok
+}
+
+// freeDynamicPorts counts the ports of the dynamic range not yet taken.
+func (u *nodeUsage) freeDynamicPorts() int {
+	free := u.maxPort - u.minPort + 1
+	for p := range u.ports {
+		if p >= u.minPort && p <= u.maxPort {
+			free--
+		}
+	}
+	return free
+}
+
+// forEachPort calls fn with every host port an allocation holds.
+func forEachPort(ar *structs.AllocatedResources, fn func(int)) {
+	for _, pm := range ar.Shared.Ports {
+		fn(pm.Value)
+	}
+	for _, n := range ar.Shared.Networks {
+		forEachNetworkPort(n, fn)
+	}
+	for _, t := range ar.Tasks {
+		for _, n := range t.Networks {
+			forEachNetworkPort(n, fn)
+		}
+	}
+}
+
+func forEachNetworkPort(n *structs.NetworkResource, fn func(int)) {
+	for _, p := range n.ReservedPorts {
+		fn(p.Value)
+	}
+	for _, p := range n.DynamicPorts {
+		if p.Value > 0 {
+			fn(p.Value)
+		}
+	}
+}
+
+// ParsePortList parses an operator's reserved port list such as
+// "22,80,8000-8100". Malformed entries are skipped: a typo in one node's
+// configuration must not stop scheduling on it, and the client validates
+// the list when it loads its configuration.
+func ParsePortList(s string) []int {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		start, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil || start < 0 || start > 65535 {
+			continue
+		}
+		end := start
+		if isRange {
+			end, err = strconv.Atoi(strings.TrimSpace(hi))
+			if err != nil || end < start || end > 65535 {
+				continue
+			}
+		}
+		for p := start; p <= end; p++ {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// groupAsk is what one allocation of a task group needs, computed once per
+// group and evaluation.
+type groupAsk struct {
+	res structs.ComparableResources
+	// reserved lists the static ports asked for, over all networks.
+	reserved []int
+	// dynamic counts the dynamic ports asked for.
+	dynamic int
+}
+
+func newGroupAsk(tg *structs.TaskGroup) *groupAsk {
+	g := &groupAsk{}
+	if tg.EphemeralDisk != nil {
+		g.res.DiskMB = int64(tg.EphemeralDisk.SizeMB)
+	}
+	count := func(nets []*structs.NetworkResource) {
+		for _, n := range nets {
+			for _, p := range n.ReservedPorts {
+				g.reserved = append(g.reserved, p.Value)
+			}
+			g.dynamic += len(n.DynamicPorts)
+		}
+	}
+	count(tg.Networks)
+	for _, t := range tg.Tasks {
+		if t.Resources == nil {
+			continue
+		}
+		g.res.CPU += int64(t.Resources.CPU)
+		g.res.MemoryMB += int64(t.Resources.MemoryMB)
+		g.res.MemoryMaxMB += int64(t.Resources.MemoryMaxMB)
+		count(t.Resources.Networks)
+	}
+	return g
+}
+
+// fits reports whether ask fits on the node next to what is used, and if
+// not, the dimension that is exhausted.
+func (u *nodeUsage) fits(ask *groupAsk) (bool, string) {
+	need := u.used
+	need.Add(ask.res)
+	if ok, dim := u.avail.Superset(need); !ok {
+		return false, dim
+	}
+	for i, p := range ask.reserved {
+		// A group asking twice for one static port can never fit.
+		if u.portTaken(p) || slices.Contains(ask.reserved[:i], p) {
+			return false, DimensionPortCollide
+		}
+	}
+	if ask.dynamic > 0 && u.freeDynamicPorts() < ask.dynamic+countInRange(ask.reserved, u.minPort, u.maxPort) {
+		return false, DimensionDynamicPorts
+	}
+	return true, ""
+}
+
+func countInRange(ports []int, lo, hi int) int {
+	n := 0
+	for _, p := range ports {
+		if p >= lo && p <= hi {
+			n++
+		}
+	}
+	return n
+}

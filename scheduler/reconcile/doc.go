@@ -1,0 +1,25 @@
+// Package reconcile decides what must change for a job: given the job as
+// registered and every allocation it has, which allocations to place,
+// which to stop, which to update in place and which failed ones to retry
+// later. It is a pure function of its Input, with the clock passed in, so
+// each rule can be tested on its own and a decision replayed.
+//
+// Where the allocations go is not its concern: the scheduler hands the
+// placements to the feasible package and writes both into a plan.
+//
+// The rules, per task group:
+//
+//   - Allocations the server already stopped are history; their name
+//     indexes are free again.
+//   - Running allocations on a node that is down or gone are lost: they
+//     are stopped with client status "lost" and replaced under the same name.
+//   - A batch allocation that completed is done and never replaced; a
+//     service allocation that completed is replaced.
+//   - A failed allocation is replaced under the same name when the job's
+//     reschedule policy allows it and its delay has passed; if the delay has
+//     not passed, the scheduler creates a follow-up evaluation for that time.
+//   - Beyond the group's count, the highest name indexes are stopped; below
+//     it, the lowest free indexes are placed.
+//   - An allocation of an older job version is updated in place when only
+//     counts or meta changed, and otherwise stopped and replaced.
+package reconcile

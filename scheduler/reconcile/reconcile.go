@@ -1,0 +1,364 @@
+package reconcile
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
+)
+
+// Descriptions given to stopped allocations.
+const (
+	DescNotNeeded    = "alloc not needed due to job update"
+	DescJobStopped   = "alloc not needed as job is stopped"
+	DescGroupRemoved = "alloc not needed as task group was removed"
+	DescLost         = "alloc is lost since its node is down"
+	DescUpdating     = "alloc is being updated due to job update"
+	DescRescheduled  = "alloc was rescheduled because it failed"
+)
+
+// Input is everything a reconciliation looks at.
+type Input struct {
+	// Job is the registered job; nil when it was purged.
+	Job *structs.Job
+	// Allocs are all allocations of the job, terminal ones included.
+	Allocs []*structs.Allocation
+	// TaintedNodes holds the IDs of nodes that are down or gone: what runs
+	// there is lost.
+	TaintedNodes map[string]bool
+	// EvalID is the evaluation being processed: a failed allocation whose
+	// follow-up evaluation this is may be replaced now.
+	EvalID string
+	Now    time.Time
+}
+
+// Placement asks for one new allocation.
+type Placement struct {
+	TaskGroup *structs.TaskGroup
+	Name      string
+	Index     int
+	// Previous is the allocation this one replaces (failed, lost or
+	// destructively updated); nil for a new slot.
+	Previous *structs.Allocation
+	// Reschedule marks the replacement of a failed allocation.
+	Reschedule bool
+}
+
+// Stop asks for an allocation to stop.
+type Stop struct {
+	Alloc       *structs.Allocation
+	Description string
+	// ClientStatus, when set, overrides the client status ("lost").
+	ClientStatus string
+	// ReplacedBy is set when the stop is one half of a replacement, so
+	// the scheduler can link the old allocation to the new one.
+	ReplacedBy *Placement
+}
+
+// Delayed is a failed allocation to replace at a later time, through a
+// follow-up evaluation.
+type Delayed struct {
+	Alloc *structs.Allocation
+	At    time.Time
+}
+
+// DesiredUpdates counts the decisions for one task group, for logs and for
+// "job plan"-style summaries.
+type DesiredUpdates struct {
+	Place, Stop, Ignore           int
+	InPlaceUpdate, Destructive    int
+	Lost, RescheduleNow, Deferred int
+}
+
+// Result is what must change. Slices are ordered by task group, then name
+// index, so equal inputs give equal results.
+type Result struct {
+	Place   []*Placement
+	Stop    []*Stop
+	InPlace []*structs.Allocation
+	Delayed []*Delayed
+	Desired map[string]*DesiredUpdates
+}
+
+// Reconcile compares the job with its allocations.
+func Reconcile(in Input) *Result {
+	r := &Result{Desired: make(map[string]*DesiredUpdates)}
+	byID := make(map[string]*structs.Allocation, len(in.Allocs))
+	byGroup := make(map[string][]*structs.Allocation)
+	for _, a := range in.Allocs {
+		byID[a.ID] = a
+		byGroup[a.TaskGroup] = append(byGroup[a.TaskGroup], a)
+	}
+	if in.Job == nil || in.Job.Stop {
+		for _, name := range sortedKeys(byGroup) {
+			r.stopAll(in, byGroup[name], DescJobStopped)
+		}
+		return r
+	}
+	for _, tg := range in.Job.TaskGroups {
+		g := &groupReconciler{in: in, r: r, tg: tg, byID: byID, desired: r.desired(tg.Name)}
+		g.run(byGroup[tg.Name])
+		delete(byGroup, tg.Name)
+	}
+	for _, name := range sortedKeys(byGroup) {
+		r.stopAll(in, byGroup[name], DescGroupRemoved)
+	}
+	return r
+}
+
+func (r *Result) desired(group string) *DesiredUpdates {
+	d, ok := r.Desired[group]
+	if !ok {
+		d = &DesiredUpdates{}
+		r.Desired[group] = d
+	}
+	return d
+}
+
+func (r *Result) stopAll(in Input, allocs []*structs.Allocation, desc string) {
+	sortByIndex(allocs)
+	for _, a := range allocs {
+		if a.TerminalStatus() {
+			continue
+		}
+		s := &Stop{Alloc: a, Description: desc}
+		if in.TaintedNodes[a.NodeID] {
+			s.ClientStatus = structs.AllocClientStatusLost
+		}
+		r.Stop = append(r.Stop, s)
+		r.desired(a.TaskGroup).Stop++
+	}
+}
+
+type slotKind int
+
+const (
+	slotLive slotKind = iota
+	slotLost
+	slotFailedNow
+	slotFailedLater
+	slotDone
+)
+
+// slot is one occupied name index of a group.
+type slot struct {
+	alloc *structs.Allocation
+	index int
+	kind  slotKind
+	at    time.Time
+}
+
+type groupReconciler struct {
+	in      Input
+	r       *Result
+	tg      *structs.TaskGroup
+	byID    map[string]*structs.Allocation
+	desired *DesiredUpdates
+}
+
+func (g *groupReconciler) run(allocs []*structs.Allocation) {
+	sortByIndex(allocs)
+	slots := g.classify(allocs)
+	if excess := len(slots) - g.tg.Count; excess > 0 {
+		slots = g.dropExcess(slots, excess)
+	}
+	used := make(map[int]bool, len(slots))
+	for _, s := range slots {
+		used[s.index] = true
+		g.keep(s)
+	}
+	missing := g.tg.Count - len(slots)
+	for idx := 0; missing > 0; idx++ {
+		if used[idx] {
+			continue
+		}
+		g.place(&Placement{TaskGroup: g.tg, Name: AllocName(g.in.Job.ID, g.tg.Name, idx), Index: idx})
+		missing--
+	}
+}
+
+// classify turns the group's allocations into occupied slots, ignoring
+// the ones that no longer hold their name.
+func (g *groupReconciler) classify(allocs []*structs.Allocation) []slot {
+	batch := g.in.Job.Type == structs.JobTypeBatch
+	policy := DefaultPolicy(g.in.Job.Type)
+	var slots []slot
+	for _, a := range allocs {
+		s := slot{alloc: a, index: NameIndex(a.Name)}
+		switch {
+		case a.ServerTerminalStatus():
+			continue
+		case g.in.TaintedNodes[a.NodeID] && !a.ClientTerminalStatus():
+			s.kind = slotLost
+		case a.ClientStatus == structs.AllocClientStatusComplete:
+			if !batch {
+				// A service that exited is simply gone; its slot is
+				// filled by a new placement.
+				g.desired.Ignore++
+				continue
+			}
+			s.kind = slotDone
+		case a.ClientStatus == structs.AllocClientStatusFailed:
+			if a.NextAllocation != "" {
+				g.desired.Ignore++
+				continue
+			}
+			s.kind = g.failedKind(policy, a, &s.at)
+		case a.ClientStatus == structs.AllocClientStatusLost:
+			s.kind = slotLost
+		default:
+			s.kind = slotLive
+		}
+		slots = append(slots, s)
+	}
+	return slots
+}
+
+func (g *groupReconciler) failedKind(policy Policy, a *structs.Allocation, at *time.Time) slotKind {
+	eligible, when := policy.Next(a, g.byID, g.in.Now)
+	switch {
+	case !eligible:
+		return slotDone
+	case a.FollowupEvalID != "" && a.FollowupEvalID == g.in.EvalID, !when.After(g.in.Now):
+		return slotFailedNow
+	}
+	*at = when
+	return slotFailedLater
+}
+
+// dropExcess stops the highest-indexed slots that can be given up; done
+// batch allocations cannot be, since their work is finished.
+func (g *groupReconciler) dropExcess(slots []slot, excess int) []slot {
+	order := make([]int, len(slots))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(slots[b].index, slots[a].index) })
+	drop := make(map[int]bool, excess)
+	for _, i := range order {
+		if len(drop) == excess {
+			break
+		}
+		if slots[i].kind != slotDone {
+			drop[i] = true
+		}
+	}
+	kept := slots[:0:0]
+	for i, s := range slots {
+		if !drop[i] {
+			kept = append(kept, s)
+			continue
+		}
+		st := &Stop{Alloc: s.alloc, Description: DescNotNeeded}
+		if s.kind == slotLost && !s.alloc.ClientTerminalStatus() {
+			st.ClientStatus = structs.AllocClientStatusLost
+		}
+		g.stop(st)
+	}
+	return kept
+}
+
+// keep applies what a slot that stays needs: nothing, an update, or a
+// replacement.
+func (g *groupReconciler) keep(s slot) {
+	a := s.alloc
+	switch s.kind {
+	case slotDone:
+		g.desired.Ignore++
+	case slotFailedLater:
+		g.desired.Deferred++
+		if a.FollowupEvalID == "" {
+			g.r.Delayed = append(g.r.Delayed, &Delayed{Alloc: a, At: s.at})
+		}
+	case slotLost:
+		g.desired.Lost++
+		st := &Stop{Alloc: a, Description: DescLost}
+		if !a.ClientTerminalStatus() {
+			st.ClientStatus = structs.AllocClientStatusLost
+		}
+		g.replace(st, s.index, false)
+	case slotFailedNow:
+		g.desired.RescheduleNow++
+		g.replace(&Stop{Alloc: a, Description: DescRescheduled}, s.index, true)
+	case slotLive:
+		switch {
+		case !outdated(a, g.in.Job):
+			g.desired.Ignore++
+		case destructiveChange(a.Job, g.in.Job, g.tg.Name):
+			g.desired.Destructive++
+			g.replace(&Stop{Alloc: a, Description: DescUpdating}, s.index, false)
+		default:
+			g.desired.InPlaceUpdate++
+			g.r.InPlace = append(g.r.InPlace, a)
+		}
+	}
+}
+
+func (g *groupReconciler) replace(st *Stop, index int, reschedule bool) {
+	p := &Placement{
+		TaskGroup: g.tg, Name: AllocName(g.in.Job.ID, g.tg.Name, index), Index: index,
+		Previous: st.Alloc, Reschedule: reschedule,
+	}
+	st.ReplacedBy = p
+	g.stop(st)
+	g.place(p)
+}
+
+func (g *groupReconciler) stop(st *Stop) {
+	g.r.Stop = append(g.r.Stop, st)
+	g.desired.Stop++
+}
+
+func (g *groupReconciler) place(p *Placement) {
+	g.r.Place = append(g.r.Place, p)
+	g.desired.Place++
+}
+
+// AllocName is the name of the allocation of a group with a given index:
+// "<job>.<group>[<index>]".
+func AllocName(jobID, group string, index int) string {
+	return jobID + "." + group + "[" + strconv.Itoa(index) + "]"
+}
+
+// NameIndex returns the index of an allocation name, or -1 when the name
+// has none.
+func NameIndex(name string) int {
+	open := strings.LastIndexByte(name, '[')
+	if open < 0 || !strings.HasSuffix(name, "]") {
+		return -1
+	}
+	idx, err := strconv.Atoi(name[open+1 : len(name)-1])
+	if err != nil || idx < 0 {
+		return -1
+	}
+	return idx
+}
+
+func sortByIndex(allocs []*structs.Allocation) {
+	slices.SortStableFunc(allocs, func(a, b *structs.Allocation) int {
+		return cmp.Or(
+			cmp.Compare(NameIndex(a.Name), NameIndex(b.Name)),
+			cmp.Compare(a.CreateIndex, b.CreateIndex),
+			strings.Compare(a.ID, b.ID),
+		)
+	})
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// String summarises the counts for logs.
+func (d *DesiredUpdates) String() string {
+	return fmt.Sprintf("place=%d stop=%d ignore=%d in_place=%d destructive=%d lost=%d reschedule_now=%d deferred=%d",
+		d.Place, d.Stop, d.Ignore, d.InPlaceUpdate, d.Destructive, d.Lost, d.RescheduleNow, d.Deferred)
+}

@@ -1,0 +1,177 @@
+package schedtest
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
+	"github.com/orch-dev/orch/scheduler"
+)
+
+type jobKey struct{ namespace, id string }
+
+// State is an in-memory cluster state. Objects stored in it are never
+// changed in place, so a Snapshot can share them with the live State.
+type State struct {
+	mu     sync.RWMutex
+	index  uint64
+	jobs   map[jobKey]*structs.Job
+	nodes  map[string]*structs.Node
+	allocs map[string]*structs.Allocation
+	evals  map[string]*structs.Evaluation
+}
+
+var _ scheduler.State = (*State)(nil)
+
+// NewState returns an empty state at index 1.
+func NewState() *State {
+	return &State{
+		index:  1,
+		jobs:   make(map[jobKey]*structs.Job),
+		nodes:  make(map[string]*structs.Node),
+		allocs: make(map[string]*structs.Allocation),
+		evals:  make(map[string]*structs.Evaluation),
+	}
+}
+
+// Snapshot returns a copy that later changes to s do not affect, as the
+// server's snapshot would be.
+func (s *State) Snapshot() *State {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return &State{
+		index:  s.index,
+		jobs:   maps.Clone(s.jobs),
+		nodes:  maps.Clone(s.nodes),
+		allocs: maps.Clone(s.allocs),
+		evals:  maps.Clone(s.evals),
+	}
+}
+
+func (s *State) Index() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.index
+}
+
+// UpsertJob stores job; the caller must not change it afterwards.
+func (s *State) UpsertJob(job *structs.Job) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index++
+	s.jobs[jobKey{job.Namespace, job.ID}] = job
+}
+
+// DeleteJob removes a job, as a purge does.
+func (s *State) DeleteJob(namespace, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index++
+	delete(s.jobs, jobKey{namespace, id})
+}
+
+// UpsertNode stores node; the caller must not change it afterwards.
+func (s *State) UpsertNode(nodes ...*structs.Node) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index++
+	for _, n := range nodes {
+		s.nodes[n.ID] = n
+	}
+}
+
+// UpsertAllocs stores allocations; the caller must not change them
+// afterwards.
+func (s *State) UpsertAllocs(allocs ...*structs.Allocation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index++
+	s.upsertAllocsLocked(allocs)
+}
+
+func (s *State) upsertAllocsLocked(allocs []*structs.Allocation) {
+	for _, a := range allocs {
+		if old, ok := s.allocs[a.ID]; ok {
+			a.CreateIndex = old.CreateIndex
+		} else {
+			a.CreateIndex = s.index
+		}
+		a.ModifyIndex = s.index
+		s.allocs[a.ID] = a
+	}
+}
+
+// UpsertEvals stores evaluations.
+func (s *State) UpsertEvals(evals ...*structs.Evaluation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index++
+	for _, e := range evals {
+		s.evals[e.ID] = e
+	}
+}
+
+func (s *State) JobByID(namespace, id string) (*structs.Job, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.jobs[jobKey{namespace, id}], nil
+}
+
+// Nodes returns every node ordered by ID, as the server's store does, so
+// that the scheduler's seeded shuffle is replayable.
+func (s *State) Nodes() ([]*structs.Node, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := slices.Collect(maps.Values(s.nodes))
+	slices.SortFunc(out, func(a, b *structs.Node) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (s *State) NodeByID(id string) (*structs.Node, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.nodes[id], nil
+}
+
+func (s *State) AllocsByJob(namespace, jobID string) ([]*structs.Allocation, error) {
+	return s.allocsWhere(func(a *structs.Allocation) bool {
+		return a.Namespace == namespace && a.JobID == jobID
+	}), nil
+}
+
+func (s *State) AllocsByNode(nodeID string) ([]*structs.Allocation, error) {
+	return s.allocsWhere(func(a *structs.Allocation) bool { return a.NodeID == nodeID }), nil
+}
+
+// Allocs returns every allocation ordered by ID.
+func (s *State) Allocs() []*structs.Allocation {
+	return s.allocsWhere(func(*structs.Allocation) bool { return true })
+}
+
+// AllocByID returns one allocation or nil.
+func (s *State) AllocByID(id string) *structs.Allocation {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.allocs[id]
+}
+
+func (s *State) allocsWhere(keep func(*structs.Allocation) bool) []*structs.Allocation {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*structs.Allocation
+	for _, a := range s.allocs {
+		if keep(a) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b *structs.Allocation) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+func (s *State) EvalByID(id string) (*structs.Evaluation, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.evals[id], nil
+}
