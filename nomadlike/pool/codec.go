@@ -22,9 +22,12 @@ const (
 
 // MsgpackHandle is the codec handle of every RPC and Raft log entry. Free
 // form maps (a task's driver config) decode as map[string]interface{} and
-// strings as strings, so a decoded job equals the one encoded.
+// strings as strings, so a decoded job equals the one encoded. Only
+// `codec` struct tags count: `json:"-"` hides a field from the HTTP API
+// (a node's SecretID), not from the servers.
 var MsgpackHandle = func() *codec.MsgpackHandle {
 	h := &codec.MsgpackHandle{}
+	h.TypeInfos = codec.NewTypeInfos([]string{"codec"})
 	h.RawToString = true
 	h.WriteExt = true
 	h.MapType = reflect.TypeOf(map[string]interface{}(nil))

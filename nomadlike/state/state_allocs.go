@@ -286,3 +286,18 @@ func (s *StateStore) allocsBy(ws memdb.WatchSet, index string, args ...interface
 	}
 	return out, nil
 }
+
+// UpdateAllocsWithEvals records client updates and the evaluations they
+// call for (rescheduling failed allocations) in one transaction.
+func (s *StateStore) UpdateAllocsWithEvals(index uint64, allocs []*structs.Allocation, evals []*structs.Evaluation) error {
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	if err := updateAllocsFromClientTxn(txn, index, allocs); err != nil {
+		return err
+	}
+	if err := upsertEvalsTxn(txn, index, evals); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}

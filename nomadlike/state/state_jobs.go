@@ -300,3 +300,48 @@ func jobStatusTxn(txn *memdb.Txn, job *structs.Job, evalDelete bool) (string, er
 	}
 	return structs.JobStatusPending, nil
 }
+
+// UpsertJobWithEvals registers a job and its evaluations in one
+// transaction: the Raft entry of a job registration.
+func (s *StateStore) UpsertJobWithEvals(index uint64, job *structs.Job, evals []*structs.Evaluation) error {
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	if err := upsertJobTxn(txn, index, job); err != nil {
+		return err
+	}
+	if err := upsertEvalsTxn(txn, index, evals); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+// DeregisterJob stops a job (a new version with Stop set) or, with purge,
+// deletes it, and writes its evaluations, in one transaction.
+func (s *StateStore) DeregisterJob(index uint64, namespace, id string, purge bool, evals []*structs.Evaluation) error {
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	if purge {
+		if err := deleteJobTxn(txn, index, namespace, id); err != nil {
+			return err
+		}
+	} else {
+		existing, err := jobByIDTxn(txn, nil, namespace, id)
+		if err != nil {
+			return err
+		}
+		if existing == nil {
+			return fmt.Errorf("state: stop job %q in namespace %q: %w", id, namespace, structs.ErrNotFound)
+		}
+		stopped := existing.Copy()
+		stopped.Stop = true
+		if err := upsertJobTxn(txn, index, stopped); err != nil {
+			return err
+		}
+	}
+	if err := upsertEvalsTxn(txn, index, evals); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
