@@ -1,0 +1,7 @@
+// Package allocrunner runs one allocation on the client: it builds the
+// allocation directory, runs a task runner per task, derives the
+// allocation's client status from its tasks' states, stops the tasks when
+// the server wants the allocation stopped, enforces the group's leader and
+// sibling-failure rules, and removes everything when the allocation is
+// destroyed.
+package allocrunner

@@ -1,0 +1,57 @@
+package allocrunner
+
+import "github.com/orch-dev/orch/nomadlike/structs"
+
+// Alloc returns a copy of the server's allocation with the client fields
+// (status, description, task states) set from the tasks.
+func (ar *AllocRunner) Alloc() *structs.Allocation {
+	states := ar.taskStates()
+	ar.mu.Lock()
+	cp := *ar.alloc
+	ar.mu.Unlock()
+	cp.TaskStates = states
+	cp.ClientStatus, cp.ClientDescription = clientStatus(states)
+	return &cp
+}
+
+func (ar *AllocRunner) taskStates() map[string]*structs.TaskState {
+	states := make(map[string]*structs.TaskState, len(ar.tasks))
+	for _, tr := range ar.tasks {
+		states[tr.Name()] = tr.State()
+	}
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	for name, st := range ar.setupStates {
+		cp := *st
+		states[name] = &cp
+	}
+	return states
+}
+
+// clientStatus derives the allocation's status: failed as soon as a task
+// failed, pending until every task has started, running while any runs,
+// and complete once all are dead without failure.
+func clientStatus(states map[string]*structs.TaskState) (string, string) {
+	var pending, running, failed int
+	for _, st := range states {
+		switch {
+		case st.State == structs.TaskStateDead && st.Failed:
+			failed++
+		case st.State == structs.TaskStatePending:
+			pending++
+		case st.State == structs.TaskStateRunning:
+			running++
+		}
+	}
+	switch {
+	case failed > 0:
+		return structs.AllocClientStatusFailed, "Failed tasks"
+	case pending > 0 && running == 0:
+		return structs.AllocClientStatusPending, "No tasks have started"
+	case pending > 0:
+		return structs.AllocClientStatusPending, "Tasks are starting"
+	case running > 0:
+		return structs.AllocClientStatusRunning, "Tasks are running"
+	}
+	return structs.AllocClientStatusComplete, "All tasks have completed"
+}
