@@ -10,8 +10,8 @@ import (
 )
 
 func strPtr(s string) *string { return &s }
-func intPtr(i int) *int        { return &i }
-func boolPtr(b bool) *bool     { return &b }
+func intPtr(i int) *int       { return &i }
+func boolPtr(b bool) *bool    { return &b }
 func durPtr(d time.Duration) *time.Duration {
 	return &d
 }

@@ -1,0 +1,188 @@
+package agent
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+)
+
+// Default ports, as Nomad's.
+const (
+	DefaultHTTPPort = 4646
+	DefaultRPCPort  = 4647
+	DefaultSerfPort = 4648
+)
+
+var validLogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR"}
+
+// Config is the agent's effective configuration: defaults, then -dev,
+// then config files in order, then flags.
+type Config struct {
+	Region     string
+	Datacenter string
+	// NodeName names this agent; empty means the hostname.
+	NodeName string
+	// DataDir holds Raft and client state; empty only in -dev, where state
+	// lives in memory.
+	DataDir  string
+	BindAddr string
+	LogLevel string
+	DevMode  bool
+
+	Ports     Ports
+	Addresses Addresses
+	Advertise Addresses
+
+	Server    ServerConfig
+	Client    ClientConfig
+	Plugins   map[string]*PluginConfig
+	Telemetry Telemetry
+
+	// Files lists the config files loaded, in merge order.
+	Files []string
+}
+
+// Ports are the agent's listening ports.
+type Ports struct {
+	HTTP int
+	RPC  int
+	Serf int
+}
+
+// Addresses override BindAddr (or advertise an address) per protocol.
+type Addresses struct {
+	HTTP string
+	RPC  string
+	Serf string
+}
+
+// ServerConfig is the server block.
+type ServerConfig struct {
+	Enabled         bool
+	BootstrapExpect int
+	RetryJoin       []string
+	// NumSchedulers is how many scheduling workers run; 0 means one per CPU.
+	NumSchedulers int
+}
+
+// ClientConfig is the client block.
+type ClientConfig struct {
+	Enabled          bool
+	Servers          []string
+	NodeClass        string
+	NodePool         string
+	Meta             map[string]string
+	NetworkInterface string
+	MinDynamicPort   int
+	MaxDynamicPort   int
+	Reserved         Reserved
+}
+
+// Reserved is held back from scheduling on the client's node.
+type Reserved struct {
+	CPU           int
+	MemoryMB      int
+	DiskMB        int
+	ReservedPorts string
+}
+
+// PluginConfig is a `plugin "NAME" { config { ... } }` block.
+type PluginConfig struct {
+	Name   string
+	Config map[string]interface{}
+}
+
+// Telemetry is the telemetry block.
+type Telemetry struct {
+	PrometheusMetrics bool
+	DisableHostname   bool
+}
+
+// DefaultConfig is what an agent runs with before files and flags.
+func DefaultConfig() *Config {
+	return &Config{
+		Region:     "global",
+		Datacenter: "dc1",
+		BindAddr:   "0.0.0.0",
+		LogLevel:   "INFO",
+		Ports:      Ports{HTTP: DefaultHTTPPort, RPC: DefaultRPCPort, Serf: DefaultSerfPort},
+		Client: ClientConfig{
+			NodePool:       "default",
+			MinDynamicPort: 20000,
+			MaxDynamicPort: 32000,
+		},
+		Plugins: map[string]*PluginConfig{},
+	}
+}
+
+// applyDev turns on what -dev means: one process that is both server and
+// client, on loopback, state in memory, raw_exec allowed.
+func (c *Config) applyDev() {
+	c.DevMode = true
+	c.BindAddr = "127.0.0.1"
+	c.LogLevel = "DEBUG"
+	c.Server.Enabled = true
+	c.Server.BootstrapExpect = 1
+	c.Client.Enabled = true
+	c.Plugins["raw_exec"] = &PluginConfig{Name: "raw_exec", Config: map[string]interface{}{"enabled": true}}
+}
+
+// Validate checks the merged configuration; each error names the setting
+// and what would be valid.
+func (c *Config) Validate() error {
+	var errs []string
+	add := func(format string, args ...interface{}) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if !c.Server.Enabled && !c.Client.Enabled {
+		add("the agent must run a server, a client or both: set -server, -client or -dev")
+	}
+	if c.DataDir == "" && !c.DevMode {
+		add("data_dir is required outside -dev mode: set -data-dir or data_dir")
+	}
+	if !slices.Contains(validLogLevels, strings.ToUpper(c.LogLevel)) {
+		add("log_level %q is invalid: must be one of %s", c.LogLevel, strings.Join(validLogLevels, ", "))
+	}
+	for name, p := range map[string]int{"http": c.Ports.HTTP, "rpc": c.Ports.RPC, "serf": c.Ports.Serf} {
+		if p < 0 || p > 65535 {
+			add("ports.%s %d is invalid: must be between 0 and 65535", name, p)
+		}
+	}
+	if net.ParseIP(c.BindAddr) == nil {
+		add("bind_addr %q is invalid: must be an IP address", c.BindAddr)
+	}
+	if c.Server.BootstrapExpect < 0 {
+		add("server.bootstrap_expect %d is invalid: must be 0 or more", c.Server.BootstrapExpect)
+	}
+	if c.Server.NumSchedulers < 0 {
+		add("server.num_schedulers %d is invalid: must be 0 or more", c.Server.NumSchedulers)
+	}
+	if c.Client.Enabled && !c.Server.Enabled && len(c.Client.Servers) == 0 {
+		add("client.servers is required when this agent runs no server: set -servers or client { servers = [...] }")
+	}
+	if c.Client.MinDynamicPort <= 0 || c.Client.MaxDynamicPort > 65535 || c.Client.MinDynamicPort > c.Client.MaxDynamicPort {
+		add("client dynamic ports %d-%d are invalid: need 0 < min_dynamic_port <= max_dynamic_port <= 65535",
+			c.Client.MinDynamicPort, c.Client.MaxDynamicPort)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid agent configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// addr returns the address to listen on for one protocol.
+func (c *Config) addr(override string, port int) string {
+	host := c.BindAddr
+	if override != "" {
+		host = override
+	}
+	return net.JoinHostPort(host, fmt.Sprint(port))
+}
+
+// HTTPAddr is where the HTTP API listens.
+func (c *Config) HTTPAddr() string { return c.addr(c.Addresses.HTTP, c.Ports.HTTP) }
+
+// RPCAddr is where the RPC server listens.
+func (c *Config) RPCAddr() string { return c.addr(c.Addresses.RPC, c.Ports.RPC) }
+
+// SerfAddr is where gossip listens.
+func (c *Config) SerfAddr() string { return c.addr(c.Addresses.Serf, c.Ports.Serf) }

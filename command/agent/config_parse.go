@@ -1,0 +1,408 @@
+package agent
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// fileConfig is one config file as written: pointers tell "unset" from
+// zero so that a later file overrides only what it names.
+type fileConfig struct {
+	Region     *string        `hcl:"region,optional"`
+	Datacenter *string        `hcl:"datacenter,optional"`
+	Name       *string        `hcl:"name,optional"`
+	DataDir    *string        `hcl:"data_dir,optional"`
+	BindAddr   *string        `hcl:"bind_addr,optional"`
+	LogLevel   *string        `hcl:"log_level,optional"`
+	Ports      *filePorts     `hcl:"ports,block"`
+	Addresses  *fileAddresses `hcl:"addresses,block"`
+	Advertise  *fileAddresses `hcl:"advertise,block"`
+	Server     *fileServer    `hcl:"server,block"`
+	Client     *fileClient    `hcl:"client,block"`
+	Plugins    []*filePlugin  `hcl:"plugin,block"`
+	Telemetry  *fileTelemetry `hcl:"telemetry,block"`
+}
+
+type filePorts struct {
+	HTTP *int `hcl:"http,optional"`
+	RPC  *int `hcl:"rpc,optional"`
+	Serf *int `hcl:"serf,optional"`
+}
+
+type fileAddresses struct {
+	HTTP *string `hcl:"http,optional"`
+	RPC  *string `hcl:"rpc,optional"`
+	Serf *string `hcl:"serf,optional"`
+}
+
+type fileServer struct {
+	Enabled         *bool           `hcl:"enabled,optional"`
+	BootstrapExpect *int            `hcl:"bootstrap_expect,optional"`
+	NumSchedulers   *int            `hcl:"num_schedulers,optional"`
+	RetryJoin       []string        `hcl:"retry_join,optional"`
+	ServerJoin      *fileServerJoin `hcl:"server_join,block"`
+}
+
+type fileServerJoin struct {
+	RetryJoin []string `hcl:"retry_join,optional"`
+}
+
+type fileClient struct {
+	Enabled          *bool             `hcl:"enabled,optional"`
+	Servers          []string          `hcl:"servers,optional"`
+	NodeClass        *string           `hcl:"node_class,optional"`
+	NodePool         *string           `hcl:"node_pool,optional"`
+	Meta             map[string]string `hcl:"meta,optional"`
+	NetworkInterface *string           `hcl:"network_interface,optional"`
+	MinDynamicPort   *int              `hcl:"min_dynamic_port,optional"`
+	MaxDynamicPort   *int              `hcl:"max_dynamic_port,optional"`
+	Reserved         *fileReserved     `hcl:"reserved,block"`
+}
+
+type fileReserved struct {
+	CPU           *int    `hcl:"cpu,optional"`
+	Memory        *int    `hcl:"memory,optional"`
+	Disk          *int    `hcl:"disk,optional"`
+	ReservedPorts *string `hcl:"reserved_ports,optional"`
+}
+
+type filePlugin struct {
+	Name   string      `hcl:"name,label"`
+	Config *pluginBody `hcl:"config,block"`
+}
+
+// pluginBody is a plugin's free-form config: each driver defines its own.
+type pluginBody struct {
+	Body hcl.Body `hcl:",remain"`
+}
+
+type fileTelemetry struct {
+	PrometheusMetrics *bool `hcl:"prometheus_metrics,optional"`
+	DisableHostname   *bool `hcl:"disable_hostname,optional"`
+}
+
+// parseConfigFile reads one HCL or JSON (by extension) config file. Its
+// errors carry file:line:column from HCL's diagnostics.
+func parseConfigFile(path string) (*fileConfig, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	parser := hclparse.NewParser()
+	var file *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(path, ".json") {
+		file, diags = parser.ParseJSON(src, path)
+	} else {
+		file, diags = parser.ParseHCL(src, path)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var fc fileConfig
+	if diags := gohcl.DecodeBody(file.Body, nil, &fc); diags.HasErrors() {
+		return nil, diags
+	}
+	return &fc, nil
+}
+
+// configFiles expands -config paths: a directory stands for its .hcl and
+// .json files in lexical order.
+func configFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("config path: %w", err)
+		}
+		if !fi.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("config directory: %w", err)
+		}
+		for _, e := range entries { // ReadDir sorts by name
+			ext := filepath.Ext(e.Name())
+			if !e.IsDir() && (ext == ".hcl" || ext == ".json") {
+				out = append(out, filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	return out, nil
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// merge applies a file over c: scalars override, lists append and maps
+// merge, as Nomad merges agent configs.
+func (c *Config) merge(f *fileConfig) error {
+	set(&c.Region, f.Region)
+	set(&c.Datacenter, f.Datacenter)
+	set(&c.NodeName, f.Name)
+	set(&c.DataDir, f.DataDir)
+	set(&c.BindAddr, f.BindAddr)
+	set(&c.LogLevel, f.LogLevel)
+	if p := f.Ports; p != nil {
+		set(&c.Ports.HTTP, p.HTTP)
+		set(&c.Ports.RPC, p.RPC)
+		set(&c.Ports.Serf, p.Serf)
+	}
+	mergeAddresses(&c.Addresses, f.Addresses)
+	mergeAddresses(&c.Advertise, f.Advertise)
+	if s := f.Server; s != nil {
+		set(&c.Server.Enabled, s.Enabled)
+		set(&c.Server.BootstrapExpect, s.BootstrapExpect)
+		set(&c.Server.NumSchedulers, s.NumSchedulers)
+		c.Server.RetryJoin = append(c.Server.RetryJoin, s.RetryJoin...)
+		if s.ServerJoin != nil {
+			c.Server.RetryJoin = append(c.Server.RetryJoin, s.ServerJoin.RetryJoin...)
+		}
+	}
+	mergeClient(&c.Client, f.Client)
+	for _, p := range f.Plugins {
+		pc := &PluginConfig{Name: p.Name, Config: map[string]interface{}{}}
+		if p.Config != nil {
+			m, err := bodyToMap(p.Config.Body)
+			if err != nil {
+				return err
+			}
+			pc.Config = m
+		}
+		c.Plugins[p.Name] = pc
+	}
+	if t := f.Telemetry; t != nil {
+		set(&c.Telemetry.PrometheusMetrics, t.PrometheusMetrics)
+		set(&c.Telemetry.DisableHostname, t.DisableHostname)
+	}
+	return nil
+}
+
+func mergeAddresses(dst *Addresses, src *fileAddresses) {
+	if src == nil {
+		return
+	}
+	set(&dst.HTTP, src.HTTP)
+	set(&dst.RPC, src.RPC)
+	set(&dst.Serf, src.Serf)
+}
+
+func mergeClient(c *ClientConfig, f *fileClient) {
+	if f == nil {
+		return
+	}
+	set(&c.Enabled, f.Enabled)
+	c.Servers = append(c.Servers, f.Servers...)
+	set(&c.NodeClass, f.NodeClass)
+	set(&c.NodePool, f.NodePool)
+	if f.Meta != nil {
+		if c.Meta == nil {
+			c.Meta = map[string]string{}
+		}
+		maps.Copy(c.Meta, f.Meta)
+	}
+	set(&c.NetworkInterface, f.NetworkInterface)
+	set(&c.MinDynamicPort, f.MinDynamicPort)
+	set(&c.MaxDynamicPort, f.MaxDynamicPort)
+	if r := f.Reserved; r != nil {
+		set(&c.Reserved.CPU, r.CPU)
+		set(&c.Reserved.MemoryMB, r.Memory)
+		set(&c.Reserved.DiskMB, r.Disk)
+		set(&c.Reserved.ReservedPorts, r.ReservedPorts)
+	}
+}
+
+// bodyToMap evaluates a free-form block's attributes into plain Go values.
+func bodyToMap(body hcl.Body) (map[string]interface{}, error) {
+	attrs, diags := body.JustAttributes()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	out := make(map[string]interface{}, len(attrs))
+	for name, attr := range attrs {
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		out[name] = ctyToGo(v)
+	}
+	return out, nil
+}
+
+func ctyToGo(v cty.Value) interface{} {
+	if v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	t := v.Type()
+	switch {
+	case t == cty.Bool:
+		return v.True()
+	case t == cty.String:
+		return v.AsString()
+	case t == cty.Number:
+		bf := v.AsBigFloat()
+		if i, acc := bf.Int64(); acc == big.Exact {
+			return i
+		}
+		f, _ := bf.Float64()
+		return f
+	case t.IsListType() || t.IsTupleType() || t.IsSetType():
+		var out []interface{}
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			out = append(out, ctyToGo(e))
+		}
+		return out
+	case t.IsMapType() || t.IsObjectType():
+		out := map[string]interface{}{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			out[k.AsString()] = ctyToGo(e)
+		}
+		return out
+	}
+	return nil
+}
+
+// stringList is a flag that may be repeated.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// agentFlags are the agent's command-line flags before merging.
+type agentFlags struct {
+	dev, server, client                   bool
+	bind, dataDir, node, dc, region, logL string
+	servers                               string
+	bootstrapExpect                       int
+	httpPort, rpcPort, serfPort           int
+	configs, retryJoin                    stringList
+}
+
+// FlagSet returns the agent's flags bound to a fresh set, for parsing and
+// for the help text.
+func (f *agentFlags) flagSet(out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.BoolVar(&f.dev, "dev", false, "")
+	fs.BoolVar(&f.server, "server", false, "")
+	fs.BoolVar(&f.client, "client", false, "")
+	fs.StringVar(&f.bind, "bind", "", "")
+	fs.StringVar(&f.dataDir, "data-dir", "", "")
+	fs.StringVar(&f.node, "node", "", "")
+	fs.StringVar(&f.dc, "dc", "", "")
+	fs.StringVar(&f.region, "region", "", "")
+	fs.StringVar(&f.logL, "log-level", "", "")
+	fs.StringVar(&f.servers, "servers", "", "")
+	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 0, "")
+	fs.IntVar(&f.httpPort, "http-port", 0, "")
+	fs.IntVar(&f.rpcPort, "rpc-port", 0, "")
+	fs.IntVar(&f.serfPort, "serf-port", 0, "")
+	fs.Var(&f.configs, "config", "")
+	fs.Var(&f.retryJoin, "retry-join", "")
+	return fs
+}
+
+// LoadConfig builds the agent's configuration from its command-line
+// arguments: defaults, then -dev, then each -config file or directory in
+// order, then the other flags, which win over files. Usage errors go to
+// out as well as being returned.
+func LoadConfig(args []string, out io.Writer) (*Config, error) {
+	var f agentFlags
+	fs := f.flagSet(out)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	cfg := DefaultConfig()
+	if f.dev {
+		cfg.applyDev()
+	}
+	files, err := configFiles(f.configs)
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range files {
+		// HCL's diagnostics already start with file:line:column.
+		fc, err := parseConfigFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("invalid agent config: %w", err)
+		}
+		if err := cfg.merge(fc); err != nil {
+			return nil, fmt.Errorf("invalid agent config: %w", err)
+		}
+		cfg.Files = append(cfg.Files, path)
+	}
+	visited := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { visited[fl.Name] = true })
+	f.apply(cfg, visited)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// apply copies the flags the user actually set over cfg.
+func (f *agentFlags) apply(cfg *Config, visited map[string]bool) {
+	strs := map[string]struct {
+		dst *string
+		v   string
+	}{
+		"bind": {&cfg.BindAddr, f.bind}, "data-dir": {&cfg.DataDir, f.dataDir},
+		"node": {&cfg.NodeName, f.node}, "dc": {&cfg.Datacenter, f.dc},
+		"region": {&cfg.Region, f.region}, "log-level": {&cfg.LogLevel, f.logL},
+	}
+	for name, s := range strs {
+		if visited[name] {
+			*s.dst = s.v
+		}
+	}
+	ints := map[string]struct {
+		dst *int
+		v   int
+	}{
+		"bootstrap-expect": {&cfg.Server.BootstrapExpect, f.bootstrapExpect},
+		"http-port":        {&cfg.Ports.HTTP, f.httpPort},
+		"rpc-port":         {&cfg.Ports.RPC, f.rpcPort},
+		"serf-port":        {&cfg.Ports.Serf, f.serfPort},
+	}
+	for name, i := range ints {
+		if visited[name] {
+			*i.dst = i.v
+		}
+	}
+	if visited["server"] {
+		cfg.Server.Enabled = f.server
+	}
+	if visited["client"] {
+		cfg.Client.Enabled = f.client
+	}
+	cfg.Server.RetryJoin = append(cfg.Server.RetryJoin, f.retryJoin...)
+	if visited["servers"] {
+		for _, s := range strings.Split(f.servers, ",") {
+			if s = strings.TrimSpace(s); s != "" && !slices.Contains(cfg.Client.Servers, s) {
+				cfg.Client.Servers = append(cfg.Client.Servers, s)
+			}
+		}
+	}
+}
