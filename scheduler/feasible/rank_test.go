@@ -113,9 +113,9 @@ func TestSelectPicksReferenceBest(t *testing.T) {
 
 func TestAntiAffinitySpreadsSmallGroups(t *testing.T) {
 	cases := []struct {
-		name          string
-		count         int
-		wantMost      int
+		name     string
+		count    int
+		wantMost int
 	}{
 		// Three small allocations on three empty nodes: the penalty of a
 		// third per sibling outweighs the packing gain, so they spread.
