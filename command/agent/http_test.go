@@ -232,7 +232,7 @@ func TestRegister_RejectsBadRequests(t *testing.T) {
 		{"missing job", "/v1/jobs", `{}`, "job is required"},
 		{"missing id", "/v1/jobs", `{"Job": {"Name": "web"}}`, "job ID is required"},
 		{"id mismatch", "/v1/job/api", validJobJSON(t, "web"), `the path has "api" but the body has "web"`},
-		{"invalid job", "/v1/jobs", `{"Job": {"ID": "web", "Name": "web", "Type": "service", "Priority": 50, "Datacenters": ["dc1"]}}`, "no task groups"},
+		{"invalid job", "/v1/jobs", `{"Job": {"ID": "web", "Name": "web", "Type": "service", "Priority": 50, "Datacenters": ["dc1"]}}`, "TaskGroups: missing task groups"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,15 +8,6 @@ import (
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
-// canonicalize fills Nomad's defaults into a user's job. The method lives
-// in the api package (job_canonicalize.go) and is found by assertion so
-// this package builds while that file is being written.
-func canonicalize(j *api.Job) {
-	if c, ok := interface{}(j).(interface{ Canonicalize() }); ok {
-		c.Canonicalize()
-	}
-}
-
 // ConvertJob canonicalizes a user's job and converts it to the server's
 // form. It changes in (defaults are filled in place) and shares no memory
 // with the result. Fields still unset after canonicalization become zero.
@@ -24,7 +15,7 @@ func ConvertJob(in *api.Job) *structs.Job {
 	if in == nil {
 		return nil
 	}
-	canonicalize(in)
+	in.Canonicalize()
 	out := &structs.Job{
 		Region:            deref(in.Region),
 		Namespace:         deref(in.Namespace),

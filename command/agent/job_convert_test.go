@@ -144,41 +144,61 @@ func TestConvertJob_SharesNothing(t *testing.T) {
 	}
 }
 
-func TestValidateJob(t *testing.T) {
+func TestValidationErrors(t *testing.T) {
 	cases := []struct {
 		name string
 		mod  func(j *structs.Job)
 		want []string
 	}{
 		{name: "valid", mod: func(j *structs.Job) {}},
-		{name: "bad type", mod: func(j *structs.Job) { j.Type = "cron" },
-			want: []string{`job type "cron" is invalid: must be one of [service batch system sysbatch]`}},
-		{name: "priority", mod: func(j *structs.Job) { j.Priority = 101 },
-			want: []string{"job priority 101 is invalid: must be between 1 and 100"}},
-		{name: "no datacenters", mod: func(j *structs.Job) { j.Datacenters = nil },
-			want: []string{`job datacenters are required: list at least one, or "*"`}},
-		{name: "duplicate group", mod: func(j *structs.Job) {
-			j.TaskGroups = append(j.TaskGroups, j.TaskGroups[0])
-		}, want: []string{`group "web": name is used by more than one group`}},
-		{name: "no driver", mod: func(j *structs.Job) { j.TaskGroups[0].Tasks[0].Driver = "" },
-			want: []string{`group "web" task "server": driver is required, e.g. "raw_exec"`}},
-		{name: "negative count", mod: func(j *structs.Job) { j.TaskGroups[0].Count = -1 },
-			want: []string{`group "web": count -1 is invalid: must be 0 or more`}},
-		{name: "restart mode", mod: func(j *structs.Job) { j.TaskGroups[0].RestartPolicy.Mode = "retry" },
-			want: []string{`group "web": restart mode "retry" is invalid: must be one of [delay fail]`}},
-		{name: "restart does not fit", mod: func(j *structs.Job) {
-			j.TaskGroups[0].Tasks[0].RestartPolicy.Interval = time.Second
-		}, want: []string{`group "web" task "server": restart: 2 attempts with delay 15s do not fit in interval 1s`}},
-		{name: "constraint operator", mod: func(j *structs.Job) { j.Constraints[0].Operand = "~" },
-			want: []string{`job: constraint 1 operator "~" is invalid: must be one of [= == is != not > >= < <= regexp version semver set_contains set_contains_any set_contains_all distinct_hosts distinct_property is_set is_not_set]`}},
+		{name: "one problem per entry", mod: func(j *structs.Job) {
+			j.Priority = 101
+			j.TaskGroups[0].Tasks[0].Driver = ""
+		}, want: []string{
+			"Priority: 101 is out of range: want 1 to 100",
+			`TaskGroups["web"].Tasks["server"].Driver: missing driver name`,
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			j := fullStructsJob("web")
 			tc.mod(j)
-			if got := ValidateJob(j); !reflect.DeepEqual(got, tc.want) {
+			if got := validationErrors(j); !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %q\nwant %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A minimal job, as a user writes it, must come out of canonicalization
+// and conversion as a valid server job with Nomad's defaults.
+func TestConvertJob_MinimalIsCanonical(t *testing.T) {
+	in := &api.Job{ID: strPtr("web"), TaskGroups: []*api.TaskGroup{{
+		Name:  strPtr("web"),
+		Tasks: []*api.Task{{Name: "server", Driver: "raw_exec", Config: map[string]interface{}{"command": "/bin/true"}}},
+	}}}
+	got := ConvertJob(in)
+	if errs := validationErrors(got); len(errs) > 0 {
+		t.Fatalf("canonical job is invalid: %q", errs)
+	}
+	task := got.TaskGroups[0].Tasks[0]
+	checks := []struct {
+		name      string
+		got, want interface{}
+	}{
+		{"name", got.Name, "web"},
+		{"namespace", got.Namespace, structs.DefaultNamespace},
+		{"type", got.Type, structs.JobTypeService},
+		{"priority", got.Priority, structs.JobDefaultPriority},
+		{"count", got.TaskGroups[0].Count, 1},
+		{"cpu", task.Resources.CPU, structs.DefaultResourcesCPU},
+		{"memory", task.Resources.MemoryMB, structs.DefaultResourcesMemoryMB},
+		{"kill timeout", task.KillTimeout, structs.DefaultKillTimeout},
+		{"task restart policy", task.RestartPolicy != nil, true},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
 	}
 }

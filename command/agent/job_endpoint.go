@@ -81,7 +81,7 @@ func (s *HTTPServer) checkedJob(r *http.Request, in *api.Job, pathID string) (*s
 		in.Region = &region
 	}
 	job := ConvertJob(in)
-	if errs := ValidateJob(job); len(errs) > 0 {
+	if errs := validationErrors(job); len(errs) > 0 {
 		return nil, badRequest("invalid job: %s", strings.Join(errs, "; "))
 	}
 	return job, nil
@@ -103,7 +103,7 @@ func (s *HTTPServer) jobsParse(w http.ResponseWriter, r *http.Request) (interfac
 		return nil, badRequest("%v", err)
 	}
 	if args.Canonicalize {
-		canonicalize(job)
+		job.Canonicalize()
 	}
 	return job, nil
 }
@@ -202,11 +202,28 @@ func (s *HTTPServer) jobValidate(w http.ResponseWriter, r *http.Request) (interf
 	if args.Job.ID == nil || *args.Job.ID == "" {
 		errs = append(errs, "job ID is required")
 	} else {
-		errs = ValidateJob(ConvertJob(args.Job))
+		errs = validationErrors(ConvertJob(args.Job))
 	}
 	out := &api.JobValidateResponse{ValidationErrors: emptyIfNil(errs)}
 	if len(errs) > 0 {
 		out.Error = strings.Join(errs, "; ")
 	}
 	return out, nil
+}
+
+// validationErrors lists a canonical job's problems one per entry, each
+// naming its field, as /v1/validate/job reports them.
+func validationErrors(j *structs.Job) []string {
+	err := j.Validate()
+	if err == nil {
+		return nil
+	}
+	var out []string
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	return []string{err.Error()}
 }
