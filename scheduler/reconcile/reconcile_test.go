@@ -55,7 +55,9 @@ func previous(prevID string, created time.Time) func(*structs.Allocation) {
 	return func(a *structs.Allocation) { a.PreviousAllocation, a.CreateTime = prevID, created.UnixNano() }
 }
 
-func withJob(j *structs.Job) func(*structs.Allocation) { return func(a *structs.Allocation) { a.Job = j } }
+func withJob(j *structs.Job) func(*structs.Allocation) {
+	return func(a *structs.Allocation) { a.Job = j }
+}
 
 // describe renders a result as sorted lines a reader can check at a glance.
 func describe(r *Result) []string {
@@ -167,7 +169,7 @@ func TestReconcile(t *testing.T) {
 			name: "service failure waits 30s",
 			in: func() Input {
 				f := newFixture("service", 2)
-				return Input{Job: f.job, Now: now, Allocs: []*structs.Allocation{f.alloc(0, failedAt(now.Add(-10 * time.Second))), f.alloc(1)}}
+				return Input{Job: f.job, Now: now, Allocs: []*structs.Allocation{f.alloc(0, failedAt(now.Add(-10*time.Second))), f.alloc(1)}}
 			},
 			want:    []string{"delay a0 until now+20s"},
 			desired: &DesiredUpdates{Ignore: 1, Deferred: 1},
@@ -176,7 +178,7 @@ func TestReconcile(t *testing.T) {
 			name: "service failure past its delay is replaced",
 			in: func() Input {
 				f := newFixture("service", 1)
-				return Input{Job: f.job, Now: now, Allocs: []*structs.Allocation{f.alloc(0, failedAt(now.Add(-31 * time.Second)))}}
+				return Input{Job: f.job, Now: now, Allocs: []*structs.Allocation{f.alloc(0, failedAt(now.Add(-31*time.Second)))}}
 			},
 			want: []string{"place j.web[0] replacing a0 (reschedule)", "stop a0: " + DescRescheduled},
 		},
