@@ -39,10 +39,10 @@ func (s *HTTPServer) agentHealth(w http.ResponseWriter, r *http.Request) (interf
 // with ?format=prometheus when telemetry enables it.
 func (s *HTTPServer) metricsGet(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	if r.URL.Query().Get("format") == "prometheus" {
-		if !s.prometheus {
+		if s.prometheus == nil {
 			return nil, badRequest("prometheus metrics are disabled: set telemetry { prometheus_metrics = true } in the agent config")
 		}
-		promhttp.Handler().ServeHTTP(w, r)
+		promhttp.HandlerFor(s.prometheus, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 		return nil, nil
 	}
 	if s.inmem == nil {

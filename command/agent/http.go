@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-metrics"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orch-dev/orch/api"
 	"github.com/orch-dev/orch/nomadlike/structs"
@@ -53,8 +54,9 @@ type HTTPServerConfig struct {
 	// Parser is nil when jobspec parsing is not wired in.
 	Parser JobParser
 	// Metrics backs /v1/metrics; nil disables the endpoint.
-	Metrics           *metrics.InmemSink
-	PrometheusMetrics bool
+	Metrics *metrics.InmemSink
+	// Prometheus backs ?format=prometheus; nil when telemetry disables it.
+	Prometheus prometheus.Gatherer
 }
 
 // HTTPServer serves Nomad's /v1 API over the agent's RPC endpoints.
@@ -66,7 +68,7 @@ type HTTPServer struct {
 	logs       LogStreamer
 	parser     JobParser
 	inmem      *metrics.InmemSink
-	prometheus bool
+	prometheus prometheus.Gatherer
 
 	mux *http.ServeMux
 	srv *http.Server
@@ -94,7 +96,7 @@ func NewHTTPServer(cfg *HTTPServerConfig) (*HTTPServer, error) {
 		logs:       cfg.Logs,
 		parser:     cfg.Parser,
 		inmem:      cfg.Metrics,
-		prometheus: cfg.PrometheusMetrics,
+		prometheus: cfg.Prometheus,
 		mux:        http.NewServeMux(),
 	}
 	s.registerRoutes()
