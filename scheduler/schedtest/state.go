@@ -82,6 +82,14 @@ func (s *State) UpsertNode(nodes ...*structs.Node) {
 	}
 }
 
+// DeleteNode removes a node, as garbage collection of a dead node does.
+func (s *State) DeleteNode(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index++
+	delete(s.nodes, id)
+}
+
 // UpsertAllocs stores allocations; the caller must not change them
 // afterwards.
 func (s *State) UpsertAllocs(allocs ...*structs.Allocation) {
