@@ -146,6 +146,7 @@ func mustBeEmpty(t *testing.T, b *EvalBroker, schedulers ...string) {
 }
 
 func TestEvalBroker_PriorityThenFIFO(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		priorities []int
@@ -159,6 +160,7 @@ func TestEvalBroker_PriorityThenFIFO(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			b := newTestBroker(t, time.Minute, 3)
 			evals := make([]*structs.Evaluation, len(tc.priorities))
 			for i, p := range tc.priorities {
@@ -181,6 +183,7 @@ func TestEvalBroker_PriorityThenFIFO(t *testing.T) {
 }
 
 func TestEvalBroker_SchedulerFilter(t *testing.T) {
+	t.Parallel()
 	b := newTestBroker(t, time.Minute, 3)
 	e := mock.Eval()
 	e.Type = structs.JobTypeBatch
@@ -193,6 +196,7 @@ func TestEvalBroker_SchedulerFilter(t *testing.T) {
 }
 
 func TestEvalBroker_OneEvalPerJobInFlight(t *testing.T) {
+	t.Parallel()
 	b := newTestBroker(t, time.Minute, 3)
 	first := evalWith("web", 50)
 	second := evalWith("web", 50)
@@ -227,6 +231,7 @@ func TestEvalBroker_OneEvalPerJobInFlight(t *testing.T) {
 }
 
 func TestEvalBroker_NewerEvalSupersedesPending(t *testing.T) {
+	t.Parallel()
 	b := newTestBroker(t, time.Minute, 3)
 	inFlight := evalWith("web", 50)
 	inFlight.CreateIndex = 10
@@ -266,6 +271,7 @@ func TestEvalBroker_NewerEvalSupersedesPending(t *testing.T) {
 }
 
 func TestEvalBroker_AckNackTokens(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		op      func(b *EvalBroker, id, token string) error
@@ -284,6 +290,7 @@ func TestEvalBroker_AckNackTokens(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			b := newTestBroker(t, time.Minute, 3)
 			b.Enqueue(mock.Eval())
 			e, token := mustDequeue(t, b)
@@ -299,6 +306,7 @@ func same(s string) string  { return s }
 func wrong(s string) string { return s + "-wrong" }
 
 func TestEvalBroker_NackRedeliversWithNewToken(t *testing.T) {
+	t.Parallel()
 	b := newTestBroker(t, time.Minute, 3)
 	e := mock.Eval()
 	b.Enqueue(e)
@@ -322,6 +330,7 @@ func TestEvalBroker_NackRedeliversWithNewToken(t *testing.T) {
 }
 
 func TestEvalBroker_NackDelay(t *testing.T) {
+	t.Parallel()
 	b := newTestBroker(t, time.Minute, 3)
 	b.SetNackDelays(50*time.Millisecond, time.Hour)
 	e := mock.Eval()
@@ -344,6 +353,7 @@ func TestEvalBroker_NackDelay(t *testing.T) {
 }
 
 func TestEvalBroker_RedeliveryAfterNackTimeout(t *testing.T) {
+	t.Parallel()
 	b := newTestBroker(t, 50*time.Millisecond, 3)
 	e := mock.Eval()
 	b.Enqueue(e)
@@ -364,6 +374,7 @@ func TestEvalBroker_RedeliveryAfterNackTimeout(t *testing.T) {
 }
 
 func TestEvalBroker_OutstandingResetPostponesNackTimeout(t *testing.T) {
+	t.Parallel()
 	const nackTimeout = 600 * time.Millisecond
 	b := newTestBroker(t, nackTimeout, 3)
 	e := mock.Eval()
@@ -384,6 +395,7 @@ func TestEvalBroker_OutstandingResetPostponesNackTimeout(t *testing.T) {
 }
 
 func TestEvalBroker_DeliveryLimitMovesToFailedQueue(t *testing.T) {
+	t.Parallel()
 	const limit = 2
 	b := newTestBroker(t, time.Minute, limit)
 	e := mock.Eval()
@@ -418,6 +430,7 @@ func TestEvalBroker_DeliveryLimitMovesToFailedQueue(t *testing.T) {
 }
 
 func TestEvalBroker_DelayedEvalReadyAtWaitUntil(t *testing.T) {
+	t.Parallel()
 	b := NewEvalBroker(time.Minute, 3)
 	clock := newFakeBrokerClock()
 	b.SetClock(clock)
@@ -443,7 +456,9 @@ func TestEvalBroker_DelayedEvalReadyAtWaitUntil(t *testing.T) {
 }
 
 func TestEvalBroker_Disabled(t *testing.T) {
+	t.Parallel()
 	t.Run("rejects dequeue and ignores enqueue", func(t *testing.T) {
+		t.Parallel()
 		b := NewEvalBroker(time.Minute, 3)
 		b.Enqueue(mock.Eval())
 		if _, _, err := b.Dequeue(DefaultWorkerSchedulers, 10*time.Millisecond); !errors.Is(err, ErrBrokerDisabled) {
@@ -454,6 +469,7 @@ func TestEvalBroker_Disabled(t *testing.T) {
 		mustBeEmpty(t, b)
 	})
 	t.Run("disabling wakes a blocked dequeue and flushes", func(t *testing.T) {
+		t.Parallel()
 		b := NewEvalBroker(time.Minute, 3)
 		b.SetEnabled(true)
 		held := mock.Eval()
@@ -479,6 +495,7 @@ func TestEvalBroker_Disabled(t *testing.T) {
 }
 
 func TestEvalBroker_EnqueueAllWithToken(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		settle    func(b *EvalBroker, id, token string) error
@@ -489,6 +506,7 @@ func TestEvalBroker_EnqueueAllWithToken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			b := newTestBroker(t, time.Minute, 3)
 			e := mock.Eval()
 			b.Enqueue(e)
@@ -521,6 +539,7 @@ func TestEvalBroker_EnqueueAllWithToken(t *testing.T) {
 }
 
 func TestEvalBroker_Stats(t *testing.T) {
+	t.Parallel()
 	b := newTestBroker(t, time.Minute, 3)
 	b.Enqueue(evalWith("a", 50))
 	b.Enqueue(evalWith("a", 50))
