@@ -19,6 +19,9 @@ import (
 var msgpackHandle = func() *codec.MsgpackHandle {
 	h := &codec.MsgpackHandle{}
 	h.RawToString = true
+	// Integers decode as int64 whatever their sign or size on the wire, so a
+	// driver sees one integer type.
+	h.SignedInteger = true
 	h.WriteExt = true
 	h.MapType = reflect.TypeOf(map[string]interface{}(nil))
 	return h
