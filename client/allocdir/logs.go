@@ -38,7 +38,8 @@ type LogRequest struct {
 	PollInterval time.Duration
 }
 
-func (r *LogRequest) validate() error {
+// Validate checks the request and says what would be valid.
+func (r *LogRequest) Validate() error {
 	if r.Type != "stdout" && r.Type != "stderr" {
 		return fmt.Errorf("log type %q is invalid: use \"stdout\" or \"stderr\"", r.Type)
 	}
@@ -62,7 +63,7 @@ type logFile struct {
 // at the end of a follow, or when ctx is done; it returns an error for a
 // bad request or when reading or writing fails.
 func StreamLogs(ctx context.Context, req LogRequest, w io.Writer) error {
-	if err := req.validate(); err != nil {
+	if err := req.Validate(); err != nil {
 		return err
 	}
 	if req.PollInterval <= 0 {
