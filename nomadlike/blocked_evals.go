@@ -117,6 +117,7 @@ func (b *BlockedEvals) Block(eval *structs.Evaluation) {
 	case !ok:
 		b.byJob[key] = eval
 	case old.ID == eval.ID:
+		// Already tracked: the FSM hands an eval over on every write of it.
 	case old.CreateIndex > eval.CreateIndex:
 		b.cancelLocked(eval)
 	default:

@@ -96,15 +96,10 @@ type brokerItem struct {
 // readyHeap orders by priority, highest first, then arrival.
 type readyHeap []brokerItem
 
-func (h readyHeap) Len() int { return len(h) }
-func (h readyHeap) Less(i, j int) bool {
-	if h[i].eval.Priority != h[j].eval.Priority {
-		return h[i].eval.Priority > h[j].eval.Priority
-	}
-	return h[i].seq < h[j].seq
-}
-func (h readyHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *readyHeap) Push(x any)   { *h = append(*h, x.(brokerItem)) }
+func (h readyHeap) Len() int           { return len(h) }
+func (h readyHeap) Less(i, j int) bool { return readyBefore(h[i], h[j]) }
+func (h readyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *readyHeap) Push(x any)        { *h = append(*h, x.(brokerItem)) }
 func (h *readyHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
@@ -204,6 +199,8 @@ type EvalBroker struct {
 	// evaluation or the broker is disabled, to wake blocked Dequeues.
 	readyCh chan struct{}
 	// delayCh wakes the delayed-evaluation loop when the heap changes.
+	// Each enabled period has its own loop and channel, so a loop that is
+	// still exiting cannot swallow a wake-up meant for its successor.
 	delayCh   chan struct{}
 	stopDelay chan struct{}
 }
@@ -223,7 +220,6 @@ func NewEvalBroker(nackTimeout time.Duration, deliveryLimit int) *EvalBroker {
 		clock:               systemClock{},
 		cancelCh:            make(chan struct{}, 1),
 		readyCh:             make(chan struct{}),
-		delayCh:             make(chan struct{}, 1),
 	}
 	b.resetLocked()
 	return b
@@ -275,7 +271,8 @@ func (b *EvalBroker) SetEnabled(enabled bool) {
 	b.enabled = enabled
 	if enabled {
 		b.stopDelay = make(chan struct{})
-		go b.runDelayed(b.stopDelay)
+		b.delayCh = make(chan struct{}, 1)
+		go b.runDelayed(b.stopDelay, b.delayCh)
 		return
 	}
 	close(b.stopDelay)
@@ -464,11 +461,13 @@ func (b *EvalBroker) dequeueLocked(schedulers []string) (*structs.Evaluation, st
 	return eval, token, true
 }
 
-// readyBefore compares the heads of two ready queues the way one queue
-// orders its own items.
+// readyBefore orders ready evaluations within a queue, and the heads of
+// different queues against each other.
 func readyBefore(a, b brokerItem) bool {
-	h := readyHeap{a, b}
-	return h.Less(0, 1)
+	if a.eval.Priority != b.eval.Priority {
+		return a.eval.Priority > b.eval.Priority
+	}
+	return a.seq < b.seq
 }
 
 // nackExpired redelivers an evaluation whose worker went silent.
@@ -598,7 +597,7 @@ func (b *EvalBroker) nackDelayDone(w *nackWaiter) {
 
 // runDelayed moves evaluations from the delay heap to the ready queues as
 // their WaitUntil passes, until stop is closed.
-func (b *EvalBroker) runDelayed(stop chan struct{}) {
+func (b *EvalBroker) runDelayed(stop, wake chan struct{}) {
 	for {
 		b.mu.Lock()
 		select {
@@ -623,7 +622,7 @@ func (b *EvalBroker) runDelayed(stop chan struct{}) {
 		case <-stop:
 			return
 		case <-due:
-		case <-b.delayCh:
+		case <-wake:
 		}
 	}
 }
