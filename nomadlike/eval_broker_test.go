@@ -740,3 +740,21 @@ func scenarioEval(t *testing.T, id string, args map[string]string, now time.Time
 	}
 	return e
 }
+
+// BenchmarkEvalBroker_EnqueueDequeueAck is one evaluation's round trip
+// through the broker.
+func BenchmarkEvalBroker_EnqueueDequeueAck(b *testing.B) {
+	broker := NewEvalBroker(time.Minute, 3)
+	broker.SetEnabled(true)
+	defer broker.SetEnabled(false)
+	for b.Loop() {
+		broker.Enqueue(mock.Eval())
+		e, token, err := broker.Dequeue(DefaultWorkerSchedulers, time.Second)
+		if err != nil || e == nil {
+			b.Fatalf("dequeue: %v", err)
+		}
+		if err := broker.Ack(e.ID, token); err != nil {
+			b.Fatalf("ack: %v", err)
+		}
+	}
+}

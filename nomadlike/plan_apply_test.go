@@ -2,6 +2,7 @@ package nomadlike
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -539,5 +540,33 @@ func TestPlanApplier_StopsOnStopCh(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after stop")
+	}
+}
+
+// BenchmarkEvaluatePlan checks a count-200 placement spread over 10 nodes
+// that already run 20 allocations each.
+func BenchmarkEvaluatePlan(b *testing.B) {
+	st := newLoopsState(100)
+	var nodes []*structs.Node
+	for i := 0; i < 10; i++ {
+		n := planNode(fmt.Sprintf("node-%d", i))
+		n.NodeResources.Cpu.CpuShares = 100_000
+		n.NodeResources.Memory.MemoryMB = 100_000
+		nodes = append(nodes, n)
+		st.addNodes(n)
+		for j := 0; j < 20; j++ {
+			st.addAllocs(planAlloc(n, 100, 64, 20000+j))
+		}
+	}
+	plan := &structs.Plan{}
+	for i := 0; i < 200; i++ {
+		plan.AppendAlloc(planAlloc(nodes[i%10], 100, 64, 21000+i))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		result, err := EvaluatePlan(st, plan)
+		if err != nil || result.RefreshIndex != 0 {
+			b.Fatalf("evaluate: %v, refresh %d", err, result.RefreshIndex)
+		}
 	}
 }
