@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/orch-dev/orch/client/clienttest"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while StreamLogs writes it.
@@ -46,13 +48,7 @@ func writeLog(t *testing.T, dir, name, data string) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not a wait for state
-	}
+	clienttest.WaitFor(t, 5*time.Second, func() (bool, string) { return cond(), "waiting for " + what })
 }
 
 func TestStreamLogs_Read(t *testing.T) {

@@ -1,5 +1,3 @@
-// Package clienttest holds helpers shared by the client's tests: a logger
-// routed to the test and a poll-with-deadline wait.
 package clienttest
 
 import (
