@@ -63,6 +63,9 @@ type BlockedEvals struct {
 // NewBlockedEvals returns a disabled tracker that re-enqueues unblocked
 // evaluations through enqueue (the broker's Enqueue).
 func NewBlockedEvals(enqueue func(*structs.Evaluation), logger hclog.Logger) *BlockedEvals {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
 	return &BlockedEvals{
 		enqueue:  enqueue,
 		logger:   logger.Named("blocked_evals"),

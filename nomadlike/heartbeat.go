@@ -71,6 +71,9 @@ type Heartbeater struct {
 // newHeartbeater returns a Heartbeater that calls onExpire, once per
 // expiry, for a node whose timer ran out.
 func newHeartbeater(onExpire func(nodeID string), logger hclog.Logger) *Heartbeater {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
 	return &Heartbeater{
 		onExpire: onExpire,
 		logger:   logger.Named("heartbeat"),

@@ -317,6 +317,9 @@ func NewPlanApplier(
 	apply func(*structs.ApplyPlanResultsRequest) (uint64, error),
 	logger hclog.Logger,
 ) *PlanApplier {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
 	return &PlanApplier{
 		queue:    queue,
 		snapshot: snapshot,

@@ -97,6 +97,9 @@ type Worker struct {
 
 // NewWorker returns a worker; Start runs it.
 func NewWorker(cfg WorkerConfig) *Worker {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
 	if len(cfg.Schedulers) == 0 {
 		cfg.Schedulers = DefaultWorkerSchedulers
 	}
