@@ -6,8 +6,10 @@ import (
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
-// topScores is how many of the scored nodes a placement's metric keeps.
-const topScores = 5
+// topScores is how many of the scored nodes a placement's metric keeps:
+// enough to see why the winner won, few enough that recording them is not
+// the main cost of a placement.
+const topScores = 3
 
 // MinLimit is the smallest number of fitting nodes a placement scores
 // before choosing. Two random choices already avoid the worst of random
@@ -45,6 +47,10 @@ type Option struct {
 //  4. score: bin-packing minus the job anti-affinity penalty;
 //
 // until Limit nodes fit or every node was looked at; the best score wins.
+// The node the group's previous placement chose is scored as well, on top
+// of the sample: the rolling start point would otherwise never revisit it,
+// and a job placed on an empty cluster would spread over count nodes
+// instead of packing.
 type Stack struct {
 	ctx    *Context
 	job    *structs.Job
@@ -56,6 +62,8 @@ type Stack struct {
 	// evaluation: it is the same for each placement.
 	availableByDC map[string]int
 	groups        map[string]*groupStage
+	// top is reused by every Select to rank the sampled nodes.
+	top [topScores]scored
 }
 
 type groupStage struct {
@@ -67,6 +75,8 @@ type groupStage struct {
 	// checked, 1 feasible, 2 rejected with reasons[i].
 	verdicts []uint8
 	reasons  []string
+	// last is the node index the previous placement chose, or -1.
+	last int
 }
 
 // NewStack shuffles the candidates with the context's random source and
@@ -103,6 +113,7 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 		distinct: NewDistinctHostsChecker(s.ctx, s.job, tg),
 		verdicts: make([]uint8, len(s.nodes)),
 		reasons:  make([]string, len(s.nodes)),
+		last:     -1,
 	}
 	s.groups[tg.Name] = g
 	return g
@@ -126,6 +137,7 @@ func (g *groupStage) static(i int, node *structs.Node) (bool, string) {
 }
 
 type scored struct {
+	index   int
 	node    *structs.Node
 	usage   *nodeUsage
 	binpack float64
@@ -140,35 +152,35 @@ func (s *Stack) Select(tg *structs.TaskGroup) (*Option, *structs.AllocMetric, er
 	m := &structs.AllocMetric{NodesInPool: s.inPool, NodesAvailable: s.availableByDC}
 	g := s.group(tg)
 	n := len(s.nodes)
-	var top []scored
-	found, visited := 0, 0
-	for ; visited < n && found < s.limit; visited++ {
-		i := (s.next + visited) % n
-		node := s.nodes[i]
-		m.NodesEvaluated++
-		if ok, reason := g.static(i, node); !ok {
-			filterNode(m, node, reason)
-			continue
-		}
-		u, err := s.ctx.nodeUsageFor(node)
+	top := s.top[:0]
+	if g.last >= 0 {
+		sc, ok, err := s.consider(g, g.last, m)
 		if err != nil {
 			return nil, m, err
 		}
-		if ok, reason := g.distinct.usageFeasible(u); !ok {
-			filterNode(m, node, reason)
+		if ok {
+			top = insertTop(top, sc)
+		}
+	}
+	found, visited := 0, 0
+	for ; visited < n && found < s.limit; visited++ {
+		i := (s.next + visited) % n
+		if i == g.last {
 			continue
 		}
-		if ok, dim := u.fits(g.ask); !ok {
-			exhaustNode(m, node, dim)
-			continue
+		sc, ok, err := s.consider(g, i, m)
+		if err != nil {
+			return nil, m, err
 		}
-		found++
-		top = insertTop(top, s.score(g, u))
+		if ok {
+			found++
+			top = insertTop(top, sc)
+		}
 	}
 	if n > 0 {
 		s.next = (s.next + visited) % n
 	}
-	if found == 0 {
+	if len(top) == 0 {
 		return nil, m, nil
 	}
 	best := top[0]
@@ -179,8 +191,35 @@ func (s *Stack) Select(tg *structs.TaskGroup) (*Option, *structs.AllocMetric, er
 		exhaustNode(m, best.node, DimensionDynamicPorts)
 		return nil, m, nil
 	}
+	g.last = best.index
 	m.ScoreMetaData = scoreMeta(top)
 	return &Option{Node: best.node, Resources: ar, Score: best.score}, m, nil
+}
+
+// consider runs node i through the chain, recording a rejection in m, and
+// scores it when it fits.
+func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, bool, error) {
+	node := s.nodes[i]
+	m.NodesEvaluated++
+	if ok, reason := g.static(i, node); !ok {
+		filterNode(m, node, reason)
+		return scored{}, false, nil
+	}
+	u, err := s.ctx.nodeUsageFor(node)
+	if err != nil {
+		return scored{}, false, err
+	}
+	if ok, reason := g.distinct.usageFeasible(u); !ok {
+		filterNode(m, node, reason)
+		return scored{}, false, nil
+	}
+	if ok, dim := u.fits(g.ask); !ok {
+		exhaustNode(m, node, dim)
+		return scored{}, false, nil
+	}
+	sc := s.score(g, u)
+	sc.index = i
+	return sc, true, nil
 }
 
 func (s *Stack) score(g *groupStage, u *nodeUsage) scored {
@@ -212,12 +251,15 @@ func insertTop(top []scored, sc scored) []scored {
 
 func scoreMeta(top []scored) []*structs.NodeScoreMeta {
 	out := make([]*structs.NodeScoreMeta, len(top))
+	metas := make([]structs.NodeScoreMeta, len(top))
 	for i, sc := range top {
-		scores := map[string]float64{ScoreBinPack: sc.binpack}
+		scores := make(map[string]float64, 2)
+		scores[ScoreBinPack] = sc.binpack
 		if sc.penalty != 0 {
 			scores[ScoreAntiAffinity] = -sc.penalty
 		}
-		out[i] = &structs.NodeScoreMeta{NodeID: sc.node.ID, Scores: scores, NormScore: sc.score}
+		metas[i] = structs.NodeScoreMeta{NodeID: sc.node.ID, Scores: scores, NormScore: sc.score}
+		out[i] = &metas[i]
 	}
 	return out
 }

@@ -21,6 +21,11 @@ type State struct {
 	nodes  map[string]*structs.Node
 	allocs map[string]*structs.Allocation
 	evals  map[string]*structs.Evaluation
+	// byNode indexes allocation IDs by node so AllocsByNode, which the
+	// scheduler calls for every node it looks at, is not a full scan. Its
+	// slices are shared with snapshots and so only ever replaced, never
+	// appended to in place.
+	byNode map[string][]string
 }
 
 var _ scheduler.State = (*State)(nil)
@@ -33,6 +38,7 @@ func NewState() *State {
 		nodes:  make(map[string]*structs.Node),
 		allocs: make(map[string]*structs.Allocation),
 		evals:  make(map[string]*structs.Evaluation),
+		byNode: make(map[string][]string),
 	}
 }
 
@@ -47,6 +53,7 @@ func (s *State) Snapshot() *State {
 		nodes:  maps.Clone(s.nodes),
 		allocs: maps.Clone(s.allocs),
 		evals:  maps.Clone(s.evals),
+		byNode: maps.Clone(s.byNode),
 	}
 }
 
@@ -103,8 +110,13 @@ func (s *State) upsertAllocsLocked(allocs []*structs.Allocation) {
 	for _, a := range allocs {
 		if old, ok := s.allocs[a.ID]; ok {
 			a.CreateIndex = old.CreateIndex
+			if old.NodeID != a.NodeID {
+				s.byNode[old.NodeID] = slices.DeleteFunc(slices.Clone(s.byNode[old.NodeID]), func(id string) bool { return id == a.ID })
+				s.byNode[a.NodeID] = append(slices.Clip(s.byNode[a.NodeID]), a.ID)
+			}
 		} else {
 			a.CreateIndex = s.index
+			s.byNode[a.NodeID] = append(slices.Clip(s.byNode[a.NodeID]), a.ID)
 		}
 		a.ModifyIndex = s.index
 		s.allocs[a.ID] = a
@@ -150,7 +162,17 @@ func (s *State) AllocsByJob(namespace, jobID string) ([]*structs.Allocation, err
 }
 
 func (s *State) AllocsByNode(nodeID string) ([]*structs.Allocation, error) {
-	return s.allocsWhere(func(a *structs.Allocation) bool { return a.NodeID == nodeID }), nil
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := s.byNode[nodeID]
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out := make([]*structs.Allocation, len(ids))
+	for i, id := range ids {
+		out[i] = s.allocs[id]
+	}
+	return out, nil
 }
 
 // Allocs returns every allocation ordered by ID.
