@@ -309,7 +309,20 @@ func (s *StateStore) UpsertJobWithEvals(index uint64, job *structs.Job, evals []
 	if err := upsertJobTxn(txn, index, job); err != nil {
 		return err
 	}
-	if err := upsertEvalsTxn(txn, index, evals); err != nil {
+	stored, err := jobByIDTxn(txn, nil, job.Namespace, job.ID)
+	if err != nil {
+		return err
+	}
+	// The evaluation is for the version just written, whose
+	// JobModifyIndex the caller could not know before the entry applied.
+	withIndex := make([]*structs.Evaluation, len(evals))
+	for i, e := range evals {
+		withIndex[i] = e.Copy()
+		if e.Namespace == stored.Namespace && e.JobID == stored.ID {
+			withIndex[i].JobModifyIndex = stored.JobModifyIndex
+		}
+	}
+	if err := upsertEvalsTxn(txn, index, withIndex); err != nil {
 		return err
 	}
 	txn.Commit()

@@ -208,3 +208,32 @@ func (r *StateRestore) Commit() { r.txn.Commit() }
 
 // Abort drops everything restored so far.
 func (r *StateRestore) Abort() { r.txn.Abort() }
+
+// SnapshotMinIndex waits until the store has applied index, then returns
+// a snapshot. Workers and the plan applier use it to plan against state at
+// least as new as what they were told about. It fails when ctx is done
+// first.
+func (s *StateStore) SnapshotMinIndex(ctx context.Context, index uint64) (*StateSnapshot, error) {
+	var snap *StateSnapshot
+	var minIndex uint64
+	if index > 0 {
+		minIndex = index - 1
+	}
+	_, err := s.BlockingQuery(ctx, minIndex, 0, func(ws memdb.WatchSet, st *StateStore) (uint64, error) {
+		txn := st.db.Txn(false)
+		iter, err := txn.Get(TableIndex, indexID)
+		if err != nil {
+			return 0, fmt.Errorf("state: watch indexes: %w", err)
+		}
+		ws.Add(iter.WatchCh())
+		snap = st.Snapshot()
+		return snap.Index(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if got := snap.Index(); got < index {
+		return nil, fmt.Errorf("state: timed out waiting for index %d, at %d: %w", index, got, ctx.Err())
+	}
+	return snap, nil
+}

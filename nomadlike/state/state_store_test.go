@@ -424,3 +424,43 @@ func TestBlockingQuery(t *testing.T) {
 		}
 	})
 }
+
+func TestSnapshotMinIndex(t *testing.T) {
+	t.Parallel()
+	s := testStore(t)
+	must(t, s.UpsertJob(3, mock.Job()))
+	t.Run("already there", func(t *testing.T) {
+		snap, err := s.SnapshotMinIndex(context.Background(), 3)
+		must(t, err)
+		if snap.Index() != 3 {
+			t.Fatalf("index %d, want 3", snap.Index())
+		}
+	})
+	t.Run("waits for the write", func(t *testing.T) {
+		got := make(chan uint64, 1)
+		go func() {
+			snap, err := s.SnapshotMinIndex(context.Background(), 4)
+			if err != nil {
+				got <- 0
+				return
+			}
+			got <- snap.Index()
+		}()
+		must(t, s.UpsertNode(4, mock.Node()))
+		select {
+		case idx := <-got:
+			if idx != 4 {
+				t.Fatalf("index %d, want 4", idx)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("did not wake on the write")
+		}
+	})
+	t.Run("gives up", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		if _, err := s.SnapshotMinIndex(ctx, 100); err == nil {
+			t.Fatal("got a snapshot older than asked for")
+		}
+	})
+}

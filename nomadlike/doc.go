@@ -1,0 +1,22 @@
+// Package nomadlike is the orch server: Raft and the FSM that applies its
+// log to the state store, the RPC endpoints agents and clients call, and
+// the scheduling machinery the leader runs.
+//
+// A write enters through an endpoint (Job.Register, Node.UpdateAlloc, ...),
+// is validated, and becomes one Raft entry: a structs.MessageType byte and
+// a msgpack body. Once committed, the FSM applies it to the go-memdb store
+// (package state) and hands any evaluations it created to the leader's
+// eval broker. Workers on every server dequeue evaluations, run the
+// scheduler against a state snapshot and submit plans to the leader's plan
+// queue; the plan applier re-checks each plan against the newest state and
+// commits what still fits, again through Raft.
+//
+// Reads are served from the local state store and may block: a request
+// with MinQueryIndex waits until the data it reads changes past that index
+// (or MaxQueryTime passes), which is how clients learn of new allocations.
+//
+// The RPC port carries two protocols, chosen by a connection's first byte
+// (see package pool): msgpack net/rpc for the endpoints and Raft's own
+// transport. Server.RPC serves in-process calls through the same net/rpc
+// server, so a dev agent and a remote client take one code path.
+package nomadlike

@@ -1,0 +1,266 @@
+package nomadlike
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-memdb"
+
+	"github.com/orch-dev/orch/nomadlike/state"
+	"github.com/orch-dev/orch/nomadlike/structs"
+)
+
+// Job serves the Job.* RPCs.
+type Job struct {
+	srv *Server
+}
+
+// Register validates a job and writes it with a job-register evaluation
+// in one Raft entry. A request that fails validation writes nothing.
+func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegisterResponse) error {
+	countRPC(structs.JobRegisterRPC)
+	if args.Job == nil {
+		return fmt.Errorf("job register: %w: missing job", structs.ErrBadRequest)
+	}
+	job := args.Job.Copy()
+	if job.Namespace == "" {
+		job.Namespace = queryNamespace(args.Namespace)
+	}
+	if job.Region == "" {
+		job.Region = j.srv.config.Region
+	}
+	if err := job.Validate(); err != nil {
+		return fmt.Errorf("job register: %w: invalid job:\n%w", structs.ErrBadRequest, err)
+	}
+	switch job.Type {
+	case structs.JobTypeSystem, structs.JobTypeSysBatch:
+		return fmt.Errorf("job register: %w: Type %q is not supported yet: use %q or %q",
+			structs.ErrBadRequest, job.Type, structs.JobTypeService, structs.JobTypeBatch)
+	}
+	if err := j.srv.checkLeader(); err != nil {
+		return fmt.Errorf("job register: %w", err)
+	}
+	existing, err := j.srv.fsm.State().JobByID(nil, job.Namespace, job.ID)
+	if err != nil {
+		return fmt.Errorf("job register: %w", err)
+	}
+	if args.EnforceIndex {
+		if err := checkEnforcedIndex(existing, args.JobModifyIndex); err != nil {
+			return fmt.Errorf("job register: %w", err)
+		}
+	}
+	if args.PreserveCounts && existing != nil {
+		for _, tg := range job.TaskGroups {
+			if old := existing.LookupTaskGroup(tg.Name); old != nil {
+				tg.Count = old.Count
+			}
+		}
+	}
+
+	now := time.Now().UnixNano()
+	job.SubmitTime = now
+	job.Status = structs.JobStatusPending
+	eval := &structs.Evaluation{
+		ID:          uuid.NewString(),
+		Namespace:   job.Namespace,
+		Priority:    job.Priority,
+		Type:        job.Type,
+		TriggeredBy: structs.EvalTriggerJobRegister,
+		JobID:       job.ID,
+		Status:      structs.EvalStatusPending,
+		CreateTime:  now,
+		ModifyTime:  now,
+	}
+	req := &structs.JobRegisterRequest{Job: job, Eval: eval, WriteRequest: args.WriteRequest}
+	index, _, err := j.srv.raftApply(structs.JobRegisterRequestType, req)
+	if err != nil {
+		return fmt.Errorf("job register %q: %w", job.ID, err)
+	}
+	stored, err := j.srv.fsm.State().JobByID(nil, job.Namespace, job.ID)
+	if err != nil {
+		return fmt.Errorf("job register %q: read back: %w", job.ID, err)
+	}
+	reply.EvalID = eval.ID
+	reply.EvalCreateIndex = index
+	if stored != nil {
+		reply.JobModifyIndex = stored.JobModifyIndex
+	}
+	reply.Index = index
+	j.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}
+
+// checkEnforcedIndex refuses a registration made against a job version
+// that is no longer current; 0 means the job must not exist yet.
+func checkEnforcedIndex(existing *structs.Job, want uint64) error {
+	switch {
+	case want == 0 && existing != nil:
+		return fmt.Errorf("%w: enforcing job modify index 0: job %q already exists with job modify index %d",
+			structs.ErrIndexChanged, existing.ID, existing.JobModifyIndex)
+	case want != 0 && existing == nil:
+		return fmt.Errorf("%w: enforcing job modify index %d: job does not exist", structs.ErrIndexChanged, want)
+	case existing != nil && existing.JobModifyIndex != want:
+		return fmt.Errorf("%w: enforcing job modify index %d: job %q exists with job modify index %d",
+			structs.ErrIndexChanged, want, existing.ID, existing.JobModifyIndex)
+	}
+	return nil
+}
+
+// Deregister stops a job (its allocations are stopped by the scheduler)
+// or, with Purge, removes it; either way with a job-deregister evaluation.
+func (j *Job) Deregister(args *structs.JobDeregisterRequest, reply *structs.JobDeregisterResponse) error {
+	countRPC(structs.JobDeregisterRPC)
+	if err := requireString("JobID", args.JobID); err != nil {
+		return fmt.Errorf("job deregister: %w", err)
+	}
+	if err := j.srv.checkLeader(); err != nil {
+		return fmt.Errorf("job deregister: %w", err)
+	}
+	ns := queryNamespace(args.Namespace)
+	job, err := j.srv.fsm.State().JobByID(nil, ns, args.JobID)
+	if err != nil {
+		return fmt.Errorf("job deregister: %w", err)
+	}
+	if job == nil {
+		return fmt.Errorf("job deregister: job %q in namespace %q: %w", args.JobID, ns, structs.ErrNotFound)
+	}
+	now := time.Now().UnixNano()
+	eval := &structs.Evaluation{
+		ID:             uuid.NewString(),
+		Namespace:      ns,
+		Priority:       job.Priority,
+		Type:           job.Type,
+		TriggeredBy:    structs.EvalTriggerJobDeregister,
+		JobID:          job.ID,
+		JobModifyIndex: job.JobModifyIndex,
+		Status:         structs.EvalStatusPending,
+		CreateTime:     now,
+		ModifyTime:     now,
+	}
+	req := &structs.JobDeregisterRequest{JobID: job.ID, Purge: args.Purge, Eval: eval,
+		WriteRequest: structs.WriteRequest{Region: args.Region, Namespace: ns}}
+	index, _, err := j.srv.raftApply(structs.JobDeregisterRequestType, req)
+	if err != nil {
+		return fmt.Errorf("job deregister %q: %w", job.ID, err)
+	}
+	j.srv.blockedEvals.Untrack(ns, job.ID)
+	reply.EvalID = eval.ID
+	reply.EvalCreateIndex = index
+	reply.JobModifyIndex = index
+	reply.Index = index
+	j.srv.setQueryMeta(&reply.QueryMeta)
+	return nil
+}
+
+// GetJob returns a job, or a nil Job when there is none (as Nomad does,
+// so a blocking query can wait for a job to appear).
+func (j *Job) GetJob(args *structs.JobSpecificRequest, reply *structs.SingleJobResponse) error {
+	countRPC(structs.JobGetJobRPC)
+	if err := requireString("JobID", args.JobID); err != nil {
+		return fmt.Errorf("job get: %w", err)
+	}
+	ns := queryNamespace(args.Namespace)
+	return j.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
+		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
+			job, err := st.JobByID(ws, ns, args.JobID)
+			if err != nil {
+				return 0, err
+			}
+			reply.Job = job
+			if job != nil {
+				return job.ModifyIndex, nil
+			}
+			return st.Index(state.TableJobs)
+		})
+}
+
+// List returns job stubs with their summaries, filtered by namespace and
+// ID prefix.
+func (j *Job) List(args *structs.JobListRequest, reply *structs.JobListResponse) error {
+	countRPC(structs.JobListRPC)
+	ns := queryNamespace(args.Namespace)
+	return j.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
+		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
+			jobs, err := st.Jobs(ws, ns, args.Prefix)
+			if err != nil {
+				return 0, err
+			}
+			stubs := make([]*structs.JobListStub, 0, len(jobs))
+			for _, job := range jobs {
+				sum, err := st.JobSummaryByID(ws, job.Namespace, job.ID)
+				if err != nil {
+					return 0, err
+				}
+				stubs = append(stubs, job.Stub(sum))
+			}
+			reply.Jobs = stubs
+			return tableIndex(st, state.TableJobs, state.TableJobSummary)
+		})
+}
+
+// Allocations returns the stubs of a job's allocations.
+func (j *Job) Allocations(args *structs.JobSpecificRequest, reply *structs.JobAllocationsResponse) error {
+	countRPC(structs.JobAllocationsRPC)
+	if err := requireString("JobID", args.JobID); err != nil {
+		return fmt.Errorf("job allocations: %w", err)
+	}
+	ns := queryNamespace(args.Namespace)
+	return j.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
+		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
+			allocs, err := st.AllocsByJob(ws, ns, args.JobID)
+			if err != nil {
+				return 0, err
+			}
+			reply.Allocations = allocStubs(allocs)
+			return st.Index(state.TableAllocs)
+		})
+}
+
+// Evaluations returns a job's evaluations.
+func (j *Job) Evaluations(args *structs.JobSpecificRequest, reply *structs.JobEvaluationsResponse) error {
+	countRPC(structs.JobEvaluationsRPC)
+	if err := requireString("JobID", args.JobID); err != nil {
+		return fmt.Errorf("job evaluations: %w", err)
+	}
+	ns := queryNamespace(args.Namespace)
+	return j.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
+		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
+			evals, err := st.EvalsByJob(ws, ns, args.JobID)
+			if err != nil {
+				return 0, err
+			}
+			reply.Evaluations = evals
+			return st.Index(state.TableEvals)
+		})
+}
+
+// Summary returns a job's allocation counts per group, or a nil summary
+// when the job does not exist.
+func (j *Job) Summary(args *structs.JobSpecificRequest, reply *structs.JobSummaryResponse) error {
+	countRPC(structs.JobSummaryRPC)
+	if err := requireString("JobID", args.JobID); err != nil {
+		return fmt.Errorf("job summary: %w", err)
+	}
+	ns := queryNamespace(args.Namespace)
+	return j.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
+		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
+			sum, err := st.JobSummaryByID(ws, ns, args.JobID)
+			if err != nil {
+				return 0, err
+			}
+			reply.JobSummary = sum
+			if sum != nil {
+				return sum.ModifyIndex, nil
+			}
+			return st.Index(state.TableJobSummary)
+		})
+}
+
+func allocStubs(allocs []*structs.Allocation) []*structs.AllocListStub {
+	stubs := make([]*structs.AllocListStub, 0, len(allocs))
+	for _, a := range allocs {
+		stubs = append(stubs, a.Stub())
+	}
+	return stubs
+}
