@@ -248,16 +248,22 @@ func (s *GenericScheduler) outcome(status, desc string) *structs.Evaluation {
 // followUpEval returns a new evaluation of the same job, chained to this
 // one.
 func (s *GenericScheduler) followUpEval(status, trigger string) *structs.Evaluation {
+	desc := map[string]string{
+		structs.EvalTriggerQueuedAllocs:     "created to place remaining allocations",
+		structs.EvalTriggerRetryFailedAlloc: "created for delayed rescheduling of failed allocations",
+		structs.EvalTriggerMaxPlans:         "created after plan attempts were exhausted",
+	}[trigger]
 	e := &structs.Evaluation{
-		ID:           uuid.NewString(),
-		Namespace:    s.eval.Namespace,
-		Priority:     s.eval.Priority,
-		Type:         s.eval.Type,
-		TriggeredBy:  trigger,
-		JobID:        s.eval.JobID,
-		Status:       status,
-		PreviousEval: s.eval.ID,
-		CreateTime:   s.now().UnixNano(),
+		StatusDescription: desc,
+		ID:                uuid.NewString(),
+		Namespace:         s.eval.Namespace,
+		Priority:          s.eval.Priority,
+		Type:              s.eval.Type,
+		TriggeredBy:       trigger,
+		JobID:             s.eval.JobID,
+		Status:            status,
+		PreviousEval:      s.eval.ID,
+		CreateTime:        s.now().UnixNano(),
 	}
 	e.ModifyTime = e.CreateTime
 	if s.job != nil {
