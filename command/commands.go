@@ -1,0 +1,81 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hashicorp/cli"
+
+	"github.com/orch-dev/orch/command/agent"
+)
+
+// Run runs the CLI with os.Args[1:] and returns the exit code.
+func Run(args []string) int {
+	ui := &cli.BasicUi{Reader: os.Stdin, Writer: os.Stdout, ErrorWriter: os.Stderr}
+	return RunCustom(args, ui, os.Stdout)
+}
+
+// RunCustom runs the CLI with the given UI; help goes to helpOut.
+func RunCustom(args []string, ui cli.Ui, helpOut io.Writer) int {
+	c := &cli.CLI{
+		Name:         "orch",
+		Args:         args,
+		Commands:     Commands(&Meta{Ui: ui}),
+		Version:      agent.Version,
+		HelpFunc:     cli.BasicHelpFunc("orch"),
+		HelpWriter:   helpOut,
+		ErrorWriter:  helpOut,
+		Autocomplete: false,
+	}
+	code, err := c.Run()
+	if err != nil {
+		ui.Error(fmt.Sprintf("Error executing CLI: %v", err))
+		return 1
+	}
+	return code
+}
+
+// Commands maps each verb to its factory.
+func Commands(m *Meta) map[string]cli.CommandFactory {
+	return map[string]cli.CommandFactory{
+		"version":       func() (cli.Command, error) { return &VersionCommand{Meta: *m}, nil },
+		"agent":         func() (cli.Command, error) { return &AgentCommand{Meta: *m}, nil },
+		"status":        func() (cli.Command, error) { return &StatusCommand{Meta: *m}, nil },
+		"job":           func() (cli.Command, error) { return &groupCommand{name: "job", synopsis: "Interact with jobs"}, nil },
+		"job run":       func() (cli.Command, error) { return &JobRunCommand{Meta: *m}, nil },
+		"job status":    func() (cli.Command, error) { return &JobStatusCommand{Meta: *m}, nil },
+		"job stop":      func() (cli.Command, error) { return &JobStopCommand{Meta: *m}, nil },
+		"job validate":  func() (cli.Command, error) { return &JobValidateCommand{Meta: *m}, nil },
+		"job allocs":    func() (cli.Command, error) { return &JobAllocsCommand{Meta: *m}, nil },
+		"node":          func() (cli.Command, error) { return &groupCommand{name: "node", synopsis: "Interact with nodes"}, nil },
+		"node status":   func() (cli.Command, error) { return &NodeStatusCommand{Meta: *m}, nil },
+		"alloc":         func() (cli.Command, error) { return &groupCommand{name: "alloc", synopsis: "Interact with allocations"}, nil },
+		"alloc status":  func() (cli.Command, error) { return &AllocStatusCommand{Meta: *m}, nil },
+		"alloc logs":    func() (cli.Command, error) { return &AllocLogsCommand{Meta: *m}, nil },
+		"eval":          func() (cli.Command, error) { return &groupCommand{name: "eval", synopsis: "Interact with evaluations"}, nil },
+		"eval status":   func() (cli.Command, error) { return &EvalStatusCommand{Meta: *m}, nil },
+	}
+}
+
+// groupCommand is a verb with subcommands only ("orch job"); it shows the
+// subcommand list.
+type groupCommand struct {
+	name, synopsis string
+}
+
+func (g *groupCommand) Help() string {
+	return fmt.Sprintf("Usage: orch %s <subcommand> [options] [args]\n\n  %s.", g.name, g.synopsis)
+}
+func (g *groupCommand) Synopsis() string      { return g.synopsis }
+func (g *groupCommand) Run(args []string) int { return cli.RunResultHelp }
+
+// VersionCommand prints the version.
+type VersionCommand struct{ Meta }
+
+func (c *VersionCommand) Help() string     { return "Usage: orch version\n\n  Prints the orch version." }
+func (c *VersionCommand) Synopsis() string { return "Print the orch version" }
+func (c *VersionCommand) Run(args []string) int {
+	c.Ui.Output("orch v" + agent.Version)
+	return 0
+}

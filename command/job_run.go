@@ -1,0 +1,169 @@
+package command
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/orch-dev/orch/api"
+	"github.com/orch-dev/orch/jobspec"
+)
+
+// JobRunCommand registers a job from a jobspec and follows it to running.
+type JobRunCommand struct {
+	Meta
+	// Stdin replaces os.Stdin for "-" in tests.
+	Stdin io.Reader
+}
+
+func (c *JobRunCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: orch job run [options] <path>
+
+  Registers the job in the jobspec at <path> ("-" reads stdin), then
+  monitors its evaluation until every allocation it placed is running.
+  The jobspec is parsed locally, so syntax errors name the file and line.
+
+  Exit codes: 0 all allocations running, 1 error, 2 placement failed or an
+  allocation failed.
+
+` + generalOptionsHelp + `
+
+Run Options:
+
+  -detach
+    Return right after registering, printing the evaluation ID.
+
+  -check-index=<index>
+    Register only if the job's modify index is <index>; 0 means the job
+    must not exist yet.
+
+  -var 'key=value'
+    Set a jobspec variable; may be repeated.
+
+  -json
+    The file is a JSON job (as "orch job status -json" prints), not HCL.
+
+  -verbose
+    Show full IDs.`)
+}
+
+func (c *JobRunCommand) Synopsis() string { return "Run a new job or update an existing job" }
+
+func (c *JobRunCommand) Run(args []string) int {
+	var detach, asJSON, verbose bool
+	var checkIndex indexFlag
+	var vars stringList
+	fs := c.FlagSet("job run")
+	fs.BoolVar(&detach, "detach", false, "")
+	fs.BoolVar(&asJSON, "json", false, "")
+	fs.BoolVar(&verbose, "verbose", false, "")
+	fs.Var(&checkIndex, "check-index", "")
+	fs.Var(&vars, "var", "")
+	if !c.parseArgs(fs, args, 1, 1, c.Help()) {
+		return exitError
+	}
+	job, err := c.readJob(fs.Arg(0), asJSON, vars)
+	if err != nil {
+		c.Ui.Error("Error " + err.Error())
+		return exitError
+	}
+	client, ok := c.client()
+	if !ok {
+		return exitError
+	}
+	opts := &api.RegisterOptions{}
+	if checkIndex.set {
+		opts.EnforceIndex, opts.ModifyIndex = true, checkIndex.value
+	}
+	resp, _, err := client.Jobs().RegisterOpts(job, opts, nil)
+	if err != nil {
+		if checkIndex.set && strings.Contains(err.Error(), "index") {
+			c.Ui.Error(fmt.Sprintf("Error registering job: the job's modify index is not %d: %v", checkIndex.value, err))
+			return exitError
+		}
+		c.Ui.Error(fmt.Sprintf("Error registering job: %v", err))
+		return exitError
+	}
+	if resp.Warnings != "" {
+		c.Ui.Warn("Job Warnings:\n" + resp.Warnings)
+	}
+	if resp.EvalID == "" {
+		c.Ui.Output("Job registration successful")
+		return exitOK
+	}
+	if detach {
+		c.Ui.Output("Job registration successful")
+		c.Ui.Output("Evaluation ID: " + resp.EvalID)
+		return exitOK
+	}
+	mon := newEvalMonitor(c.Ui, client, verbose)
+	if _, code := mon.monitorEval(resp.EvalID); code != exitOK {
+		return code
+	}
+	return mon.waitRunning(resp.EvalID)
+}
+
+// readJob parses the job file locally: HCL through jobspec, or JSON.
+func (c *JobRunCommand) readJob(path string, asJSON bool, vars []string) (*api.Job, error) {
+	var src []byte
+	var err error
+	if path == "-" {
+		in := c.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		src, err = io.ReadAll(in)
+		path = "<stdin>"
+	} else {
+		src, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading job file: %w", err)
+	}
+	if asJSON {
+		return decodeJSONJob(path, src)
+	}
+	job, err := jobspec.ParseWithConfig(&jobspec.ParseConfig{Path: path, Body: src, ArgVars: vars})
+	if err != nil {
+		return nil, fmt.Errorf("parsing job file %s:\n%w", path, err)
+	}
+	return job, nil
+}
+
+// decodeJSONJob accepts a bare job or a {"Job": ...} wrapper, as Nomad.
+func decodeJSONJob(path string, src []byte) (*api.Job, error) {
+	var wrapper struct{ Job *api.Job }
+	if err := json.Unmarshal(src, &wrapper); err == nil && wrapper.Job != nil {
+		return wrapper.Job, nil
+	}
+	var job api.Job
+	if err := json.Unmarshal(src, &job); err != nil {
+		return nil, fmt.Errorf("parsing JSON job file %s: %w", path, err)
+	}
+	return &job, nil
+}
+
+// indexFlag is an optional uint64 flag that remembers whether it was set,
+// since 0 is a meaningful -check-index.
+type indexFlag struct {
+	value uint64
+	set   bool
+}
+
+func (f *indexFlag) String() string { return fmt.Sprint(f.value) }
+func (f *indexFlag) Set(s string) error {
+	if _, err := fmt.Sscan(s, &f.value); err != nil {
+		return fmt.Errorf("invalid index %q: must be a non-negative integer", s)
+	}
+	f.set = true
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
