@@ -133,7 +133,9 @@ type Instance struct {
 }
 
 // Launch starts the built-in driver name as a plugin subprocess of the
-// running binary and connects to it.
+// running binary and connects to it. The binary's main (or TestMain) must
+// call MaybeServePlugin first; otherwise the child would run the whole
+// program again instead of serving the plugin.
 func Launch(name string, logger hclog.Logger) (*Instance, error) {
 	if _, err := lookup(name); err != nil {
 		return nil, err

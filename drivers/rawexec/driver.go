@@ -181,36 +181,41 @@ func (d *Driver) command(cfg *sdk.TaskConfig) (*exec.Cmd, error) {
 // returns the handle with its waiter running.
 func (d *Driver) launch(cmd *exec.Cmd, cfg *sdk.TaskConfig, logger hclog.Logger) (*taskHandle, error) {
 	var (
-		pipes   []*os.File // parent ends, closed if the start fails
-		copiers []func()
+		childEnds []*os.File
+		copiers   []func()
 	)
-	closeAll := func(files []*os.File) {
-		for _, f := range files {
+	// abandon releases the pipes and log files of a task that did not
+	// start: with every write end closed, each copier sees EOF at once and
+	// closes its read end and log writer.
+	abandon := func() {
+		for _, f := range childEnds {
 			_ = f.Close()
+		}
+		for _, c := range copiers {
+			c()
 		}
 	}
 	if !cfg.LogDisabled {
-		var childEnds []*os.File
 		for _, base := range []string{cfg.StdoutPath, cfg.StderrPath} {
-			r, w, copier, err := logPipe(logger, base, cfg)
+			w, copier, err := logPipe(logger, base, cfg)
 			if err != nil {
-				closeAll(pipes)
-				closeAll(childEnds)
+				abandon()
 				return nil, err
 			}
-			pipes, childEnds = append(pipes, r), append(childEnds, w)
-			copiers = append(copiers, copier)
+			childEnds, copiers = append(childEnds, w), append(copiers, copier)
 		}
 		cmd.Stdout, cmd.Stderr = childEnds[0], childEnds[1]
-		// The child has its own copies after Start; ours must go so that
-		// the copiers see EOF when the task's processes exit.
-		defer closeAll(childEnds)
 	}
 
 	startedAt := time.Now()
 	if err := cmd.Start(); err != nil {
-		closeAll(pipes)
+		abandon()
 		return nil, fmt.Errorf("raw_exec: start %s: %w", cmd.Path, err)
+	}
+	// The child has its own copies now; ours must go so that the copiers
+	// see EOF when the task's processes exit.
+	for _, f := range childEnds {
+		_ = f.Close()
 	}
 	// Not yet reaped, so /proc still has the process even if it exited.
 	st, err := readProcStat(cmd.Process.Pid)
@@ -234,11 +239,12 @@ func (d *Driver) launch(cmd *exec.Cmd, cfg *sdk.TaskConfig, logger hclog.Logger)
 	return h, nil
 }
 
-// logPipe opens a rotating log writer at base and a pipe feeding it. The
-// returned copier drains the pipe until the task closes its end.
-func logPipe(logger hclog.Logger, base string, cfg *sdk.TaskConfig) (r, w *os.File, copier func(), err error) {
+// logPipe opens a rotating log writer at base and a pipe feeding it, and
+// returns the pipe's write end for the task. The copier drains the pipe
+// into the writer until every holder of the write end has closed it.
+func logPipe(logger hclog.Logger, base string, cfg *sdk.TaskConfig) (w *os.File, copier func(), err error) {
 	if base == "" {
-		return nil, nil, nil, fmt.Errorf("raw_exec: task %q has no log path; the client must set StdoutPath and StderrPath", cfg.ID)
+		return nil, nil, fmt.Errorf("raw_exec: task %q has no log path; the client must set StdoutPath and StderrPath", cfg.ID)
 	}
 	files, sizeMB := cfg.LogMaxFiles, cfg.LogMaxFileSizeMB
 	if files <= 0 {
@@ -249,14 +255,14 @@ func logPipe(logger hclog.Logger, base string, cfg *sdk.TaskConfig) (r, w *os.Fi
 	}
 	lw, err := logrotate.New(base, files, int64(sizeMB)<<20)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("raw_exec: task logs: %w", err)
+		return nil, nil, fmt.Errorf("raw_exec: task logs: %w", err)
 	}
-	r, w, err = os.Pipe()
+	r, w, err := os.Pipe()
 	if err != nil {
 		_ = lw.Close()
-		return nil, nil, nil, fmt.Errorf("raw_exec: task output pipe: %w", err)
+		return nil, nil, fmt.Errorf("raw_exec: task output pipe: %w", err)
 	}
-	return r, w, func() { copyLogs(logger, r, lw) }, nil
+	return w, func() { copyLogs(logger, r, lw) }, nil
 }
 
 func (d *Driver) handle(taskID string) (*taskHandle, error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/user"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -262,4 +264,34 @@ func TestInProcessMatchesPlugin(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestTaskUser(t *testing.T) {
+	t.Parallel()
+	d := launch(t).Driver
+	cfg := taskConfig(t, shell("id -u; id -g"))
+	cfg.User = "nobody"
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody on this host: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		_, err := d.StartTask(cfg)
+		if err == nil || !strings.Contains(err.Error(), "needs the client agent to run as root") {
+			t.Fatalf("StartTask as another user without root = %v, want a root-needed error", err)
+		}
+		return
+	}
+	// The task's cwd must be reachable by the task user; the client's alloc
+	// dir setup grants that, a test temp dir does not.
+	for _, dir := range []string{cfg.TaskDir, cfg.AllocDir, filepath.Dir(cfg.AllocDir)} {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, d, cfg)
+	if res := waitExit(t, d, cfg.ID, 5*time.Second); !res.Successful() {
+		t.Fatalf("exit = %+v", res)
+	}
+	fileContains(t, cfg.StdoutPath+".0", u.Uid+"\n"+u.Gid+"\n")
 }

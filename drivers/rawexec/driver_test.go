@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -116,6 +117,7 @@ func TestStartTaskErrors(t *testing.T) {
 		name   string
 		config map[string]interface{}
 		user   string
+		mutate func(*sdk.TaskConfig)
 		want   string
 	}{
 		{
@@ -144,6 +146,12 @@ func TestStartTaskErrors(t *testing.T) {
 			want:   `raw_exec: config "args" must be a list of strings, got a string`,
 		},
 		{
+			name:   "missing log directory",
+			config: map[string]interface{}{"command": "/bin/true"},
+			mutate: func(c *sdk.TaskConfig) { c.StderrPath = filepath.Join(c.AllocDir, "gone", "web.stderr") },
+			want:   "raw_exec: task logs: logrotate: log directory",
+		},
+		{
 			name:   "unknown user",
 			config: map[string]interface{}{"command": "/bin/true"},
 			user:   "no-such-user-orch",
@@ -155,6 +163,9 @@ func TestStartTaskErrors(t *testing.T) {
 			t.Parallel()
 			cfg := taskConfig(t, tc.config)
 			cfg.User = tc.user
+			if tc.mutate != nil {
+				tc.mutate(cfg)
+			}
 			_, err := d.StartTask(cfg)
 			if err == nil {
 				_ = d.DestroyTask(cfg.ID, true)
