@@ -20,10 +20,13 @@ const (
 // sum runs from 2 (both full) to 20 (both empty) and is mapped linearly onto
 // [1, 0].
 func BinPackScore(avail, used structs.ComparableResources) float64 {
-	total := math.Pow(10, freeFraction(avail.CPU, used.CPU)) +
-		math.Pow(10, freeFraction(avail.MemoryMB, used.MemoryMB))
+	total := pow10(freeFraction(avail.CPU, used.CPU)) + pow10(freeFraction(avail.MemoryMB, used.MemoryMB))
 	return clamp01((20 - total) / 18)
 }
+
+// pow10 is 10^x through Exp, which is several times cheaper than the
+// general math.Pow and runs for every node scored.
+func pow10(x float64) float64 { return math.Exp(x * math.Ln10) }
 
 // freeFraction is the part of avail that used leaves free, in [0, 1]. A
 // node with nothing to offer on a dimension counts as full on it.

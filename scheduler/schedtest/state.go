@@ -26,6 +26,8 @@ type State struct {
 	// slices are shared with snapshots and so only ever replaced, never
 	// appended to in place.
 	byNode map[string][]string
+	// sortedNodes caches Nodes; nil after any node change.
+	sortedNodes []*structs.Node
 }
 
 var _ scheduler.State = (*State)(nil)
@@ -84,6 +86,7 @@ func (s *State) UpsertNode(nodes ...*structs.Node) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.index++
+	s.sortedNodes = nil
 	for _, n := range nodes {
 		s.nodes[n.ID] = n
 	}
@@ -94,6 +97,7 @@ func (s *State) DeleteNode(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.index++
+	s.sortedNodes = nil
 	delete(s.nodes, id)
 }
 
@@ -142,11 +146,13 @@ func (s *State) JobByID(namespace, id string) (*structs.Job, error) {
 // Nodes returns every node ordered by ID, as the server's store does, so
 // that the scheduler's seeded shuffle is replayable.
 func (s *State) Nodes() ([]*structs.Node, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := slices.Collect(maps.Values(s.nodes))
-	slices.SortFunc(out, func(a, b *structs.Node) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sortedNodes == nil {
+		s.sortedNodes = slices.Collect(maps.Values(s.nodes))
+		slices.SortFunc(s.sortedNodes, func(a, b *structs.Node) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	return slices.Clone(s.sortedNodes), nil
 }
 
 func (s *State) NodeByID(id string) (*structs.Node, error) {
