@@ -23,9 +23,10 @@ func describe(v cty.Value) string {
 	switch v.Type() {
 	case cty.String:
 		return fmt.Sprintf("string %q", v.AsString())
-	case cty.Bool, cty.Number:
-		s, _ := templateString(v)
-		return fmt.Sprintf("%s %s", v.Type().FriendlyName(), s)
+	case cty.Bool:
+		return fmt.Sprintf("bool %t", v.True())
+	case cty.Number:
+		return "number " + v.AsBigFloat().Text('g', 10)
 	default:
 		return v.Type().FriendlyName()
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -26,6 +27,10 @@ type evaluator struct {
 	ctx    *hcl.EvalContext
 	vars   map[string]bool
 	locals map[string]bool
+	// broken holds the "var.x" and "local.x" whose value could not be
+	// set, already reported; references to them fail quietly so that one
+	// mistake is reported once.
+	broken map[string]bool
 	diags  hcl.Diagnostics
 }
 
@@ -83,9 +88,12 @@ func (e *evaluator) checkReferences(expr hcl.Expression) bool {
 			ok = false
 			continue
 		}
-		if !declared[name] {
+		switch {
+		case !declared[name]:
 			e.errorf(tr.SourceRange(), "Undefined "+kind,
 				"%s.%s is referenced but no %s named %q is declared", tr.RootName(), name, kind, name)
+			ok = false
+		case e.broken[tr.RootName()+"."+name]:
 			ok = false
 		}
 	}
@@ -141,8 +149,25 @@ func (e *evaluator) eval(expr hclsyntax.Expression) (cty.Value, hcl.Diagnostics)
 	case *hclsyntax.ObjectConsExpr:
 		return e.evalObject(x)
 	default:
+		for _, tr := range hclsyntax.Variables(expr) {
+			if isClientRoot(tr.RootName()) {
+				ref := e.source(tr.SourceRange())
+				return cty.DynamicVal, hcl.Diagnostics{errorDiag(tr.SourceRange(), "Runtime variable outside a string",
+					fmt.Sprintf("%s is only known on the client when the task starts, so it can only be used inside a string, as in \"${%s}\", not passed to a function, operator or for expression", ref, ref))}
+			}
+		}
 		return expr.Value(e.ctx)
 	}
+}
+
+// isClientRoot reports whether root is one of the namespaces the client
+// interpolates, as opposed to a misspelt parse-time name.
+func isClientRoot(root string) bool {
+	switch root {
+	case "attr", "node", "meta", "env":
+		return true
+	}
+	return strings.HasPrefix(root, "NOMAD_")
 }
 
 func (e *evaluator) evalTemplate(x *hclsyntax.TemplateExpr) (cty.Value, hcl.Diagnostics) {

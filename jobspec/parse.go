@@ -65,15 +65,17 @@ func ParseWithConfig(cfg *ParseConfig) (*api.Job, error) {
 
 	e := &evaluator{src: src}
 	top := e.content(file.Body, "file", fileSchema)
+	// Problems with variables are reported along with those of the job:
+	// references to a broken variable fail quietly.
 	e.setInputs(top.Blocks, cfg)
-	if e.diags.HasErrors() {
-		return nil, diagsError(e.diags)
-	}
 
 	jobs := blocksOf(top.Blocks, "job")
 	if len(jobs) == 0 {
-		e.errorf(file.Body.MissingItemRange(), "Missing job block",
-			`a jobspec needs exactly one job block, as in job "example" { ... }`)
+		// A job block whose header HCL rejected has been reported.
+		if !hasBlock(file.Body, "job") {
+			e.errorf(file.Body.MissingItemRange(), "Missing job block",
+				`a jobspec needs exactly one job block, as in job "example" { ... }`)
+		}
 		return nil, diagsError(e.diags)
 	}
 	for _, extra := range jobs[1:] {
@@ -85,4 +87,19 @@ func ParseWithConfig(cfg *ParseConfig) (*api.Job, error) {
 		return nil, err
 	}
 	return job, nil
+}
+
+// hasBlock reports whether body holds a block of type typ, well-formed or
+// not.
+func hasBlock(body hcl.Body, typ string) bool {
+	syn, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return false
+	}
+	for _, b := range syn.Blocks {
+		if b.Type == typ {
+			return true
+		}
+	}
+	return false
 }

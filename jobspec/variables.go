@@ -24,6 +24,9 @@ type variable struct {
 	declared hcl.Range
 	value    cty.Value
 	set      bool
+	// invalid is set when a given value was rejected, which was reported
+	// already.
+	invalid bool
 }
 
 // setInputs declares the file's variables, assigns their values (default,
@@ -31,6 +34,7 @@ type variable struct {
 // evaluates locals, leaving e.ctx ready for the job block.
 func (e *evaluator) setInputs(blocks hcl.Blocks, cfg *ParseConfig) {
 	e.ctx = &hcl.EvalContext{Functions: functions()}
+	e.broken = make(map[string]bool)
 	vars := e.declareVariables(blocksOf(blocks, "variable"))
 	for _, path := range cfg.VarFiles {
 		e.applyVarFile(path, vars)
@@ -44,7 +48,12 @@ func (e *evaluator) setInputs(blocks hcl.Blocks, cfg *ParseConfig) {
 	for _, name := range sortedKeys(vars) {
 		v := vars[name]
 		e.vars[name] = true
+		if v.invalid {
+			e.broken[rootVar+"."+name] = true
+			continue
+		}
 		if !v.set {
+			e.broken[rootVar+"."+name] = true
 			e.errorf(v.declared, "Unset variable",
 				"variable %q has no default and no value was given; pass one with -var %s=... or a var file", name, name)
 			continue
@@ -52,9 +61,6 @@ func (e *evaluator) setInputs(blocks hcl.Blocks, cfg *ParseConfig) {
 		values[name] = v.value
 	}
 	e.ctx.Variables = map[string]cty.Value{rootVar: cty.ObjectVal(values)}
-	if e.diags.HasErrors() {
-		return
-	}
 	e.evalLocals(blocksOf(blocks, "locals"))
 }
 
@@ -88,8 +94,10 @@ func (e *evaluator) declareVariables(blocks hcl.Blocks) map[string]*variable {
 		if a := c.Attributes["default"]; a != nil {
 			val, diags := a.Expr.Value(constCtx)
 			e.addDiags(diags)
-			if !diags.HasErrors() {
+			v.invalid = diags.HasErrors()
+			if !v.invalid {
 				v.value, v.set = e.convertVar(v, val, a.Expr.Range())
+				v.invalid = !v.set
 			}
 		}
 	}
@@ -145,10 +153,13 @@ func (e *evaluator) applyVarFile(path string, vars map[string]*variable) {
 		val, diags := a.Expr.Value(constCtx)
 		e.addDiags(diags)
 		if diags.HasErrors() {
+			v.invalid = true
 			continue
 		}
 		if out, ok := e.convertVar(v, val, a.Expr.Range()); ok {
 			v.value, v.set = out, true
+		} else {
+			v.invalid = true
 		}
 	}
 }
@@ -182,18 +193,22 @@ func (e *evaluator) applyArgVar(arg string, vars map[string]*variable) {
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), rng.Filename, hcl.InitialPos)
 		e.addDiags(diags)
 		if diags.HasErrors() {
+			v.invalid = true
 			return
 		}
 		var valDiags hcl.Diagnostics
 		val, valDiags = expr.Value(&hcl.EvalContext{Functions: e.ctx.Functions})
 		e.addDiags(valDiags)
 		if valDiags.HasErrors() {
+			v.invalid = true
 			return
 		}
 		rng = expr.Range()
 	}
 	if out, ok := e.convertVar(v, val, rng); ok {
 		v.value, v.set = out, true
+	} else {
+		v.invalid = true
 	}
 }
 
@@ -236,11 +251,13 @@ func (e *evaluator) evalLocals(blocks hcl.Blocks) {
 				// The failed local was reported; its dependants
 				// would only repeat that.
 				failed[name] = true
+				e.broken[rootLocal+"."+name] = true
 				continue
 			}
 			v, ok := e.value(a.Expr)
 			if !ok {
 				failed[name] = true
+				e.broken[rootLocal+"."+name] = true
 				continue
 			}
 			values[name] = v
@@ -248,6 +265,7 @@ func (e *evaluator) evalLocals(blocks hcl.Blocks) {
 		}
 		if !progressed {
 			for _, name := range sortedKeys(pending) {
+				e.broken[rootLocal+"."+name] = true
 				e.errorf(pending[name].NameRange, "Cyclic local value",
 					"local %q depends on itself through other locals", name)
 			}

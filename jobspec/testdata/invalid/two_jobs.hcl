@@ -1,0 +1,15 @@
+job "a" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+    }
+  }
+}
+
+job "b" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+    }
+  }
+}

@@ -1,0 +1,28 @@
+job "web" {
+  update {
+    max_parallel = 1
+  }
+
+  group "web" {
+    service {
+      name = "web"
+      check {
+        type = "http"
+      }
+    }
+
+    volume "data" {
+      type   = "host"
+      source = "data"
+    }
+
+    task "server" {
+      driver = "raw_exec"
+
+      template {
+        data        = "x"
+        destination = "local/x"
+      }
+    }
+  }
+}

@@ -1,0 +1,4 @@
+replicas = 5
+labels = {
+  owner = "web-team"
+}
