@@ -33,7 +33,9 @@ Alloc Status Options:
     Show full IDs and every task event.`)
 }
 
-func (c *AllocStatusCommand) Synopsis() string { return "Display allocation status information and metadata" }
+func (c *AllocStatusCommand) Synopsis() string {
+	return "Display allocation status information and metadata"
+}
 
 func (c *AllocStatusCommand) Run(args []string) int {
 	var asJSON, verbose bool

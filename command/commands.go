@@ -39,22 +39,26 @@ func RunCustom(args []string, ui cli.Ui, helpOut io.Writer) int {
 // Commands maps each verb to its factory.
 func Commands(m *Meta) map[string]cli.CommandFactory {
 	return map[string]cli.CommandFactory{
-		"version":       func() (cli.Command, error) { return &VersionCommand{Meta: *m}, nil },
-		"agent":         func() (cli.Command, error) { return &AgentCommand{Meta: *m}, nil },
-		"status":        func() (cli.Command, error) { return &StatusCommand{Meta: *m}, nil },
-		"job":           func() (cli.Command, error) { return &groupCommand{name: "job", synopsis: "Interact with jobs"}, nil },
-		"job run":       func() (cli.Command, error) { return &JobRunCommand{Meta: *m}, nil },
-		"job status":    func() (cli.Command, error) { return &JobStatusCommand{Meta: *m}, nil },
-		"job stop":      func() (cli.Command, error) { return &JobStopCommand{Meta: *m}, nil },
-		"job validate":  func() (cli.Command, error) { return &JobValidateCommand{Meta: *m}, nil },
-		"job allocs":    func() (cli.Command, error) { return &JobAllocsCommand{Meta: *m}, nil },
-		"node":          func() (cli.Command, error) { return &groupCommand{name: "node", synopsis: "Interact with nodes"}, nil },
-		"node status":   func() (cli.Command, error) { return &NodeStatusCommand{Meta: *m}, nil },
-		"alloc":         func() (cli.Command, error) { return &groupCommand{name: "alloc", synopsis: "Interact with allocations"}, nil },
-		"alloc status":  func() (cli.Command, error) { return &AllocStatusCommand{Meta: *m}, nil },
-		"alloc logs":    func() (cli.Command, error) { return &AllocLogsCommand{Meta: *m}, nil },
-		"eval":          func() (cli.Command, error) { return &groupCommand{name: "eval", synopsis: "Interact with evaluations"}, nil },
-		"eval status":   func() (cli.Command, error) { return &EvalStatusCommand{Meta: *m}, nil },
+		"version":      func() (cli.Command, error) { return &VersionCommand{Meta: *m}, nil },
+		"agent":        func() (cli.Command, error) { return &AgentCommand{Meta: *m}, nil },
+		"status":       func() (cli.Command, error) { return &StatusCommand{Meta: *m}, nil },
+		"job":          func() (cli.Command, error) { return &groupCommand{name: "job", synopsis: "Interact with jobs"}, nil },
+		"job run":      func() (cli.Command, error) { return &JobRunCommand{Meta: *m}, nil },
+		"job status":   func() (cli.Command, error) { return &JobStatusCommand{Meta: *m}, nil },
+		"job stop":     func() (cli.Command, error) { return &JobStopCommand{Meta: *m}, nil },
+		"job validate": func() (cli.Command, error) { return &JobValidateCommand{Meta: *m}, nil },
+		"job allocs":   func() (cli.Command, error) { return &JobAllocsCommand{Meta: *m}, nil },
+		"node":         func() (cli.Command, error) { return &groupCommand{name: "node", synopsis: "Interact with nodes"}, nil },
+		"node status":  func() (cli.Command, error) { return &NodeStatusCommand{Meta: *m}, nil },
+		"alloc": func() (cli.Command, error) {
+			return &groupCommand{name: "alloc", synopsis: "Interact with allocations"}, nil
+		},
+		"alloc status": func() (cli.Command, error) { return &AllocStatusCommand{Meta: *m}, nil },
+		"alloc logs":   func() (cli.Command, error) { return &AllocLogsCommand{Meta: *m}, nil },
+		"eval": func() (cli.Command, error) {
+			return &groupCommand{name: "eval", synopsis: "Interact with evaluations"}, nil
+		},
+		"eval status": func() (cli.Command, error) { return &EvalStatusCommand{Meta: *m}, nil },
 	}
 }
 

@@ -26,7 +26,9 @@ Eval Status Options:
     Show full IDs.`)
 }
 
-func (c *EvalStatusCommand) Synopsis() string { return "Display evaluation status and placement failure reasons" }
+func (c *EvalStatusCommand) Synopsis() string {
+	return "Display evaluation status and placement failure reasons"
+}
 
 func (c *EvalStatusCommand) Run(args []string) int {
 	var asJSON, verbose bool

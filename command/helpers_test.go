@@ -77,3 +77,18 @@ func prefixList(t *testing.T, items interface{}) http.HandlerFunc {
 		_ = json.NewEncoder(w).Encode(out)
 	}
 }
+
+func writeJSONBody(t *testing.T, w http.ResponseWriter, v interface{}) {
+	t.Helper()
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		t.Error(err)
+	}
+}
+
+func readJSONBody(t *testing.T, r *http.Request, v interface{}) {
+	t.Helper()
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		t.Error(err)
+	}
+}
