@@ -46,21 +46,46 @@ func TestFSM_ApplyEachType(t *testing.T) {
 	t.Parallel()
 	var notified []*structs.Evaluation
 	f := testFSM(t, func(evals []*structs.Evaluation) { notified = append(notified, evals...) })
+	cases := fsmApplyCases()
+	// The cases build on each other, so they run in order on one FSM.
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			notified = nil
+			index := uint64(i + 1)
+			mustApply(t, f, index, tc.msgType, tc.msg)
+			tc.check(t, f.State())
+			if len(notified) != len(tc.wantEvals) {
+				t.Fatalf("%d evals handed to the callback, want %d", len(notified), len(tc.wantEvals))
+			}
+			for j, e := range notified {
+				if e.ID != tc.wantEvals[j] || e.CreateIndex == 0 {
+					t.Fatalf("callback got eval %s (create index %d), want %s as stored", e.ID, e.CreateIndex, tc.wantEvals[j])
+				}
+			}
+		})
+	}
+}
+
+// fsmApplyCase is one entry of TestFSM_ApplyEachType.
+type fsmApplyCase struct {
+	name    string
+	msgType structs.MessageType
+	msg     interface{}
+	check   func(t *testing.T, s *state.StateStore)
+	// wantEvals are the IDs handed to OnEvalsCreated by this entry.
+	wantEvals []string
+}
+
+// fsmApplyCases returns an entry of every message type; they build on each
+// other (register, update, then delete) and must run in order.
+func fsmApplyCases() []fsmApplyCase {
 	job, node := mock.Job(), mock.Node()
 	eval := mock.EvalFor(job)
 	alloc := mock.AllocFor(job, node, 0)
 	alloc.Job, alloc.ClientStatus = nil, structs.AllocClientStatusPending
 	failed := mock.EvalFor(job)
 	failed.TriggeredBy = structs.EvalTriggerRetryFailedAlloc
-
-	cases := []struct {
-		name    string
-		msgType structs.MessageType
-		msg     interface{}
-		check   func(t *testing.T, s *state.StateStore)
-		// wantEvals are the IDs handed to OnEvalsCreated by this entry.
-		wantEvals []string
-	}{
+	return []fsmApplyCase{
 		{"node register", structs.NodeRegisterRequestType, &structs.NodeRegisterRequest{Node: node},
 			func(t *testing.T, s *state.StateStore) {
 				n, _ := s.NodeByID(nil, node.ID)
@@ -143,23 +168,6 @@ func TestFSM_ApplyEachType(t *testing.T) {
 					t.Fatal("node present after deregister")
 				}
 			}, nil},
-	}
-	// The cases build on each other, so they run in order on one FSM.
-	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			notified = nil
-			index := uint64(i + 1)
-			mustApply(t, f, index, tc.msgType, tc.msg)
-			tc.check(t, f.State())
-			if len(notified) != len(tc.wantEvals) {
-				t.Fatalf("%d evals handed to the callback, want %d", len(notified), len(tc.wantEvals))
-			}
-			for j, e := range notified {
-				if e.ID != tc.wantEvals[j] || e.CreateIndex == 0 {
-					t.Fatalf("callback got eval %s (create index %d), want %s as stored", e.ID, e.CreateIndex, tc.wantEvals[j])
-				}
-			}
-		})
 	}
 }
 

@@ -62,12 +62,16 @@ func (s *Server) listen() {
 }
 
 func (s *Server) handleConn(conn net.Conn) {
+	// Tracked from the start, so Shutdown also closes connections that
+	// have not said which protocol they speak yet.
+	s.trackConn(conn, true)
 	buf := make([]byte, 1)
 	_ = conn.SetReadDeadline(time.Now().Add(firstByteTimeout))
 	if _, err := io.ReadFull(conn, buf); err != nil {
 		if err != io.EOF {
 			s.logger.Debug("failed to read protocol byte", "remote", conn.RemoteAddr(), "error", err)
 		}
+		s.trackConn(conn, false)
 		conn.Close()
 		return
 	}
@@ -76,10 +80,13 @@ func (s *Server) handleConn(conn net.Conn) {
 	case pool.RPCNomad:
 		s.serveRPC(conn)
 	case pool.RPCRaft:
+		// Raft's transport owns the connection from here and closes it.
+		s.trackConn(conn, false)
 		metrics.IncrCounter([]string{"orch", "rpc", "raft_handoff"}, 1)
 		s.raftLayer.handoff(conn)
 	default:
 		s.logger.Warn("unknown rpc protocol byte", "byte", buf[0], "remote", conn.RemoteAddr())
+		s.trackConn(conn, false)
 		conn.Close()
 	}
 }
@@ -87,7 +94,6 @@ func (s *Server) handleConn(conn net.Conn) {
 // serveRPC serves net/rpc calls on conn until it closes. net/rpc runs each
 // call in its own goroutine, so one connection carries concurrent calls.
 func (s *Server) serveRPC(conn net.Conn) {
-	s.trackConn(conn, true)
 	defer s.trackConn(conn, false)
 	codec := msgpackrpc.NewCodecFromHandle(true, true, conn, pool.MsgpackHandle)
 	s.rpcServer.ServeCodec(codec)
