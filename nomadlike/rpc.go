@@ -159,6 +159,8 @@ func (c *inmemCodec) Close() error { return nil }
 
 // RPC calls an endpoint in process, through the same net/rpc server that
 // serves the network. Errors match the structs sentinels with errors.Is.
+// Nothing is encoded, so a reply may share objects with the state store:
+// callers must treat what they get back as read-only (Copy to change it).
 func (s *Server) RPC(method string, args, reply interface{}) error {
 	codec := &inmemCodec{method: method, args: args, reply: reply}
 	if err := s.rpcServer.ServeRequest(codec); err != nil {

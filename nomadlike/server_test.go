@@ -424,3 +424,41 @@ func TestNewServer_ConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestServer_MissedHeartbeatMarksNodeDown registers a node with a short
+// TTL and never heartbeats: the leader marks it down through Raft and
+// evaluates the job that had an allocation there.
+func TestServer_MissedHeartbeatMarksNodeDown(t *testing.T) {
+	t.Parallel()
+	s := nomadtest.TestServer(t, func(c *nomadlike.Config) {
+		noWorkers(c)
+		c.MinHeartbeatTTL = 50 * time.Millisecond
+		c.HeartbeatGrace = 10 * time.Millisecond
+	})
+	node := mock.Node()
+	var reg structs.NodeUpdateResponse
+	if err := s.RPC(structs.NodeRegisterRPC, &structs.NodeRegisterRequest{Node: node}, &reg); err != nil {
+		t.Fatal(err)
+	}
+	job := mock.Job()
+	registerJob(t, s, job)
+	alloc := mock.AllocFor(job, node, 0)
+	applyPlan(t, s, job, alloc)
+
+	nomadtest.WaitFor(t, 5*time.Second, func() error {
+		n, err := s.State().NodeByID(nil, node.ID)
+		if err != nil {
+			return err
+		}
+		if n.Status != structs.NodeStatusDown {
+			return fmt.Errorf("node status %q, want down", n.Status)
+		}
+		return nil
+	})
+	nomadtest.WaitFor(t, 5*time.Second, func() error {
+		if n := countEvals(t, s, job, structs.EvalTriggerNodeUpdate); n != 1 {
+			return fmt.Errorf("%d node-update evals, want 1", n)
+		}
+		return nil
+	})
+}
