@@ -103,112 +103,114 @@ func TestParseInvalidFiles(t *testing.T) {
 	}
 }
 
-// TestParseInvalidSnippets covers single mistakes that need no file of
-// their own.
+// invalidSnippets are single mistakes that need no file of their own.
+var invalidSnippets = []struct {
+	name string
+	src  string
+	want string
+}{
+	{
+		name: "empty job id",
+		src:  "job \"\" {\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:1,5-7: Invalid job ID; the job ID (the label of the job block) must not be empty`,
+	},
+	{
+		name: "slash in job id",
+		src:  "job \"a/b\" {\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:1,5-10: Invalid job ID; the job ID (the label of the job block) must not contain a slash`,
+	},
+	{
+		name: "job without group",
+		src:  `job "web" {}`,
+		want: `web.hcl:1,1-10: Missing group block`,
+	},
+	{
+		name: "group without task",
+		src:  "job \"web\" {\n  group \"g\" {}\n}",
+		want: `web.hcl:2,3-12: Missing task block; group "g" has no task block`,
+	},
+	{
+		name: "zero memory",
+		src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      resources { memory = 0 }\n    }\n  }\n}",
+		want: `web.hcl:5,28-29: Invalid value for "memory"; memory is in MB and must be more than 0, got 0`,
+	},
+	{
+		name: "memory_max below default memory",
+		src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      resources { memory_max = 100 }\n    }\n  }\n}",
+		want: `memory_max must be at least memory (300 MB), got 100`,
+	},
+	{
+		name: "cpu and cores",
+		src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      resources {\n        cpu = 100\n        cores = 1\n      }\n    }\n  }\n}",
+		want: `web.hcl:7,17-18: Conflicting resources; set either cpu or cores, not both`,
+	},
+	{
+		name: "two resources blocks",
+		src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      resources {}\n      resources {}\n    }\n  }\n}",
+		want: `web.hcl:6,7-16: Duplicate resources block; only one resources block is allowed here; the first is at web.hcl:5,7-16`,
+	},
+	{
+		name: "meta block and attribute",
+		src:  "job \"web\" {\n  meta = { a = \"b\" }\n  meta { c = \"d\" }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:3,3-7: Duplicate meta; meta is already set as an argument at web.hcl:2,3-21`,
+	},
+	{
+		name: "conflicting constraint shorthands",
+		src:  "job \"web\" {\n  constraint {\n    regexp = \"a\"\n    version = \">= 1\"\n    attribute = \"${attr.x}\"\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `Conflicting constraint operators; a constraint has one operator, but regexp, version are all set`,
+	},
+	{
+		name: "regexp that does not compile",
+		src:  "job \"web\" {\n  constraint {\n    attribute = \"${attr.x}\"\n    regexp = \"(\"\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:4,14-17: Invalid constraint value; the regular expression does not compile`,
+	},
+	{
+		name: "constraint without attribute",
+		src:  "job \"web\" {\n  constraint {\n    value = \"linux\"\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:2,3-13: Missing constraint attribute`,
+	},
+	{
+		name: "bad distinct_property limit",
+		src:  "job \"web\" {\n  constraint {\n    distinct_property = \"${meta.rack}\"\n    value = \"many\"\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:4,13-19: Invalid constraint value; the value of a distinct_property constraint`,
+	},
+	{
+		name: "negative duration",
+		src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      kill_timeout = \"-5s\"\n    }\n  }\n}",
+		want: `web.hcl:5,22-27: Invalid value for "kill_timeout"; kill_timeout must not be negative`,
+	},
+	{
+		name: "bad network mode",
+		src:  "job \"web\" {\n  group \"g\" {\n    network { mode = \"overlay\" }\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:3,22-31: Invalid value for "mode"; mode must be one of host, bridge, none or cni/<name>`,
+	},
+	{
+		name: "runtime variable in directive",
+		src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      user = \"%{ if attr.x == \"a\" }root%{ endif }\"\n    }\n  }\n}",
+		want: `Runtime variable in template directive`,
+	},
+	{
+		name: "unsupported block in the wrong place is a plain unknown block",
+		src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      periodic {}\n    }\n  }\n}",
+		want: `web.hcl:5,7-15: Unsupported block type; Blocks of type "periodic" are not expected here.`,
+	},
+	{
+		name: "config attribute and block",
+		src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      config = {}\n      config {}\n    }\n  }\n}",
+		want: `web.hcl:6,7-13: Duplicate config`,
+	},
+	{
+		name: "attribute at the top level",
+		src:  "count = 1\njob \"web\" {\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:1,1-6: Unsupported argument; An argument named "count" is not expected here.`,
+	},
+}
+
+// TestParseInvalidSnippets checks that each snippet fails with its
+// expected message at its expected place.
 func TestParseInvalidSnippets(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name string
-		src  string
-		want string
-	}{
-		{
-			name: "empty job id",
-			src:  "job \"\" {\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `web.hcl:1,5-7: Invalid job ID; the job ID (the label of the job block) must not be empty`,
-		},
-		{
-			name: "slash in job id",
-			src:  "job \"a/b\" {\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `web.hcl:1,5-10: Invalid job ID; the job ID (the label of the job block) must not contain a slash`,
-		},
-		{
-			name: "job without group",
-			src:  `job "web" {}`,
-			want: `web.hcl:1,1-10: Missing group block`,
-		},
-		{
-			name: "group without task",
-			src:  "job \"web\" {\n  group \"g\" {}\n}",
-			want: `web.hcl:2,3-12: Missing task block; group "g" has no task block`,
-		},
-		{
-			name: "zero memory",
-			src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      resources { memory = 0 }\n    }\n  }\n}",
-			want: `web.hcl:5,28-29: Invalid value for "memory"; memory is in MB and must be more than 0, got 0`,
-		},
-		{
-			name: "memory_max below default memory",
-			src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      resources { memory_max = 100 }\n    }\n  }\n}",
-			want: `memory_max must be at least memory (300 MB), got 100`,
-		},
-		{
-			name: "cpu and cores",
-			src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      resources {\n        cpu = 100\n        cores = 1\n      }\n    }\n  }\n}",
-			want: `web.hcl:7,17-18: Conflicting resources; set either cpu or cores, not both`,
-		},
-		{
-			name: "two resources blocks",
-			src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      resources {}\n      resources {}\n    }\n  }\n}",
-			want: `web.hcl:6,7-16: Duplicate resources block; only one resources block is allowed here; the first is at web.hcl:5,7-16`,
-		},
-		{
-			name: "meta block and attribute",
-			src:  "job \"web\" {\n  meta = { a = \"b\" }\n  meta { c = \"d\" }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `web.hcl:3,3-7: Duplicate meta; meta is already set as an argument at web.hcl:2,3-21`,
-		},
-		{
-			name: "conflicting constraint shorthands",
-			src:  "job \"web\" {\n  constraint {\n    regexp = \"a\"\n    version = \">= 1\"\n    attribute = \"${attr.x}\"\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `Conflicting constraint operators; a constraint has one operator, but regexp, version are all set`,
-		},
-		{
-			name: "regexp that does not compile",
-			src:  "job \"web\" {\n  constraint {\n    attribute = \"${attr.x}\"\n    regexp = \"(\"\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `web.hcl:4,14-17: Invalid constraint value; the regular expression does not compile`,
-		},
-		{
-			name: "constraint without attribute",
-			src:  "job \"web\" {\n  constraint {\n    value = \"linux\"\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `web.hcl:2,3-13: Missing constraint attribute`,
-		},
-		{
-			name: "bad distinct_property limit",
-			src:  "job \"web\" {\n  constraint {\n    distinct_property = \"${meta.rack}\"\n    value = \"many\"\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `web.hcl:4,13-19: Invalid constraint value; the value of a distinct_property constraint`,
-		},
-		{
-			name: "negative duration",
-			src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      kill_timeout = \"-5s\"\n    }\n  }\n}",
-			want: `web.hcl:5,22-27: Invalid value for "kill_timeout"; kill_timeout must not be negative`,
-		},
-		{
-			name: "bad network mode",
-			src:  "job \"web\" {\n  group \"g\" {\n    network { mode = \"overlay\" }\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `web.hcl:3,22-31: Invalid value for "mode"; mode must be one of host, bridge, none or cni/<name>`,
-		},
-		{
-			name: "runtime variable in directive",
-			src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      user = \"%{ if attr.x == \"a\" }root%{ endif }\"\n    }\n  }\n}",
-			want: `Runtime variable in template directive`,
-		},
-		{
-			name: "unsupported block in the wrong place is a plain unknown block",
-			src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      periodic {}\n    }\n  }\n}",
-			want: `web.hcl:5,7-15: Unsupported block type; Blocks of type "periodic" are not expected here.`,
-		},
-		{
-			name: "config attribute and block",
-			src:  "job \"web\" {\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      config = {}\n      config {}\n    }\n  }\n}",
-			want: `web.hcl:6,7-13: Duplicate config`,
-		},
-		{
-			name: "attribute at the top level",
-			src:  "count = 1\njob \"web\" {\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-			want: `web.hcl:1,1-6: Unsupported argument; An argument named "count" is not expected here.`,
-		},
-	}
-	for _, tc := range cases {
+	for _, tc := range invalidSnippets {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			if got := parseErr(t, tc.src); !strings.Contains(got, tc.want) {
