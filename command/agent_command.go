@@ -12,14 +12,12 @@ import (
 	"github.com/orch-dev/orch/command/agent"
 )
 
-// AgentBackends are the server and client constructors `orch agent` runs.
-// They are set by the wiring in agent_wiring.go, kept apart so that this
-// file does not depend on the server and client packages.
-var AgentBackends agent.Backends
-
 // AgentCommand runs an agent until SIGINT or SIGTERM.
 type AgentCommand struct {
 	Meta
+	// backends replaces the real server and client in tests; nil means
+	// productionBackends().
+	backends *agent.Backends
 	// signals replaces the OS signals in tests.
 	signals chan os.Signal
 	// started, if set, receives the agent once it is up (for tests).
@@ -88,7 +86,12 @@ func (c *AgentCommand) Run(args []string) int {
 		Output: os.Stderr,
 	})
 	c.Ui.Output("==> Starting orch agent...")
-	a, err := agent.NewAgent(cfg, logger, AgentBackends)
+	backends := c.backends
+	if backends == nil {
+		b := productionBackends()
+		backends = &b
+	}
+	a, err := agent.NewAgent(cfg, logger, *backends)
 	if err != nil {
 		c.Ui.Error(fmt.Sprintf("Error starting agent: %v", err))
 		return exitError

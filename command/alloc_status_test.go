@@ -26,7 +26,7 @@ func testAlloc(now time.Time) *api.Allocation {
 func TestAllocStatus(t *testing.T) {
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	addr := fakeAPI(t, map[string]interface{}{
-		"GET /v1/allocations":          prefixList(t, []*api.AllocationListStub{{ID: allocID}, {ID: "ffff0000-0000-0000-0000-000000000000"}}),
+		"GET /v1/allocations":           prefixList(t, []*api.AllocationListStub{{ID: allocID}, {ID: "ffff0000-0000-0000-0000-000000000000"}}),
 		"GET /v1/allocation/" + allocID: testAlloc(now),
 	})
 	cases := []struct {

@@ -80,8 +80,14 @@ func (m *evalMonitor) monitorEval(evalID string) (*api.Evaluation, int) {
 		for _, a := range allocs {
 			if !seen[a.ID] {
 				seen[a.ID] = true
-				m.line("Allocation %q created: node %q, group %q",
-					limit(a.ID, m.idLen), limit(a.NodeID, m.idLen), a.TaskGroup)
+				// An allocation older than the evaluation was updated in
+				// place rather than placed by it.
+				verb := "created"
+				if a.CreateIndex < eval.CreateIndex {
+					verb = "modified"
+				}
+				m.line("Allocation %q %s: node %q, group %q",
+					limit(a.ID, m.idLen), verb, limit(a.NodeID, m.idLen), a.TaskGroup)
 			}
 		}
 		if evalTerminal(eval) {

@@ -55,8 +55,10 @@ type Backends struct {
 // Agent runs a server, a client or both, and the HTTP API in front of
 // them.
 type Agent struct {
-	config   *Config
-	logger   hclog.Logger
+	config *Config
+	logger hclog.Logger
+	// root is handed to the parts, which name themselves.
+	root     hclog.Logger
 	started  time.Time
 	server   ServerBackend
 	client   ClientBackend
@@ -75,7 +77,7 @@ var _ AgentInfo = (*Agent)(nil)
 // client (which registers through the server), then the HTTP API. If a
 // part fails, those already started are shut down.
 func NewAgent(cfg *Config, logger hclog.Logger, b Backends) (*Agent, error) {
-	a := &Agent{config: cfg, logger: logger.Named("agent"), started: time.Now()}
+	a := &Agent{config: cfg, logger: logger.Named("agent"), root: logger, started: time.Now()}
 	prom, err := a.setupMetrics()
 	if err != nil {
 		return nil, err
@@ -108,7 +110,7 @@ func (a *Agent) startParts(b Backends) error {
 		if b.NewServer == nil {
 			return errors.New("start server: this build has no server")
 		}
-		srv, err := b.NewServer(cfg, a.logger)
+		srv, err := b.NewServer(cfg, a.root)
 		if err != nil {
 			return fmt.Errorf("start server: %w", err)
 		}
@@ -117,7 +119,7 @@ func (a *Agent) startParts(b Backends) error {
 		if b.DialServers == nil {
 			return errors.New("connect to servers: this build cannot reach remote servers")
 		}
-		rpc, err := b.DialServers(cfg.Client.Servers, a.logger)
+		rpc, err := b.DialServers(cfg.Client.Servers, a.root)
 		if err != nil {
 			return fmt.Errorf("connect to servers %v: %w", cfg.Client.Servers, err)
 		}
@@ -127,7 +129,7 @@ func (a *Agent) startParts(b Backends) error {
 		if b.NewClient == nil {
 			return errors.New("start client: this build has no client")
 		}
-		c, err := b.NewClient(cfg, a.logger, a.rpc)
+		c, err := b.NewClient(cfg, a.root, a.rpc)
 		if err != nil {
 			return fmt.Errorf("start client: %w", err)
 		}

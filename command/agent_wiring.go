@@ -1,0 +1,210 @@
+package command
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/orch-dev/orch/client"
+	"github.com/orch-dev/orch/command/agent"
+	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/sdk"
+	"github.com/orch-dev/orch/jobspec"
+	"github.com/orch-dev/orch/nomadlike"
+	"github.com/orch-dev/orch/nomadlike/pool"
+	"github.com/orch-dev/orch/nomadlike/structs"
+)
+
+// productionBackends wires the real server, client, drivers and jobspec
+// parser into the agent. It lives here, not in command/agent, so the
+// agent package can be tested without starting Raft or driver plugins.
+func productionBackends() agent.Backends {
+	return agent.Backends{
+		NewServer:   newServer,
+		NewClient:   newClient,
+		DialServers: dialServers,
+		Parser:      jobspec.Parse,
+	}
+}
+
+func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, error) {
+	rpcAddr, err := net.ResolveTCPAddr("tcp", cfg.RPCAddr())
+	if err != nil {
+		return nil, fmt.Errorf("rpc address %q: %w", cfg.RPCAddr(), err)
+	}
+	sc := &nomadlike.Config{
+		Logger:          logger,
+		NodeName:        cfg.NodeName,
+		Region:          cfg.Region,
+		Datacenter:      cfg.Datacenter,
+		DataDir:         cfg.DataDir,
+		DevMode:         cfg.DevMode,
+		RPCAddr:         rpcAddr,
+		BootstrapExpect: cfg.Server.BootstrapExpect,
+		NumSchedulers:   cfg.Server.NumSchedulers,
+	}
+	if cfg.Advertise.RPC != "" {
+		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC)))
+		if err != nil {
+			return nil, fmt.Errorf("advertise.rpc %q: %w", cfg.Advertise.RPC, err)
+		}
+		sc.RPCAdvertise = adv
+	}
+	return nomadlike.NewServer(sc)
+}
+
+// clientBackend is a client plus what the agent started for it: driver
+// plugin processes and, in -dev, a throwaway data directory.
+type clientBackend struct {
+	*client.Client
+	drivers []*catalog.Instance
+	tempDir string
+}
+
+func (c *clientBackend) Shutdown() error {
+	err := c.Client.Shutdown()
+	for _, d := range c.drivers {
+		d.Kill()
+	}
+	if c.tempDir != "" {
+		err = errors.Join(err, os.RemoveAll(c.tempDir))
+	}
+	return err
+}
+
+func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent.ClientBackend, error) {
+	cb := &clientBackend{}
+	dataDir := cfg.DataDir
+	if dataDir == "" && cfg.DevMode {
+		dir, err := os.MkdirTemp("", "orch-dev-")
+		if err != nil {
+			return nil, fmt.Errorf("dev data directory: %w", err)
+		}
+		dataDir, cb.tempDir = dir, dir
+	}
+	drivers, err := launchDrivers(cfg, logger, cb)
+	if err != nil {
+		_ = cb.cleanup()
+		return nil, err
+	}
+	httpAddr := cfg.HTTPAddr()
+	if cfg.Advertise.HTTP != "" {
+		httpAddr = net.JoinHostPort(cfg.Advertise.HTTP, strconv.Itoa(cfg.Ports.HTTP))
+	}
+	r := cfg.Client.Reserved
+	c, err := client.NewClient(&client.Config{
+		Logger:           logger,
+		DataDir:          dataDir,
+		NodeName:         cfg.NodeName,
+		Datacenter:       cfg.Datacenter,
+		Region:           cfg.Region,
+		NodeClass:        cfg.Client.NodeClass,
+		NodePool:         cfg.Client.NodePool,
+		Meta:             cfg.Client.Meta,
+		HTTPAddr:         httpAddr,
+		DevMode:          cfg.DevMode,
+		Drivers:          drivers,
+		MinDynamicPort:   cfg.Client.MinDynamicPort,
+		MaxDynamicPort:   cfg.Client.MaxDynamicPort,
+		NetworkInterface: cfg.Client.NetworkInterface,
+		Servers:          cfg.Client.Servers,
+		Reserved: &structs.NodeReservedResources{
+			Cpu:      structs.NodeReservedCpuResources{CpuShares: uint64(r.CPU)},
+			Memory:   structs.NodeReservedMemoryResources{MemoryMB: uint64(r.MemoryMB)},
+			Disk:     structs.NodeReservedDiskResources{DiskMB: uint64(r.DiskMB)},
+			Networks: structs.NodeReservedNetworkResources{ReservedHostPorts: r.ReservedPorts},
+		},
+	}, rpc)
+	if err != nil {
+		_ = cb.cleanup()
+		return nil, err
+	}
+	cb.Client = c
+	return cb, nil
+}
+
+func (c *clientBackend) cleanup() error {
+	for _, d := range c.drivers {
+		d.Kill()
+	}
+	if c.tempDir != "" {
+		return os.RemoveAll(c.tempDir)
+	}
+	return nil
+}
+
+// launchDrivers starts one plugin process per built-in driver and hands
+// it its `plugin "NAME" { config {} }` block; a driver decides itself
+// whether that config enables it (raw_exec needs enabled = true).
+func launchDrivers(cfg *agent.Config, logger hclog.Logger, cb *clientBackend) (map[string]sdk.Driver, error) {
+	drivers := map[string]sdk.Driver{}
+	for _, name := range catalog.Builtin() {
+		inst, err := catalog.Launch(name, logger)
+		if err != nil {
+			return nil, fmt.Errorf("launch driver %q: %w", name, err)
+		}
+		cb.drivers = append(cb.drivers, inst)
+		pc := &sdk.PluginConfig{DevMode: cfg.DevMode, Config: map[string]interface{}{}}
+		if p := cfg.Plugins[name]; p != nil {
+			pc.Config = p.Config
+		}
+		if err := inst.Driver.SetConfig(pc); err != nil {
+			return nil, fmt.Errorf("configure driver %q: %w", name, err)
+		}
+		drivers[name] = inst.Driver
+	}
+	return drivers, nil
+}
+
+// remoteServers reaches servers over the RPC port, sticking to the one
+// that answered last and moving on when it cannot be reached.
+type remoteServers struct {
+	pool  *pool.ConnPool
+	addrs []net.Addr
+
+	mu   sync.Mutex
+	next int
+}
+
+func dialServers(servers []string, logger hclog.Logger) (structs.RPCer, error) {
+	if len(servers) == 0 {
+		return nil, errors.New("no servers given")
+	}
+	rs := &remoteServers{pool: pool.NewPool(logger, 2*time.Minute)}
+	for _, s := range servers {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			s = net.JoinHostPort(s, strconv.Itoa(agent.DefaultRPCPort))
+		}
+		addr, err := net.ResolveTCPAddr("tcp", s)
+		if err != nil {
+			return nil, fmt.Errorf("server address %q: %w", s, err)
+		}
+		rs.addrs = append(rs.addrs, addr)
+	}
+	return rs, nil
+}
+
+func (r *remoteServers) RPC(method string, args, reply interface{}) error {
+	r.mu.Lock()
+	start := r.next
+	r.mu.Unlock()
+	var err error
+	for i := range r.addrs {
+		idx := (start + i) % len(r.addrs)
+		err = r.pool.RPC(r.addrs[idx], method, args, reply)
+		var opErr *net.OpError
+		if err == nil || !errors.As(err, &opErr) {
+			r.mu.Lock()
+			r.next = idx
+			r.mu.Unlock()
+			return err
+		}
+	}
+	return fmt.Errorf("no server reachable: %w", err)
+}
