@@ -200,6 +200,11 @@ var invalidSnippets = []struct {
 		want: `web.hcl:6,7-13: Duplicate config`,
 	},
 	{
+		name: "meta value that is not a string",
+		src:  "job \"web\" {\n  meta {\n    ports = [1]\n  }\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
+		want: `web.hcl:3,13-16: Invalid value for "meta.ports"; meta.ports must be a string, got tuple`,
+	},
+	{
 		name: "attribute at the top level",
 		src:  "count = 1\njob \"web\" {\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
 		want: `web.hcl:1,1-6: Unsupported argument; An argument named "count" is not expected here.`,

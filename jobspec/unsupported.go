@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // scope names the kind of body a block appears in, by its block type.
@@ -149,9 +151,17 @@ func (e *evaluator) stringMapAttrOrBlock(c *hcl.BodyContent, name string) map[st
 	e.addDiags(diags)
 	out := make(map[string]string, len(attrs))
 	for _, a := range sortedAttributes(attrs) {
-		if s := e.stringAttr(attrs, a.Name); s != nil {
-			out[a.Name] = *s
+		v, ok := e.value(a.Expr)
+		if !ok || v.IsNull() {
+			continue
 		}
+		s, err := convert.Convert(v, cty.String)
+		if err != nil || s.IsNull() {
+			e.errorf(a.Expr.Range(), invalidValue(name+"."+a.Name),
+				"%s.%s must be a string, got %s", name, a.Name, describe(v))
+			continue
+		}
+		out[a.Name] = s.AsString()
 	}
 	return out
 }
