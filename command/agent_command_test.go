@@ -33,6 +33,12 @@ func (stubClient) StreamLogs(context.Context, string, string, string, string, in
 }
 func (stubClient) Shutdown() error { return nil }
 
+func (stubClient) Ready() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
 func TestAgentCommand_RunsUntilSignal(t *testing.T) {
 	srv := &stubServer{shutdown: make(chan struct{})}
 	ui := newUi()

@@ -37,6 +37,9 @@ type ServerBackend interface {
 type ClientBackend interface {
 	LogStreamer
 	Shutdown() error
+	// Ready is closed once the node is registered with the servers and
+	// marked ready, that is, once jobs can be placed on it.
+	Ready() <-chan struct{}
 }
 
 // Backends builds the parts of an agent. The CLI wires nomadlike and
@@ -274,7 +277,8 @@ func (a *Agent) Members() *api.ServerMembers {
 }
 
 // Health reports the server healthy once it knows a leader, and the
-// client once it runs.
+// client once its node is registered and ready: a healthy dev agent can
+// place a job at once, so scripts may wait on health alone.
 func (a *Agent) Health() *api.AgentHealthResponse {
 	var h api.AgentHealthResponse
 	if a.server != nil {
@@ -285,6 +289,11 @@ func (a *Agent) Health() *api.AgentHealthResponse {
 	}
 	if a.client != nil {
 		h.Client = &api.AgentHealth{Ok: true, Message: "ok"}
+		select {
+		case <-a.client.Ready():
+		default:
+			h.Client = &api.AgentHealth{Ok: false, Message: "node not registered with the servers yet"}
+		}
 	}
 	return &h
 }

@@ -37,7 +37,8 @@ func (f *fakeServer) Leader() string  { return f.leader }
 func (f *fakeServer) Shutdown() error { f.log.add("server"); return nil }
 
 type fakeClient struct {
-	log *shutdownLog
+	log   *shutdownLog
+	ready chan struct{} // nil: registered from the start
 }
 
 func (f *fakeClient) NodeID() string { return "node-1" }
@@ -45,6 +46,15 @@ func (f *fakeClient) StreamLogs(context.Context, string, string, string, string,
 	return nil
 }
 func (f *fakeClient) Shutdown() error { f.log.add("client"); return nil }
+
+func (f *fakeClient) Ready() <-chan struct{} {
+	if f.ready != nil {
+		return f.ready
+	}
+	return closedCh
+}
+
+var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func devTestConfig(t *testing.T) *Config {
 	t.Helper()
@@ -65,11 +75,12 @@ func TestAgent_StartsAndAnswersHealth(t *testing.T) {
 		},
 	}
 	var clientRPC structs.RPCer
+	fc := &fakeClient{log: log, ready: make(chan struct{})}
 	b := Backends{
 		NewServer: func(*Config, hclog.Logger) (ServerBackend, error) { return srv, nil },
 		NewClient: func(_ *Config, _ hclog.Logger, rpc structs.RPCer) (ClientBackend, error) {
 			clientRPC = rpc
-			return &fakeClient{log: log}, nil
+			return fc, nil
 		},
 	}
 	a, err := NewAgent(devTestConfig(t), testLogger(t), b)
@@ -83,6 +94,11 @@ func TestAgent_StartsAndAnswersHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Until the node is registered nothing can be placed: not healthy yet.
+	if _, err := c.Agent().Health(); err == nil || !strings.Contains(err.Error(), "node not registered") {
+		t.Fatalf("health before the node registered: %v", err)
+	}
+	close(fc.ready)
 	h, err := c.Agent().Health()
 	if err != nil {
 		t.Fatal(err)
