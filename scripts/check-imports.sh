@@ -21,8 +21,25 @@ deny() {
   done
 }
 
-# The scheduler is pure: no network, disk, Raft or server internals.
-deny "$mod/scheduler/..." "net" "net/http" "os/exec" "github.com/hashicorp/raft.*" \
+# deny_direct PKG PATTERN...: PKG's own imports must match none of PATTERNs.
+# Used for the standard library's I/O packages, which third-party helpers
+# (uuid, hclog) may import for reasons of their own.
+deny_direct() {
+  local pkg=$1; shift
+  local imports
+  imports=$(go list -f '{{.ImportPath}}{{range .Imports}} {{.}}{{end}}' "$pkg") || { echo "check: cannot list $pkg"; fail=1; return; }
+  while read -r p rest; do
+    for imp in $rest; do
+      for pat in "$@"; do
+        if [[ $imp =~ ^${pat}$ ]]; then echo "check: $p must not import $imp"; fail=1; fi
+      done
+    done
+  done <<<"$imports"
+}
+
+# The scheduler is pure: no network, disk, processes, Raft or server internals.
+deny_direct "$mod/scheduler/..." "net" "net/.*" "os" "os/.*" "io/fs" "syscall"
+deny "$mod/scheduler/..." "github.com/hashicorp/raft.*" \
   "$mod/nomadlike" "$mod/nomadlike/state" "$mod/client.*" "$mod/drivers.*" "$mod/command.*"
 # jobspec decodes into api types and knows nothing of the server.
 deny "$mod/jobspec" "$mod/nomadlike.*" "$mod/scheduler.*" "$mod/client.*" "$mod/command.*"
