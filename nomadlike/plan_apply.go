@@ -120,12 +120,20 @@ func evaluateNodePlan(snap scheduler.State, plan *structs.Plan, nodeID string) (
 	for _, a := range existing {
 		existingIDs[a.ID] = struct{}{}
 	}
-	newWork := false
+	newWork, liveWork := false, false
 	for _, a := range placed {
 		if _, ok := existingIDs[a.ID]; !ok {
 			newWork = true
-			break
 		}
+		if !a.TerminalStatus() {
+			liveWork = true
+		}
+	}
+	if !newWork && !liveWork {
+		// Only bookkeeping on finished allocations (the scheduler links a
+		// failed one to its follow-up evaluation): it uses no resources
+		// and must succeed even on a node that has since gone down.
+		return true, "", nil
 	}
 	if reason := nodeNotReadyReason(node, newWork); reason != "" {
 		return false, reason, nil

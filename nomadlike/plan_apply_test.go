@@ -276,6 +276,19 @@ func TestEvaluatePlan(t *testing.T) {
 			wantPlaced: []string{"B"}, wantStopped: []string{"A"},
 		},
 		{
+			name: "down node accepts follow-up links on its failed allocations",
+			nodes: []*structs.Node{planNode("A", func(n *structs.Node) {
+				n.Status = structs.NodeStatusDown
+			})},
+			existing: []*structs.Allocation{withClientStatus(full, structs.AllocClientStatusFailed)},
+			plan: func() *structs.Plan {
+				linked := *withClientStatus(full, structs.AllocClientStatusFailed)
+				linked.FollowupEvalID = "eval-later"
+				return planOf(&linked)()
+			},
+			wantPlaced: []string{"A"},
+		},
+		{
 			name:  "stops on a node that is gone are accepted",
 			nodes: []*structs.Node{}, existing: []*structs.Allocation{full},
 			plan: func() *structs.Plan {
