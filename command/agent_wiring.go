@@ -97,6 +97,7 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 	if cfg.Advertise.HTTP != "" {
 		httpAddr = net.JoinHostPort(cfg.Advertise.HTTP, strconv.Itoa(cfg.Ports.HTTP))
 	}
+	httpAddr = routableAddr(httpAddr)
 	r := cfg.Client.Reserved
 	c, err := client.NewClient(&client.Config{
 		Logger:           logger,
@@ -207,4 +208,27 @@ func (r *remoteServers) RPC(method string, args, reply interface{}) error {
 		}
 	}
 	return fmt.Errorf("no server reachable: %w", err)
+}
+
+// routableAddr replaces an unspecified host (bind 0.0.0.0) with this
+// machine's first non-loopback address: other agents forward log requests
+// to the HTTP address a node advertises, and 0.0.0.0 reaches nobody.
+func routableAddr(hostPort string) string {
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return hostPort
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+		return hostPort
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return hostPort
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+			return net.JoinHostPort(ipn.IP.String(), port)
+		}
+	}
+	return net.JoinHostPort("127.0.0.1", port)
 }

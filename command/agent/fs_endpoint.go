@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,7 +74,7 @@ func (s *HTTPServer) allocLogs(w http.ResponseWriter, r *http.Request) (interfac
 		return nil, err
 	}
 	if s.logs == nil || s.logs.NodeID() != alloc.NodeID {
-		return nil, s.otherNodeError(r, alloc)
+		return nil, s.forwardToNode(w, r, alloc)
 	}
 
 	sw := &streamWriter{w: w, plain: lr.plain, offset: lr.offset,
@@ -146,15 +148,42 @@ func taskForLogs(alloc *structs.Allocation, task string) (string, error) {
 
 // otherNodeError tells the caller which agent to ask: logs are served by
 // the agent on the allocation's node, and forwarding is not built yet.
-func (s *HTTPServer) otherNodeError(r *http.Request, alloc *structs.Allocation) error {
+// forwardedHeader marks a request one agent passed to another, so a
+// stale view of where an allocation runs cannot bounce it back and forth.
+const forwardedHeader = "X-Orch-Forwarded"
+
+// forwardToNode proxies a log request for an allocation on another node to
+// that node's agent, streaming its answer back as it comes. It returns an
+// error only when nothing was written yet.
+func (s *HTTPServer) forwardToNode(w http.ResponseWriter, r *http.Request, alloc *structs.Allocation) error {
 	args := structs.NodeSpecificRequest{NodeID: alloc.NodeID}
 	args.Region, args.Namespace, args.AuthToken = s.regionOf(r), namespaceOf(r), requestToken(r)
 	var out structs.SingleNodeResponse
-	addr := "an unknown address"
-	if err := s.rpc.RPC(structs.NodeGetNodeRPC, &args, &out); err == nil && out.Node != nil && out.Node.HTTPAddr != "" {
-		addr = out.Node.HTTPAddr
+	if err := s.rpc.RPC(structs.NodeGetNodeRPC, &args, &out); err != nil {
+		return fmt.Errorf("look up node %s of allocation %s: %w", alloc.NodeID, alloc.ID, err)
 	}
-	return badRequest("allocation %s runs on node %s: ask the agent there, at %s", alloc.ID, alloc.NodeID, addr)
+	if out.Node == nil || out.Node.HTTPAddr == "" {
+		return badRequest("allocation %s runs on node %s, whose agent address is unknown", alloc.ID, alloc.NodeID)
+	}
+	if r.Header.Get(forwardedHeader) != "" {
+		return badRequest("allocation %s runs on node %s: ask the agent there, at %s", alloc.ID, alloc.NodeID, out.Node.HTTPAddr)
+	}
+	target := &url.URL{Scheme: "http", Host: out.Node.HTTPAddr}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Header.Set(forwardedHeader, "1")
+		},
+		// Flush every write: followed logs must not sit in a buffer.
+		FlushInterval: -1,
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			s.logger.Warn("forwarding log request failed", "alloc_id", alloc.ID, "node_addr", out.Node.HTTPAddr, "error", err)
+			http.Error(w, fmt.Sprintf("allocation %s runs on node %s, whose agent at %s did not answer: %v",
+				alloc.ID, alloc.NodeID, out.Node.HTTPAddr, err), http.StatusBadGateway)
+		},
+	}
+	proxy.ServeHTTP(w, r)
+	return nil
 }
 
 // streamWriter turns the client's writes into the response stream. The

@@ -407,11 +407,13 @@ func (f *fakeLogs) StreamLogs(ctx context.Context, allocID, task, logType, origi
 
 func TestAllocLogs(t *testing.T) {
 	node := mock.Node()
-	node.HTTPAddr = "10.1.2.3:4646"
+	// Port 1 on loopback: nothing listens there, so a forward fails fast.
+	node.HTTPAddr = "127.0.0.1:1"
 	alloc := mock.AllocFor(mock.Job(), node, 0)
 	cases := []struct {
 		name, query string
 		localNode   string
+		hdr         map[string]string
 		code        int
 		check       func(t *testing.T, body []byte, logs *fakeLogs)
 	}{
@@ -443,10 +445,17 @@ func TestAllocLogs(t *testing.T) {
 				}
 			},
 		},
-		{name: "other node", query: "type=stdout", localNode: "elsewhere", code: 400,
+		{name: "other node, already forwarded once", query: "type=stdout", localNode: "elsewhere",
+			hdr: map[string]string{forwardedHeader: "1"}, code: 400,
 			check: func(t *testing.T, body []byte, _ *fakeLogs) {
-				if !strings.Contains(string(body), "10.1.2.3:4646") {
+				if !strings.Contains(string(body), "127.0.0.1:1") {
 					t.Fatalf("body %q does not name the node's address", body)
+				}
+			}},
+		{name: "other node whose agent is down", query: "type=stdout", localNode: "elsewhere", code: 502,
+			check: func(t *testing.T, body []byte, _ *fakeLogs) {
+				if !strings.Contains(string(body), "did not answer") {
+					t.Fatalf("body %q does not say the node's agent did not answer", body)
 				}
 			}},
 		{name: "bad type", query: "type=stdin", localNode: node.ID, code: 400},
@@ -466,7 +475,7 @@ func TestAllocLogs(t *testing.T) {
 			}}
 			logs := &fakeLogs{nodeID: tc.localNode, data: "one\ntwo\n"}
 			s := newTestHTTP(t, rpc, func(c *HTTPServerConfig) { c.Logs = logs })
-			rec := do(t, s, "GET", "/v1/client/fs/logs/"+alloc.ID+"?"+tc.query, "", nil)
+			rec := do(t, s, "GET", "/v1/client/fs/logs/"+alloc.ID+"?"+tc.query, "", tc.hdr)
 			if rec.Code != tc.code {
 				t.Fatalf("code %d: %s", rec.Code, rec.Body)
 			}
@@ -474,6 +483,40 @@ func TestAllocLogs(t *testing.T) {
 				tc.check(t, rec.Body.Bytes(), logs)
 			}
 		})
+	}
+}
+
+// TestAllocLogs_ForwardsToNode: an agent asked for the logs of an
+// allocation on another node streams them from that node's agent.
+func TestAllocLogs_ForwardsToNode(t *testing.T) {
+	node := mock.Node()
+	alloc := mock.AllocFor(mock.Job(), node, 0)
+	rpc := &fakeRPC{handlers: map[string]func(a, r interface{}) error{
+		structs.AllocGetAllocRPC: func(a, r interface{}) error {
+			r.(*structs.SingleAllocResponse).Alloc = alloc
+			return nil
+		},
+		structs.NodeGetNodeRPC: func(a, r interface{}) error {
+			r.(*structs.SingleNodeResponse).Node = node
+			return nil
+		},
+	}}
+	remoteLogs := &fakeLogs{nodeID: node.ID, data: "from the node\n"}
+	remote := newTestHTTP(t, rpc, func(c *HTTPServerConfig) { c.Logs = remoteLogs })
+	addr, err := remote.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = remote.Shutdown(context.Background()) })
+	node.HTTPAddr = addr.String()
+
+	local := newTestHTTP(t, rpc, func(c *HTTPServerConfig) { c.Logs = &fakeLogs{nodeID: "server-node"} })
+	rec := do(t, local, "GET", "/v1/client/fs/logs/"+alloc.ID+"?type=stdout&plain=true&follow=true", "", nil)
+	if rec.Code != 200 || rec.Body.String() != "from the node\n" {
+		t.Fatalf("forwarded logs: code %d body %q", rec.Code, rec.Body)
+	}
+	if remoteLogs.gotArg != alloc.ID+"/web/stdout/start/0/true" {
+		t.Fatalf("node agent streamed %s", remoteLogs.gotArg)
 	}
 }
 
