@@ -205,8 +205,8 @@ func (c *Client) runner(allocID string) *allocrunner.AllocRunner {
 	return c.runners[allocID]
 }
 
-// Shutdown stops the agent's loops. Tasks keep running, unless in dev mode
-// where they are stopped and their final states sent first.
+// Shutdown stops the client's tasks, sends their final states, and stops
+// its loops.
 func (c *Client) Shutdown() error {
 	c.shutdownOnce.Do(func() {
 		c.logger.Info("shutting down client", "dev_mode", c.cfg.DevMode)
@@ -216,15 +216,16 @@ func (c *Client) Shutdown() error {
 			runners = append(runners, ar)
 		}
 		c.allocMu.RUnlock()
-		if c.cfg.DevMode {
-			for _, ar := range runners {
-				ar.Kill()
-			}
-			for _, ar := range runners {
-				<-ar.WaitCh()
-			}
-			c.flushUpdates(shutdownFlushTimeout)
+		// Until the client persists task handles and reattaches to them
+		// (issue 3), a task left running here would be orphaned by the
+		// next agent and started a second time: stop them all.
+		for _, ar := range runners {
+			ar.Kill()
 		}
+		for _, ar := range runners {
+			<-ar.WaitCh()
+		}
+		c.flushUpdates(shutdownFlushTimeout)
 		c.cancel()
 		for _, ar := range runners {
 			ar.Detach()

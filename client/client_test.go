@@ -263,18 +263,26 @@ func TestClient_StreamLogs(t *testing.T) {
 	}
 }
 
-func TestClient_DevShutdownStopsTasksAndReports(t *testing.T) {
+// TestClient_ShutdownStopsTasksAndReports: without persisted task handles
+// a task left behind would be orphaned, so shutdown stops every task, in
+// dev mode and out of it, and the server hears the final states.
+func TestClient_ShutdownStopsTasksAndReports(t *testing.T) {
 	t.Parallel()
-	tc := newTestClient(t, newFakeServer(), nil)
-	tc.waitReady(t)
-	a := tc.serviceAlloc(mock.Job(), 0, map[string]interface{}{})
-	tc.server.upsertAllocs(a)
-	tc.waitServerStatus(t, structs.AllocClientStatusRunning, a.ID)
-	if err := tc.Shutdown(); err != nil {
-		t.Fatal(err)
-	}
-	if got := tc.server.alloc(a.ID).ClientStatus; got != structs.AllocClientStatusComplete {
-		t.Fatalf("after dev shutdown the server sees %q, want complete", got)
+	for _, dev := range []bool{true, false} {
+		t.Run(fmt.Sprintf("dev=%v", dev), func(t *testing.T) {
+			t.Parallel()
+			tc := newTestClient(t, newFakeServer(), func(c *Config) { c.DevMode = dev })
+			tc.waitReady(t)
+			a := tc.serviceAlloc(mock.Job(), 0, map[string]interface{}{})
+			tc.server.upsertAllocs(a)
+			tc.waitServerStatus(t, structs.AllocClientStatusRunning, a.ID)
+			if err := tc.Shutdown(); err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.server.alloc(a.ID).ClientStatus; got != structs.AllocClientStatusComplete {
+				t.Fatalf("after shutdown the server sees %q, want complete", got)
+			}
+		})
 	}
 }
 
