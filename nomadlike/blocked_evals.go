@@ -56,8 +56,7 @@ type BlockedEvals struct {
 	// not blocked at all: without this, a node arriving between the
 	// scheduler's snapshot and Block would be missed forever.
 	lastUnblock uint64
-	cancelable  []*structs.Evaluation
-	cancelCh    chan struct{}
+	cancel      cancelBacklog
 }
 
 // NewBlockedEvals returns a disabled tracker that re-enqueues unblocked
@@ -67,10 +66,10 @@ func NewBlockedEvals(enqueue func(*structs.Evaluation), logger hclog.Logger) *Bl
 		logger = hclog.NewNullLogger()
 	}
 	return &BlockedEvals{
-		enqueue:  enqueue,
-		logger:   logger.Named("blocked_evals"),
-		byJob:    make(map[brokerJobKey]*structs.Evaluation),
-		cancelCh: make(chan struct{}, 1),
+		enqueue: enqueue,
+		logger:  logger.Named("blocked_evals"),
+		byJob:   make(map[brokerJobKey]*structs.Evaluation),
+		cancel:  newCancelBacklog(),
 	}
 }
 
@@ -92,7 +91,7 @@ func (b *BlockedEvals) SetEnabled(enabled bool) {
 	b.enabled = enabled
 	if !enabled {
 		b.byJob = make(map[brokerJobKey]*structs.Evaluation)
-		b.cancelable = nil
+		b.cancel.reset()
 		b.lastUnblock = 0
 	}
 }
@@ -130,11 +129,7 @@ func (b *BlockedEvals) Block(eval *structs.Evaluation) {
 }
 
 func (b *BlockedEvals) cancelLocked(eval *structs.Evaluation) {
-	b.cancelable = append(b.cancelable, eval)
-	select {
-	case b.cancelCh <- struct{}{}:
-	default:
-	}
+	b.cancel.push(eval)
 }
 
 // Unblock re-enqueues every blocked evaluation because capacity changed
@@ -197,24 +192,17 @@ func (b *BlockedEvals) Untrack(namespace, jobID string) {
 func (b *BlockedEvals) Cancelable(max int) []*structs.Evaluation {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n := len(b.cancelable)
-	if max > 0 && max < n {
-		n = max
-	}
-	out := make([]*structs.Evaluation, n)
-	copy(out, b.cancelable[:n])
-	b.cancelable = b.cancelable[n:]
-	return out
+	return b.cancel.take(max)
 }
 
 // CancelableCh receives when Cancelable has something to take.
-func (b *BlockedEvals) CancelableCh() <-chan struct{} { return b.cancelCh }
+func (b *BlockedEvals) CancelableCh() <-chan struct{} { return b.cancel.ready }
 
 // Stats returns the tracker's counts.
 func (b *BlockedEvals) Stats() *BlockedStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return &BlockedStats{TotalBlocked: len(b.byJob), TotalCancelable: len(b.cancelable)}
+	return &BlockedStats{TotalBlocked: len(b.byJob), TotalCancelable: b.cancel.len()}
 }
 
 // EmitStats publishes the counts as go-metrics gauges every period until

@@ -191,9 +191,8 @@ type EvalBroker struct {
 	delayed  delayHeap
 	// requeue holds evaluations re-enqueued while a worker holds them, by
 	// token: released on Ack, dropped on Nack.
-	requeue    map[string]*structs.Evaluation
-	cancelable []*structs.Evaluation
-	cancelCh   chan struct{}
+	requeue map[string]*structs.Evaluation
+	cancel  cancelBacklog
 
 	// readyCh is closed and replaced whenever a ready queue gains an
 	// evaluation or the broker is disabled, to wake blocked Dequeues.
@@ -218,7 +217,7 @@ func NewEvalBroker(nackTimeout time.Duration, deliveryLimit int) *EvalBroker {
 		initialNackDelay:    DefaultEvalNackInitialDelay,
 		subsequentNackDelay: DefaultEvalNackSubsequentDelay,
 		clock:               systemClock{},
-		cancelCh:            make(chan struct{}, 1),
+		cancel:              newCancelBacklog(),
 		readyCh:             make(chan struct{}),
 	}
 	b.resetLocked()
@@ -249,7 +248,7 @@ func (b *EvalBroker) resetLocked() {
 	b.nackWait = make(map[string]*nackWaiter)
 	b.delayed = nil
 	b.requeue = make(map[string]*structs.Evaluation)
-	b.cancelable = nil
+	b.cancel.reset()
 }
 
 // Enabled reports whether the broker accepts and hands out evaluations.
@@ -382,11 +381,7 @@ func newerEval(a, b brokerItem) bool {
 
 func (b *EvalBroker) cancelLocked(eval *structs.Evaluation) {
 	delete(b.deliveries, eval.ID)
-	b.cancelable = append(b.cancelable, eval)
-	select {
-	case b.cancelCh <- struct{}{}:
-	default:
-	}
+	b.cancel.push(eval)
 }
 
 func (b *EvalBroker) pushReadyLocked(queue string, eval *structs.Evaluation) {
@@ -632,18 +627,11 @@ func (b *EvalBroker) runDelayed(stop, wake chan struct{}) {
 func (b *EvalBroker) Cancelable(max int) []*structs.Evaluation {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n := len(b.cancelable)
-	if max > 0 && max < n {
-		n = max
-	}
-	out := make([]*structs.Evaluation, n)
-	copy(out, b.cancelable[:n])
-	b.cancelable = b.cancelable[n:]
-	return out
+	return b.cancel.take(max)
 }
 
 // CancelableCh receives when Cancelable has something to take.
-func (b *EvalBroker) CancelableCh() <-chan struct{} { return b.cancelCh }
+func (b *EvalBroker) CancelableCh() <-chan struct{} { return b.cancel.ready }
 
 // Stats returns a snapshot of the broker's counts.
 func (b *EvalBroker) Stats() *BrokerStats {
@@ -654,7 +642,7 @@ func (b *EvalBroker) Stats() *BrokerStats {
 		TotalPending:    len(b.pending),
 		TotalDelayed:    b.delayed.Len(),
 		TotalWaiting:    len(b.nackWait),
-		TotalCancelable: len(b.cancelable),
+		TotalCancelable: b.cancel.len(),
 		ByScheduler:     make(map[string]*SchedulerStats),
 	}
 	sched := func(name string) *SchedulerStats {
