@@ -12,28 +12,30 @@ import (
 
 // Constraint operators, as written in a jobspec.
 const (
-	OpEqual          = "="
-	OpEqualAlt       = "=="
-	OpIs             = "is"
-	OpNotEqual       = "!="
-	OpNot            = "not"
-	OpLess           = "<"
-	OpLessEqual      = "<="
-	OpGreater        = ">"
-	OpGreaterEqual   = ">="
-	OpRegexp         = "regexp"
-	OpVersion        = "version"
-	OpSemver         = "semver"
-	OpSetContains    = "set_contains"
-	OpSetContainsAll = "set_contains_all"
-	OpSetContainsAny = "set_contains_any"
-	OpIsSet          = "is_set"
-	OpIsNotSet       = "is_not_set"
-	OpDistinctHosts  = "distinct_hosts"
+	OpEqual            = "="
+	OpEqualAlt         = "=="
+	OpIs               = "is"
+	OpNotEqual         = "!="
+	OpNot              = "not"
+	OpLess             = "<"
+	OpLessEqual        = "<="
+	OpGreater          = ">"
+	OpGreaterEqual     = ">="
+	OpRegexp           = "regexp"
+	OpVersion          = "version"
+	OpSemver           = "semver"
+	OpSetContains      = "set_contains"
+	OpSetContainsAll   = "set_contains_all"
+	OpSetContainsAny   = "set_contains_any"
+	OpIsSet            = "is_set"
+	OpIsNotSet         = "is_not_set"
+	OpDistinctHosts    = "distinct_hosts"
+	OpDistinctProperty = "distinct_property"
 )
 
-// ConstraintChecker tests node-only constraints (every operator except
-// distinct_hosts, which depends on the plan and has its own checker).
+// ConstraintChecker tests node-only constraints: every operator except
+// distinct_hosts and distinct_property, which depend on the plan and have
+// checkers of their own.
 type ConstraintChecker struct {
 	ctx         *Context
 	constraints []*structs.Constraint
@@ -44,11 +46,15 @@ type ConstraintChecker struct {
 func NewConstraintChecker(ctx *Context, constraints []*structs.Constraint) *ConstraintChecker {
 	var keep []*structs.Constraint
 	for _, c := range constraints {
-		if c != nil && c.Operand != OpDistinctHosts {
+		if c != nil && !planDependent(c.Operand) {
 			keep = append(keep, c)
 		}
 	}
 	return &ConstraintChecker{ctx: ctx, constraints: keep}
+}
+
+func planDependent(op string) bool {
+	return op == OpDistinctHosts || op == OpDistinctProperty
 }
 
 func (cc *ConstraintChecker) Feasible(node *structs.Node) (bool, string) {
@@ -101,8 +107,9 @@ func ResolveTarget(target string, node *structs.Node) (string, bool) {
 	return "", false
 }
 
-// Satisfies reports whether node satisfies c. distinct_hosts is not a
-// property of a node alone and is always satisfied here.
+// Satisfies reports whether node satisfies c. distinct_hosts and
+// distinct_property are not properties of a node alone and are always
+// satisfied here.
 func (ctx *Context) Satisfies(c *structs.Constraint, node *structs.Node) bool {
 	l, lok := ResolveTarget(c.LTarget, node)
 	r, rok := ResolveTarget(c.RTarget, node)
@@ -113,7 +120,7 @@ func (ctx *Context) Satisfies(c *structs.Constraint, node *structs.Node) bool {
 		return !lok
 	case OpNotEqual, OpNot:
 		return lok != rok || l != r
-	case OpDistinctHosts:
+	case OpDistinctHosts, OpDistinctProperty:
 		return true
 	}
 	if !lok || !rok {

@@ -61,6 +61,7 @@ func TestSatisfiesOperators(t *testing.T) {
 		{name: "both literal", l: "a", op: "<", r: "b", want: true},
 		{name: "unknown operator", l: "${attr.kernel.name}", op: "~=", r: "linux", want: false},
 		{name: "distinct_hosts is not a node property", l: "", op: "distinct_hosts", r: "true", want: true},
+		{name: "distinct_property is not a node property", l: "${meta.nope}", op: "distinct_property", r: "1", want: true},
 	}
 	ctx := newTestContext(t, mock.Job(), nil)
 	for _, tc := range cases {

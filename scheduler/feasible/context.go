@@ -11,12 +11,18 @@ import (
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
-// AllocSource is the part of the cluster state the rankers read: what
-// already runs on a node.
+// AllocSource is the part of the cluster state the checkers and rankers
+// read: what already runs on a node, what the job already runs, and the
+// nodes those allocations are on. The scheduler's State satisfies it.
 type AllocSource interface {
 	// AllocsByNode returns every allocation on a node, terminal ones
 	// included.
 	AllocsByNode(nodeID string) ([]*structs.Allocation, error)
+	// AllocsByJob returns every allocation of a job, terminal ones
+	// included.
+	AllocsByJob(namespace, jobID string) ([]*structs.Allocation, error)
+	// NodeByID returns a node, or nil when it no longer exists.
+	NodeByID(id string) (*structs.Node, error)
 }
 
 // Context is the per-evaluation state shared by the checkers and rankers:
@@ -32,6 +38,9 @@ type Context struct {
 	job    *structs.Job
 
 	usage map[string]*nodeUsage
+	// props holds the distinct_property counts built so far; see
+	// distinct_property.go.
+	props propertyTracker
 
 	// Operand caches. A nil entry records an operand that failed to
 	// parse, so a bad constraint is parsed once, not once per node.
@@ -56,6 +65,7 @@ func NewContext(logger hclog.Logger, state AllocSource, plan *structs.Plan, job 
 		rng:      rng,
 		job:      job,
 		usage:    make(map[string]*nodeUsage),
+		props:    newPropertyTracker(),
 		regexps:  make(map[string]*regexp.Regexp),
 		versions: make(map[string]*version.Version),
 		semvers:  make(map[string]*version.Version),
@@ -74,6 +84,7 @@ func (c *Context) AddPlaced(alloc *structs.Allocation) {
 	if u, ok := c.usage[alloc.NodeID]; ok {
 		u.add(alloc, c.job)
 	}
+	c.trackProperties(alloc)
 }
 
 // AddStopped records that alloc stops, freeing its resources on its node.
@@ -89,6 +100,7 @@ func (c *Context) AddStopped(alloc *structs.Allocation, desc, clientStatus strin
 	// Usage built before this stop still counts the allocation: rebuild
 	// it lazily from state and plan the next time the node is looked at.
 	delete(c.usage, alloc.NodeID)
+	c.untrackProperties(alloc.ID)
 	return stopped
 }
 
@@ -97,6 +109,7 @@ func (c *Context) AddStopped(alloc *structs.Allocation, desc, clientStatus strin
 func (c *Context) AddUpdated(alloc *structs.Allocation) {
 	c.plan.AppendAlloc(alloc)
 	delete(c.usage, alloc.NodeID)
+	c.trackProperties(alloc)
 }
 
 func (c *Context) regexp(pattern string) *regexp.Regexp {

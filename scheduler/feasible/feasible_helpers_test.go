@@ -18,8 +18,46 @@ func (f fakeAllocs) AllocsByNode(nodeID string) ([]*structs.Allocation, error) {
 	return f[nodeID], nil
 }
 
-func newTestContext(t *testing.T, job *structs.Job, existing fakeAllocs) *Context {
+func (f fakeAllocs) AllocsByJob(namespace, jobID string) ([]*structs.Allocation, error) {
+	var out []*structs.Allocation
+	for _, allocs := range f {
+		for _, a := range allocs {
+			if a.Namespace == namespace && a.JobID == jobID {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
+
+// NodeByID knows no nodes; tests that need them use fakeState.
+func (f fakeAllocs) NodeByID(string) (*structs.Node, error) { return nil, nil }
+
+// fakeState adds nodes to fakeAllocs.
+type fakeState struct {
+	fakeAllocs
+	nodes map[string]*structs.Node
+}
+
+func newFakeState(nodes []*structs.Node, allocs ...*structs.Allocation) fakeState {
+	f := fakeState{fakeAllocs: fakeAllocs{}, nodes: make(map[string]*structs.Node, len(nodes))}
+	for _, n := range nodes {
+		f.nodes[n.ID] = n
+	}
+	for _, a := range allocs {
+		f.fakeAllocs[a.NodeID] = append(f.fakeAllocs[a.NodeID], a)
+	}
+	return f
+}
+
+func (f fakeState) NodeByID(id string) (*structs.Node, error) { return f.nodes[id], nil }
+
+// newTestContext plans job against existing; nil means an empty cluster.
+func newTestContext(t *testing.T, job *structs.Job, existing AllocSource) *Context {
 	t.Helper()
+	if existing == nil {
+		existing = fakeAllocs{}
+	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: t.Name(), Output: testWriter{t}, Level: hclog.Debug})
 	plan := &structs.Plan{EvalID: "eval", Job: job}
 	return NewContext(logger, existing, plan, job, rand.New(rand.NewPCG(1, 2)))

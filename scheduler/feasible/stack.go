@@ -42,7 +42,7 @@ type Option struct {
 //
 //  1. static checkers (drivers, job/group/task constraints), cached per
 //     node and group because their verdict cannot change in an evaluation;
-//  2. distinct_hosts, which depends on the plan;
+//  2. distinct_property and distinct_hosts, which depend on the plan;
 //  3. resource and port fit against the node's usage (state plus plan);
 //  4. score: bin-packing minus the job anti-affinity penalty;
 //
@@ -71,6 +71,7 @@ type groupStage struct {
 	ask      *groupAsk
 	checkers []Checker
 	distinct *DistinctHostsChecker
+	property *DistinctPropertyChecker
 	// verdicts caches the static checkers per node index: 0 not yet
 	// checked, 1 feasible, 2 rejected with reasons[i].
 	verdicts []uint8
@@ -111,6 +112,7 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 		ask:      newGroupAsk(tg),
 		checkers: []Checker{NewDriverChecker(tg), NewConstraintChecker(s.ctx, constraints)},
 		distinct: NewDistinctHostsChecker(s.ctx, s.job, tg),
+		property: NewDistinctPropertyChecker(s.ctx, s.job, tg),
 		verdicts: make([]uint8, len(s.nodes)),
 		reasons:  make([]string, len(s.nodes)),
 		last:     -1,
@@ -202,6 +204,12 @@ func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, 
 	node := s.nodes[i]
 	m.NodesEvaluated++
 	if ok, reason := g.static(i, node); !ok {
+		filterNode(m, node, reason)
+		return scored{}, false, nil
+	}
+	if ok, reason, err := g.property.planFeasible(node); err != nil {
+		return scored{}, false, err
+	} else if !ok {
 		filterNode(m, node, reason)
 		return scored{}, false, nil
 	}
