@@ -3,8 +3,12 @@ package structs
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-version"
 )
 
 // constraintOperands are the operands the scheduler knows how to check; an
@@ -213,6 +217,30 @@ func validateConstraints(p *problems, path string, cs []*Constraint) {
 		}
 		if c.LTarget == "" && c.Operand != "distinct_hosts" {
 			p.addf(cp+".LTarget", "missing attribute to compare")
+		}
+		validateConstraintValue(p, cp+".RTarget", c)
+	}
+}
+
+// validateConstraintValue rejects values the scheduler could only treat
+// as "matches no node", so a typo fails at submit time instead of leaving
+// the job unplaceable.
+func validateConstraintValue(p *problems, path string, c *Constraint) {
+	switch c.Operand {
+	case "distinct_property":
+		if c.RTarget == "" {
+			return
+		}
+		if n, err := strconv.Atoi(c.RTarget); err != nil || n < 1 {
+			p.addf(path, "%q is not a valid distinct_property limit: want a whole number of at least 1", c.RTarget)
+		}
+	case "regexp":
+		if _, err := regexp.Compile(c.RTarget); err != nil {
+			p.addf(path, "invalid regexp %q: %v", c.RTarget, err)
+		}
+	case "version":
+		if _, err := version.NewConstraint(c.RTarget); err != nil {
+			p.addf(path, "invalid version constraint %q: %v", c.RTarget, err)
 		}
 	}
 }

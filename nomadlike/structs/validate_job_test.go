@@ -41,6 +41,15 @@ func TestJobValidate(t *testing.T) {
 		{"bad constraint", func(j *structs.Job) {
 			j.Constraints = []*structs.Constraint{{LTarget: "${attr.kernel.name}", Operand: "~", RTarget: "linux"}, {Operand: "="}}
 		}, []string{`Constraints[0].Operand: "~" is not a constraint operator`, "Constraints[1].LTarget: missing attribute"}},
+		{"constraint values the scheduler could never match", func(j *structs.Job) {
+			j.Constraints = []*structs.Constraint{
+				{LTarget: "${meta.rack}", Operand: "distinct_property", RTarget: "abc"},
+				{LTarget: "${attr.kernel.name}", Operand: "regexp", RTarget: "lin(ux"},
+				{LTarget: "${attr.nomad.version}", Operand: "version", RTarget: ">= one"},
+				{LTarget: "${meta.rack}", Operand: "distinct_property", RTarget: "2"},
+			}
+		}, []string{`Constraints[0].RTarget: "abc" is not a valid distinct_property limit`,
+			`Constraints[1].RTarget: invalid regexp "lin(ux"`, `Constraints[2].RTarget: invalid version constraint ">= one"`}},
 		{"logs larger than disk", func(j *structs.Job) { j.TaskGroups[0].EphemeralDisk.SizeMB = 50 }, []string{"EphemeralDisk.SizeMB: 50 MB cannot hold the tasks' 100 MB of logs"}},
 		{"duplicate port labels", func(j *structs.Job) {
 			j.TaskGroups[0].Networks = []*structs.NetworkResource{{
