@@ -106,10 +106,23 @@ func runtimeVars(in Input) map[string]string {
 		}
 	}
 	portVars(in, set)
-	for k, v := range vars {
-		vars[aliasPrefix+strings.TrimPrefix(k, nomadPrefix)] = v
-	}
+	addAliases(vars)
 	return vars
+}
+
+// addAliases doubles every NOMAD_ variable under ORCH_. The keys are
+// collected before any alias is written: Go may visit keys added during a
+// range, and an alias seen that way would be aliased again (ORCH_ORCH_...).
+func addAliases(vars map[string]string) {
+	nomadKeys := make([]string, 0, len(vars))
+	for k := range vars {
+		if strings.HasPrefix(k, nomadPrefix) {
+			nomadKeys = append(nomadKeys, k)
+		}
+	}
+	for _, k := range nomadKeys {
+		vars[aliasPrefix+strings.TrimPrefix(k, nomadPrefix)] = vars[k]
+	}
 }
 
 // allocIndex parses the index out of "<job>.<group>[<index>]".

@@ -2,6 +2,7 @@ package taskenv
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/orch-dev/orch/nomadlike/mock"
@@ -168,5 +169,22 @@ func TestInterpolateConfig(t *testing.T) {
 	}
 	if got := env.ReplaceAll([]string{"${NOMAD_JOB_ID}", "x"}); !reflect.DeepEqual(got, []string{"web-job", "x"}) {
 		t.Fatalf("ReplaceAll = %v", got)
+	}
+}
+
+// TestNew_AliasesAreNotAliasedAgain builds the environment many times
+// because the defect it guards against depended on map iteration order.
+func TestNew_AliasesAreNotAliasedAgain(t *testing.T) {
+	t.Parallel()
+	for i := 0; i < 200; i++ {
+		env := New(fixture()).Map()
+		for k, v := range env {
+			if strings.HasPrefix(k, aliasPrefix+aliasPrefix) || strings.HasPrefix(k, aliasPrefix+nomadPrefix) {
+				t.Fatalf("run %d: alias of an alias %s=%q", i, k, v)
+			}
+			if name, ok := strings.CutPrefix(k, nomadPrefix); ok && env[aliasPrefix+name] != v {
+				t.Fatalf("run %d: %s=%q but %s%s=%q", i, k, v, aliasPrefix, name, env[aliasPrefix+name])
+			}
+		}
 	}
 }
