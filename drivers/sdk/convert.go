@@ -75,6 +75,11 @@ func taskConfigToProto(c *TaskConfig) (*proto.TaskConfig, error) {
 		LogMaxFileSizeMb: int64(c.LogMaxFileSizeMB),
 		LogDisabled:      c.LogDisabled,
 	}
+	for _, p := range c.Ports {
+		pc.Ports = append(pc.Ports, &proto.PortMapping{
+			Label: p.Label, Value: int64(p.Value), To: int64(p.To), HostIp: p.HostIP,
+		})
+	}
 	if r := c.Resources; r != nil {
 		pc.Resources = &proto.Resources{
 			CpuShares: r.CPUShares, MemoryMb: r.MemoryMB,
@@ -109,6 +114,11 @@ func taskConfigFromProto(pc *proto.TaskConfig) (*TaskConfig, error) {
 		LogMaxFiles:      int(pc.LogMaxFiles),
 		LogMaxFileSizeMB: int(pc.LogMaxFileSizeMb),
 		LogDisabled:      pc.LogDisabled,
+	}
+	for _, p := range pc.Ports {
+		c.Ports = append(c.Ports, PortMapping{
+			Label: p.Label, Value: int(p.Value), To: int(p.To), HostIP: p.HostIp,
+		})
 	}
 	if r := pc.Resources; r != nil {
 		c.Resources = &Resources{

@@ -123,6 +123,22 @@ type TaskConfig struct {
 	LogMaxFiles      int
 	LogMaxFileSizeMB int
 	LogDisabled      bool
+
+	// Ports are the allocation's reserved and dynamic ports, for drivers
+	// that map them into the task's own network namespace (docker).
+	Ports []PortMapping
+}
+
+// PortMapping is one port the scheduler assigned to the allocation.
+type PortMapping struct {
+	// Label is the port's name in the group's network block.
+	Label string
+	// Value is the host port.
+	Value int
+	// To is the port inside the task; 0 means the same as Value.
+	To int
+	// HostIP is the address the host port is bound to.
+	HostIP string
 }
 
 // Resources a task was granted, for limits and NOMAD_* variables.

@@ -166,6 +166,7 @@ func TestTaskConfigCrossesIntact(t *testing.T) {
 		Resources: &sdk.Resources{CPUShares: 500, MemoryMB: 256, MemoryMaxMB: 512, DiskMB: 10},
 		AllocDir:  "/a", TaskDir: "/a/web", StdoutPath: "/a/logs/web.stdout", StderrPath: "/a/logs/web.stderr",
 		LogMaxFiles: 3, LogMaxFileSizeMB: 4, LogDisabled: true,
+		Ports: []sdk.PortMapping{{Label: "http", Value: 23456, To: 8080, HostIP: "127.0.0.1"}, {Label: "db", Value: 5432}},
 	}
 	h, err := d.StartTask(cfg)
 	if err != nil {

@@ -433,8 +433,11 @@ type TaskConfig struct {
 	LogMaxFiles      int64      `protobuf:"varint,15,opt,name=log_max_files,json=logMaxFiles,proto3" json:"log_max_files,omitempty"`
 	LogMaxFileSizeMb int64      `protobuf:"varint,16,opt,name=log_max_file_size_mb,json=logMaxFileSizeMb,proto3" json:"log_max_file_size_mb,omitempty"`
 	LogDisabled      bool       `protobuf:"varint,17,opt,name=log_disabled,json=logDisabled,proto3" json:"log_disabled,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Ports the scheduler assigned to the task's allocation, for drivers
+	// that publish them (docker).
+	Ports         []*PortMapping `protobuf:"bytes,18,rep,name=ports,proto3" json:"ports,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TaskConfig) Reset() {
@@ -586,6 +589,83 @@ func (x *TaskConfig) GetLogDisabled() bool {
 	return false
 }
 
+func (x *TaskConfig) GetPorts() []*PortMapping {
+	if x != nil {
+		return x.Ports
+	}
+	return nil
+}
+
+type PortMapping struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Label string                 `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	// Host port the scheduler assigned.
+	Value int64 `protobuf:"varint,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Port inside the task's network namespace; 0 means the same as value.
+	To            int64  `protobuf:"varint,3,opt,name=to,proto3" json:"to,omitempty"`
+	HostIp        string `protobuf:"bytes,4,opt,name=host_ip,json=hostIp,proto3" json:"host_ip,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PortMapping) Reset() {
+	*x = PortMapping{}
+	mi := &file_driver_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PortMapping) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PortMapping) ProtoMessage() {}
+
+func (x *PortMapping) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PortMapping.ProtoReflect.Descriptor instead.
+func (*PortMapping) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PortMapping) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *PortMapping) GetValue() int64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *PortMapping) GetTo() int64 {
+	if x != nil {
+		return x.To
+	}
+	return 0
+}
+
+func (x *PortMapping) GetHostIp() string {
+	if x != nil {
+		return x.HostIp
+	}
+	return ""
+}
+
 type TaskHandle struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Version int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
@@ -599,7 +679,7 @@ type TaskHandle struct {
 
 func (x *TaskHandle) Reset() {
 	*x = TaskHandle{}
-	mi := &file_driver_proto_msgTypes[9]
+	mi := &file_driver_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +691,7 @@ func (x *TaskHandle) String() string {
 func (*TaskHandle) ProtoMessage() {}
 
 func (x *TaskHandle) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[9]
+	mi := &file_driver_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +704,7 @@ func (x *TaskHandle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHandle.ProtoReflect.Descriptor instead.
 func (*TaskHandle) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{9}
+	return file_driver_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TaskHandle) GetVersion() int64 {
@@ -668,7 +748,7 @@ type ExitResult struct {
 
 func (x *ExitResult) Reset() {
 	*x = ExitResult{}
-	mi := &file_driver_proto_msgTypes[10]
+	mi := &file_driver_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +760,7 @@ func (x *ExitResult) String() string {
 func (*ExitResult) ProtoMessage() {}
 
 func (x *ExitResult) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[10]
+	mi := &file_driver_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +773,7 @@ func (x *ExitResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExitResult.ProtoReflect.Descriptor instead.
 func (*ExitResult) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{10}
+	return file_driver_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExitResult) GetExitCode() int64 {
@@ -733,7 +813,7 @@ type StartTaskRequest struct {
 
 func (x *StartTaskRequest) Reset() {
 	*x = StartTaskRequest{}
-	mi := &file_driver_proto_msgTypes[11]
+	mi := &file_driver_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -745,7 +825,7 @@ func (x *StartTaskRequest) String() string {
 func (*StartTaskRequest) ProtoMessage() {}
 
 func (x *StartTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[11]
+	mi := &file_driver_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -758,7 +838,7 @@ func (x *StartTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTaskRequest.ProtoReflect.Descriptor instead.
 func (*StartTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{11}
+	return file_driver_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StartTaskRequest) GetTask() *TaskConfig {
@@ -777,7 +857,7 @@ type StartTaskResponse struct {
 
 func (x *StartTaskResponse) Reset() {
 	*x = StartTaskResponse{}
-	mi := &file_driver_proto_msgTypes[12]
+	mi := &file_driver_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -789,7 +869,7 @@ func (x *StartTaskResponse) String() string {
 func (*StartTaskResponse) ProtoMessage() {}
 
 func (x *StartTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[12]
+	mi := &file_driver_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -802,7 +882,7 @@ func (x *StartTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTaskResponse.ProtoReflect.Descriptor instead.
 func (*StartTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{12}
+	return file_driver_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StartTaskResponse) GetHandle() *TaskHandle {
@@ -821,7 +901,7 @@ type WaitTaskRequest struct {
 
 func (x *WaitTaskRequest) Reset() {
 	*x = WaitTaskRequest{}
-	mi := &file_driver_proto_msgTypes[13]
+	mi := &file_driver_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +913,7 @@ func (x *WaitTaskRequest) String() string {
 func (*WaitTaskRequest) ProtoMessage() {}
 
 func (x *WaitTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[13]
+	mi := &file_driver_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,7 +926,7 @@ func (x *WaitTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitTaskRequest.ProtoReflect.Descriptor instead.
 func (*WaitTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{13}
+	return file_driver_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WaitTaskRequest) GetTaskId() string {
@@ -865,7 +945,7 @@ type WaitTaskResponse struct {
 
 func (x *WaitTaskResponse) Reset() {
 	*x = WaitTaskResponse{}
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +957,7 @@ func (x *WaitTaskResponse) String() string {
 func (*WaitTaskResponse) ProtoMessage() {}
 
 func (x *WaitTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +970,7 @@ func (x *WaitTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitTaskResponse.ProtoReflect.Descriptor instead.
 func (*WaitTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{14}
+	return file_driver_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WaitTaskResponse) GetResult() *ExitResult {
@@ -911,7 +991,7 @@ type StopTaskRequest struct {
 
 func (x *StopTaskRequest) Reset() {
 	*x = StopTaskRequest{}
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1003,7 @@ func (x *StopTaskRequest) String() string {
 func (*StopTaskRequest) ProtoMessage() {}
 
 func (x *StopTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1016,7 @@ func (x *StopTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopTaskRequest.ProtoReflect.Descriptor instead.
 func (*StopTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{15}
+	return file_driver_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StopTaskRequest) GetTaskId() string {
@@ -968,7 +1048,7 @@ type StopTaskResponse struct {
 
 func (x *StopTaskResponse) Reset() {
 	*x = StopTaskResponse{}
-	mi := &file_driver_proto_msgTypes[16]
+	mi := &file_driver_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1060,7 @@ func (x *StopTaskResponse) String() string {
 func (*StopTaskResponse) ProtoMessage() {}
 
 func (x *StopTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[16]
+	mi := &file_driver_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1073,7 @@ func (x *StopTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopTaskResponse.ProtoReflect.Descriptor instead.
 func (*StopTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{16}
+	return file_driver_proto_rawDescGZIP(), []int{17}
 }
 
 type DestroyTaskRequest struct {
@@ -1006,7 +1086,7 @@ type DestroyTaskRequest struct {
 
 func (x *DestroyTaskRequest) Reset() {
 	*x = DestroyTaskRequest{}
-	mi := &file_driver_proto_msgTypes[17]
+	mi := &file_driver_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1098,7 @@ func (x *DestroyTaskRequest) String() string {
 func (*DestroyTaskRequest) ProtoMessage() {}
 
 func (x *DestroyTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[17]
+	mi := &file_driver_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1111,7 @@ func (x *DestroyTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyTaskRequest.ProtoReflect.Descriptor instead.
 func (*DestroyTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{17}
+	return file_driver_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DestroyTaskRequest) GetTaskId() string {
@@ -1056,7 +1136,7 @@ type DestroyTaskResponse struct {
 
 func (x *DestroyTaskResponse) Reset() {
 	*x = DestroyTaskResponse{}
-	mi := &file_driver_proto_msgTypes[18]
+	mi := &file_driver_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1148,7 @@ func (x *DestroyTaskResponse) String() string {
 func (*DestroyTaskResponse) ProtoMessage() {}
 
 func (x *DestroyTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[18]
+	mi := &file_driver_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1161,7 @@ func (x *DestroyTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyTaskResponse.ProtoReflect.Descriptor instead.
 func (*DestroyTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{18}
+	return file_driver_proto_rawDescGZIP(), []int{19}
 }
 
 type InspectTaskRequest struct {
@@ -1093,7 +1173,7 @@ type InspectTaskRequest struct {
 
 func (x *InspectTaskRequest) Reset() {
 	*x = InspectTaskRequest{}
-	mi := &file_driver_proto_msgTypes[19]
+	mi := &file_driver_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1105,7 +1185,7 @@ func (x *InspectTaskRequest) String() string {
 func (*InspectTaskRequest) ProtoMessage() {}
 
 func (x *InspectTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[19]
+	mi := &file_driver_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1118,7 +1198,7 @@ func (x *InspectTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectTaskRequest.ProtoReflect.Descriptor instead.
 func (*InspectTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{19}
+	return file_driver_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *InspectTaskRequest) GetTaskId() string {
@@ -1143,7 +1223,7 @@ type InspectTaskResponse struct {
 
 func (x *InspectTaskResponse) Reset() {
 	*x = InspectTaskResponse{}
-	mi := &file_driver_proto_msgTypes[20]
+	mi := &file_driver_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1155,7 +1235,7 @@ func (x *InspectTaskResponse) String() string {
 func (*InspectTaskResponse) ProtoMessage() {}
 
 func (x *InspectTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[20]
+	mi := &file_driver_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1168,7 +1248,7 @@ func (x *InspectTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectTaskResponse.ProtoReflect.Descriptor instead.
 func (*InspectTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{20}
+	return file_driver_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *InspectTaskResponse) GetId() string {
@@ -1223,7 +1303,7 @@ type TaskStatsRequest struct {
 
 func (x *TaskStatsRequest) Reset() {
 	*x = TaskStatsRequest{}
-	mi := &file_driver_proto_msgTypes[21]
+	mi := &file_driver_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1235,7 +1315,7 @@ func (x *TaskStatsRequest) String() string {
 func (*TaskStatsRequest) ProtoMessage() {}
 
 func (x *TaskStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[21]
+	mi := &file_driver_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1328,7 @@ func (x *TaskStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskStatsRequest.ProtoReflect.Descriptor instead.
 func (*TaskStatsRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{21}
+	return file_driver_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TaskStatsRequest) GetTaskId() string {
@@ -1282,7 +1362,7 @@ type TaskResourceUsage struct {
 
 func (x *TaskResourceUsage) Reset() {
 	*x = TaskResourceUsage{}
-	mi := &file_driver_proto_msgTypes[22]
+	mi := &file_driver_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1374,7 @@ func (x *TaskResourceUsage) String() string {
 func (*TaskResourceUsage) ProtoMessage() {}
 
 func (x *TaskResourceUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[22]
+	mi := &file_driver_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1387,7 @@ func (x *TaskResourceUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResourceUsage.ProtoReflect.Descriptor instead.
 func (*TaskResourceUsage) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{22}
+	return file_driver_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TaskResourceUsage) GetTimestamp() int64 {
@@ -1382,7 +1462,7 @@ type TaskStatsResponse struct {
 
 func (x *TaskStatsResponse) Reset() {
 	*x = TaskStatsResponse{}
-	mi := &file_driver_proto_msgTypes[23]
+	mi := &file_driver_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1474,7 @@ func (x *TaskStatsResponse) String() string {
 func (*TaskStatsResponse) ProtoMessage() {}
 
 func (x *TaskStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[23]
+	mi := &file_driver_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1487,7 @@ func (x *TaskStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskStatsResponse.ProtoReflect.Descriptor instead.
 func (*TaskStatsResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{23}
+	return file_driver_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TaskStatsResponse) GetUsage() *TaskResourceUsage {
@@ -1427,7 +1507,7 @@ type SignalTaskRequest struct {
 
 func (x *SignalTaskRequest) Reset() {
 	*x = SignalTaskRequest{}
-	mi := &file_driver_proto_msgTypes[24]
+	mi := &file_driver_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1519,7 @@ func (x *SignalTaskRequest) String() string {
 func (*SignalTaskRequest) ProtoMessage() {}
 
 func (x *SignalTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[24]
+	mi := &file_driver_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1532,7 @@ func (x *SignalTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalTaskRequest.ProtoReflect.Descriptor instead.
 func (*SignalTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{24}
+	return file_driver_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SignalTaskRequest) GetTaskId() string {
@@ -1477,7 +1557,7 @@ type SignalTaskResponse struct {
 
 func (x *SignalTaskResponse) Reset() {
 	*x = SignalTaskResponse{}
-	mi := &file_driver_proto_msgTypes[25]
+	mi := &file_driver_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +1569,7 @@ func (x *SignalTaskResponse) String() string {
 func (*SignalTaskResponse) ProtoMessage() {}
 
 func (x *SignalTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[25]
+	mi := &file_driver_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1582,7 @@ func (x *SignalTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalTaskResponse.ProtoReflect.Descriptor instead.
 func (*SignalTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{25}
+	return file_driver_proto_rawDescGZIP(), []int{26}
 }
 
 type RecoverTaskRequest struct {
@@ -1514,7 +1594,7 @@ type RecoverTaskRequest struct {
 
 func (x *RecoverTaskRequest) Reset() {
 	*x = RecoverTaskRequest{}
-	mi := &file_driver_proto_msgTypes[26]
+	mi := &file_driver_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1606,7 @@ func (x *RecoverTaskRequest) String() string {
 func (*RecoverTaskRequest) ProtoMessage() {}
 
 func (x *RecoverTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[26]
+	mi := &file_driver_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1619,7 @@ func (x *RecoverTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTaskRequest.ProtoReflect.Descriptor instead.
 func (*RecoverTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{26}
+	return file_driver_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RecoverTaskRequest) GetHandle() *TaskHandle {
@@ -1557,7 +1637,7 @@ type RecoverTaskResponse struct {
 
 func (x *RecoverTaskResponse) Reset() {
 	*x = RecoverTaskResponse{}
-	mi := &file_driver_proto_msgTypes[27]
+	mi := &file_driver_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1649,7 @@ func (x *RecoverTaskResponse) String() string {
 func (*RecoverTaskResponse) ProtoMessage() {}
 
 func (x *RecoverTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[27]
+	mi := &file_driver_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1662,7 @@ func (x *RecoverTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTaskResponse.ProtoReflect.Descriptor instead.
 func (*RecoverTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{27}
+	return file_driver_proto_rawDescGZIP(), []int{28}
 }
 
 var File_driver_proto protoreflect.FileDescriptor
@@ -1615,7 +1695,7 @@ const file_driver_proto_rawDesc = "" +
 	"cpu_shares\x18\x01 \x01(\x03R\tcpuShares\x12\x1b\n" +
 	"\tmemory_mb\x18\x02 \x01(\x03R\bmemoryMb\x12\"\n" +
 	"\rmemory_max_mb\x18\x03 \x01(\x03R\vmemoryMaxMb\x12\x17\n" +
-	"\adisk_mb\x18\x04 \x01(\x03R\x06diskMb\"\xf9\x04\n" +
+	"\adisk_mb\x18\x04 \x01(\x03R\x06diskMb\"\xad\x05\n" +
 	"\n" +
 	"TaskConfig\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
@@ -1638,10 +1718,16 @@ const file_driver_proto_rawDesc = "" +
 	"stderrPath\x12\"\n" +
 	"\rlog_max_files\x18\x0f \x01(\x03R\vlogMaxFiles\x12.\n" +
 	"\x14log_max_file_size_mb\x18\x10 \x01(\x03R\x10logMaxFileSizeMb\x12!\n" +
-	"\flog_disabled\x18\x11 \x01(\bR\vlogDisabled\x1a6\n" +
+	"\flog_disabled\x18\x11 \x01(\bR\vlogDisabled\x122\n" +
+	"\x05ports\x18\x12 \x03(\v2\x1c.orch.drivers.v1.PortMappingR\x05ports\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"b\n" +
+	"\vPortMapping\x12\x14\n" +
+	"\x05label\x18\x01 \x01(\tR\x05label\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\x03R\x02to\x12\x17\n" +
+	"\ahost_ip\x18\x04 \x01(\tR\x06hostIp\"\x94\x01\n" +
 	"\n" +
 	"TaskHandle\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x123\n" +
@@ -1734,7 +1820,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_driver_proto_goTypes = []any{
 	(*PluginInfoRequest)(nil),   // 0: orch.drivers.v1.PluginInfoRequest
 	(*PluginInfoResponse)(nil),  // 1: orch.drivers.v1.PluginInfoResponse
@@ -1745,67 +1831,69 @@ var file_driver_proto_goTypes = []any{
 	(*FingerprintResponse)(nil), // 6: orch.drivers.v1.FingerprintResponse
 	(*Resources)(nil),           // 7: orch.drivers.v1.Resources
 	(*TaskConfig)(nil),          // 8: orch.drivers.v1.TaskConfig
-	(*TaskHandle)(nil),          // 9: orch.drivers.v1.TaskHandle
-	(*ExitResult)(nil),          // 10: orch.drivers.v1.ExitResult
-	(*StartTaskRequest)(nil),    // 11: orch.drivers.v1.StartTaskRequest
-	(*StartTaskResponse)(nil),   // 12: orch.drivers.v1.StartTaskResponse
-	(*WaitTaskRequest)(nil),     // 13: orch.drivers.v1.WaitTaskRequest
-	(*WaitTaskResponse)(nil),    // 14: orch.drivers.v1.WaitTaskResponse
-	(*StopTaskRequest)(nil),     // 15: orch.drivers.v1.StopTaskRequest
-	(*StopTaskResponse)(nil),    // 16: orch.drivers.v1.StopTaskResponse
-	(*DestroyTaskRequest)(nil),  // 17: orch.drivers.v1.DestroyTaskRequest
-	(*DestroyTaskResponse)(nil), // 18: orch.drivers.v1.DestroyTaskResponse
-	(*InspectTaskRequest)(nil),  // 19: orch.drivers.v1.InspectTaskRequest
-	(*InspectTaskResponse)(nil), // 20: orch.drivers.v1.InspectTaskResponse
-	(*TaskStatsRequest)(nil),    // 21: orch.drivers.v1.TaskStatsRequest
-	(*TaskResourceUsage)(nil),   // 22: orch.drivers.v1.TaskResourceUsage
-	(*TaskStatsResponse)(nil),   // 23: orch.drivers.v1.TaskStatsResponse
-	(*SignalTaskRequest)(nil),   // 24: orch.drivers.v1.SignalTaskRequest
-	(*SignalTaskResponse)(nil),  // 25: orch.drivers.v1.SignalTaskResponse
-	(*RecoverTaskRequest)(nil),  // 26: orch.drivers.v1.RecoverTaskRequest
-	(*RecoverTaskResponse)(nil), // 27: orch.drivers.v1.RecoverTaskResponse
-	nil,                         // 28: orch.drivers.v1.Fingerprint.AttributesEntry
-	nil,                         // 29: orch.drivers.v1.TaskConfig.EnvEntry
+	(*PortMapping)(nil),         // 9: orch.drivers.v1.PortMapping
+	(*TaskHandle)(nil),          // 10: orch.drivers.v1.TaskHandle
+	(*ExitResult)(nil),          // 11: orch.drivers.v1.ExitResult
+	(*StartTaskRequest)(nil),    // 12: orch.drivers.v1.StartTaskRequest
+	(*StartTaskResponse)(nil),   // 13: orch.drivers.v1.StartTaskResponse
+	(*WaitTaskRequest)(nil),     // 14: orch.drivers.v1.WaitTaskRequest
+	(*WaitTaskResponse)(nil),    // 15: orch.drivers.v1.WaitTaskResponse
+	(*StopTaskRequest)(nil),     // 16: orch.drivers.v1.StopTaskRequest
+	(*StopTaskResponse)(nil),    // 17: orch.drivers.v1.StopTaskResponse
+	(*DestroyTaskRequest)(nil),  // 18: orch.drivers.v1.DestroyTaskRequest
+	(*DestroyTaskResponse)(nil), // 19: orch.drivers.v1.DestroyTaskResponse
+	(*InspectTaskRequest)(nil),  // 20: orch.drivers.v1.InspectTaskRequest
+	(*InspectTaskResponse)(nil), // 21: orch.drivers.v1.InspectTaskResponse
+	(*TaskStatsRequest)(nil),    // 22: orch.drivers.v1.TaskStatsRequest
+	(*TaskResourceUsage)(nil),   // 23: orch.drivers.v1.TaskResourceUsage
+	(*TaskStatsResponse)(nil),   // 24: orch.drivers.v1.TaskStatsResponse
+	(*SignalTaskRequest)(nil),   // 25: orch.drivers.v1.SignalTaskRequest
+	(*SignalTaskResponse)(nil),  // 26: orch.drivers.v1.SignalTaskResponse
+	(*RecoverTaskRequest)(nil),  // 27: orch.drivers.v1.RecoverTaskRequest
+	(*RecoverTaskResponse)(nil), // 28: orch.drivers.v1.RecoverTaskResponse
+	nil,                         // 29: orch.drivers.v1.Fingerprint.AttributesEntry
+	nil,                         // 30: orch.drivers.v1.TaskConfig.EnvEntry
 }
 var file_driver_proto_depIdxs = []int32{
-	28, // 0: orch.drivers.v1.Fingerprint.attributes:type_name -> orch.drivers.v1.Fingerprint.AttributesEntry
+	29, // 0: orch.drivers.v1.Fingerprint.attributes:type_name -> orch.drivers.v1.Fingerprint.AttributesEntry
 	5,  // 1: orch.drivers.v1.FingerprintResponse.fingerprint:type_name -> orch.drivers.v1.Fingerprint
-	29, // 2: orch.drivers.v1.TaskConfig.env:type_name -> orch.drivers.v1.TaskConfig.EnvEntry
+	30, // 2: orch.drivers.v1.TaskConfig.env:type_name -> orch.drivers.v1.TaskConfig.EnvEntry
 	7,  // 3: orch.drivers.v1.TaskConfig.resources:type_name -> orch.drivers.v1.Resources
-	8,  // 4: orch.drivers.v1.TaskHandle.config:type_name -> orch.drivers.v1.TaskConfig
-	8,  // 5: orch.drivers.v1.StartTaskRequest.task:type_name -> orch.drivers.v1.TaskConfig
-	9,  // 6: orch.drivers.v1.StartTaskResponse.handle:type_name -> orch.drivers.v1.TaskHandle
-	10, // 7: orch.drivers.v1.WaitTaskResponse.result:type_name -> orch.drivers.v1.ExitResult
-	10, // 8: orch.drivers.v1.InspectTaskResponse.exit_result:type_name -> orch.drivers.v1.ExitResult
-	22, // 9: orch.drivers.v1.TaskStatsResponse.usage:type_name -> orch.drivers.v1.TaskResourceUsage
-	9,  // 10: orch.drivers.v1.RecoverTaskRequest.handle:type_name -> orch.drivers.v1.TaskHandle
-	0,  // 11: orch.drivers.v1.Driver.PluginInfo:input_type -> orch.drivers.v1.PluginInfoRequest
-	2,  // 12: orch.drivers.v1.Driver.SetConfig:input_type -> orch.drivers.v1.SetConfigRequest
-	4,  // 13: orch.drivers.v1.Driver.Fingerprint:input_type -> orch.drivers.v1.FingerprintRequest
-	11, // 14: orch.drivers.v1.Driver.StartTask:input_type -> orch.drivers.v1.StartTaskRequest
-	13, // 15: orch.drivers.v1.Driver.WaitTask:input_type -> orch.drivers.v1.WaitTaskRequest
-	15, // 16: orch.drivers.v1.Driver.StopTask:input_type -> orch.drivers.v1.StopTaskRequest
-	17, // 17: orch.drivers.v1.Driver.DestroyTask:input_type -> orch.drivers.v1.DestroyTaskRequest
-	19, // 18: orch.drivers.v1.Driver.InspectTask:input_type -> orch.drivers.v1.InspectTaskRequest
-	21, // 19: orch.drivers.v1.Driver.TaskStats:input_type -> orch.drivers.v1.TaskStatsRequest
-	24, // 20: orch.drivers.v1.Driver.SignalTask:input_type -> orch.drivers.v1.SignalTaskRequest
-	26, // 21: orch.drivers.v1.Driver.RecoverTask:input_type -> orch.drivers.v1.RecoverTaskRequest
-	1,  // 22: orch.drivers.v1.Driver.PluginInfo:output_type -> orch.drivers.v1.PluginInfoResponse
-	3,  // 23: orch.drivers.v1.Driver.SetConfig:output_type -> orch.drivers.v1.SetConfigResponse
-	6,  // 24: orch.drivers.v1.Driver.Fingerprint:output_type -> orch.drivers.v1.FingerprintResponse
-	12, // 25: orch.drivers.v1.Driver.StartTask:output_type -> orch.drivers.v1.StartTaskResponse
-	14, // 26: orch.drivers.v1.Driver.WaitTask:output_type -> orch.drivers.v1.WaitTaskResponse
-	16, // 27: orch.drivers.v1.Driver.StopTask:output_type -> orch.drivers.v1.StopTaskResponse
-	18, // 28: orch.drivers.v1.Driver.DestroyTask:output_type -> orch.drivers.v1.DestroyTaskResponse
-	20, // 29: orch.drivers.v1.Driver.InspectTask:output_type -> orch.drivers.v1.InspectTaskResponse
-	23, // 30: orch.drivers.v1.Driver.TaskStats:output_type -> orch.drivers.v1.TaskStatsResponse
-	25, // 31: orch.drivers.v1.Driver.SignalTask:output_type -> orch.drivers.v1.SignalTaskResponse
-	27, // 32: orch.drivers.v1.Driver.RecoverTask:output_type -> orch.drivers.v1.RecoverTaskResponse
-	22, // [22:33] is the sub-list for method output_type
-	11, // [11:22] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	9,  // 4: orch.drivers.v1.TaskConfig.ports:type_name -> orch.drivers.v1.PortMapping
+	8,  // 5: orch.drivers.v1.TaskHandle.config:type_name -> orch.drivers.v1.TaskConfig
+	8,  // 6: orch.drivers.v1.StartTaskRequest.task:type_name -> orch.drivers.v1.TaskConfig
+	10, // 7: orch.drivers.v1.StartTaskResponse.handle:type_name -> orch.drivers.v1.TaskHandle
+	11, // 8: orch.drivers.v1.WaitTaskResponse.result:type_name -> orch.drivers.v1.ExitResult
+	11, // 9: orch.drivers.v1.InspectTaskResponse.exit_result:type_name -> orch.drivers.v1.ExitResult
+	23, // 10: orch.drivers.v1.TaskStatsResponse.usage:type_name -> orch.drivers.v1.TaskResourceUsage
+	10, // 11: orch.drivers.v1.RecoverTaskRequest.handle:type_name -> orch.drivers.v1.TaskHandle
+	0,  // 12: orch.drivers.v1.Driver.PluginInfo:input_type -> orch.drivers.v1.PluginInfoRequest
+	2,  // 13: orch.drivers.v1.Driver.SetConfig:input_type -> orch.drivers.v1.SetConfigRequest
+	4,  // 14: orch.drivers.v1.Driver.Fingerprint:input_type -> orch.drivers.v1.FingerprintRequest
+	12, // 15: orch.drivers.v1.Driver.StartTask:input_type -> orch.drivers.v1.StartTaskRequest
+	14, // 16: orch.drivers.v1.Driver.WaitTask:input_type -> orch.drivers.v1.WaitTaskRequest
+	16, // 17: orch.drivers.v1.Driver.StopTask:input_type -> orch.drivers.v1.StopTaskRequest
+	18, // 18: orch.drivers.v1.Driver.DestroyTask:input_type -> orch.drivers.v1.DestroyTaskRequest
+	20, // 19: orch.drivers.v1.Driver.InspectTask:input_type -> orch.drivers.v1.InspectTaskRequest
+	22, // 20: orch.drivers.v1.Driver.TaskStats:input_type -> orch.drivers.v1.TaskStatsRequest
+	25, // 21: orch.drivers.v1.Driver.SignalTask:input_type -> orch.drivers.v1.SignalTaskRequest
+	27, // 22: orch.drivers.v1.Driver.RecoverTask:input_type -> orch.drivers.v1.RecoverTaskRequest
+	1,  // 23: orch.drivers.v1.Driver.PluginInfo:output_type -> orch.drivers.v1.PluginInfoResponse
+	3,  // 24: orch.drivers.v1.Driver.SetConfig:output_type -> orch.drivers.v1.SetConfigResponse
+	6,  // 25: orch.drivers.v1.Driver.Fingerprint:output_type -> orch.drivers.v1.FingerprintResponse
+	13, // 26: orch.drivers.v1.Driver.StartTask:output_type -> orch.drivers.v1.StartTaskResponse
+	15, // 27: orch.drivers.v1.Driver.WaitTask:output_type -> orch.drivers.v1.WaitTaskResponse
+	17, // 28: orch.drivers.v1.Driver.StopTask:output_type -> orch.drivers.v1.StopTaskResponse
+	19, // 29: orch.drivers.v1.Driver.DestroyTask:output_type -> orch.drivers.v1.DestroyTaskResponse
+	21, // 30: orch.drivers.v1.Driver.InspectTask:output_type -> orch.drivers.v1.InspectTaskResponse
+	24, // 31: orch.drivers.v1.Driver.TaskStats:output_type -> orch.drivers.v1.TaskStatsResponse
+	26, // 32: orch.drivers.v1.Driver.SignalTask:output_type -> orch.drivers.v1.SignalTaskResponse
+	28, // 33: orch.drivers.v1.Driver.RecoverTask:output_type -> orch.drivers.v1.RecoverTaskResponse
+	23, // [23:34] is the sub-list for method output_type
+	12, // [12:23] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_driver_proto_init() }
@@ -1819,7 +1907,7 @@ func file_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
