@@ -177,45 +177,26 @@ func mergedMeta(in Input) map[string]string {
 	return out
 }
 
-type portInfo struct {
-	ip          string
-	host, inner int
-}
-
 // portVars exports every labelled port the allocation was granted, from
 // the group's port mappings and from any network blocks.
 func portVars(in Input, set func(string, string)) {
 	if in.Alloc == nil || in.Alloc.AllocatedResources == nil {
 		return
 	}
-	ar := in.Alloc.AllocatedResources
-	ports := make(map[string]portInfo)
-	addNetworks := func(nets []*structs.NetworkResource) {
-		for _, n := range nets {
-			for _, p := range append(append([]structs.Port(nil), n.ReservedPorts...), n.DynamicPorts...) {
-				ports[p.Label] = portInfo{ip: n.IP, host: p.Value, inner: p.To}
-			}
-		}
-	}
-	addNetworks(ar.Shared.Networks)
+	taskName := ""
 	if in.Task != nil {
-		if tr := ar.Tasks[in.Task.Name]; tr != nil {
-			addNetworks(tr.Networks)
-		}
+		taskName = in.Task.Name
 	}
-	for _, m := range ar.Shared.Ports {
-		ports[m.Label] = portInfo{ip: m.HostIP, host: m.Value, inner: m.To}
-	}
-	for label, p := range ports {
-		name := envSafe(label)
-		inner := p.host
-		if p.inner > 0 {
-			inner = p.inner
+	for _, p := range in.Alloc.AllocatedResources.TaskPorts(taskName) {
+		name := envSafe(p.Label)
+		inner := p.Value
+		if p.To > 0 {
+			inner = p.To
 		}
 		set("PORT_"+name, strconv.Itoa(inner))
-		set("HOST_PORT_"+name, strconv.Itoa(p.host))
-		set("IP_"+name, p.ip)
-		set("ADDR_"+name, net.JoinHostPort(p.ip, strconv.Itoa(p.host)))
+		set("HOST_PORT_"+name, strconv.Itoa(p.Value))
+		set("IP_"+name, p.HostIP)
+		set("ADDR_"+name, net.JoinHostPort(p.HostIP, strconv.Itoa(p.Value)))
 	}
 }
 

@@ -255,6 +255,11 @@ func (tr *TaskRunner) buildTaskConfig() sdk.TaskConfig {
 		LogMaxFiles:      defaultLogMaxFiles,
 		LogMaxFileSizeMB: defaultLogFileSizeMB,
 	}
+	// The same ports taskenv exports as NOMAD_PORT_*, for drivers that
+	// publish them (docker).
+	for _, p := range alloc.AllocatedResources.TaskPorts(task.Name) {
+		cfg.Ports = append(cfg.Ports, sdk.PortMapping{Label: p.Label, Value: p.Value, To: p.To, HostIP: p.HostIP})
+	}
 	if lc := task.LogConfig; lc != nil {
 		if lc.MaxFiles > 0 {
 			cfg.LogMaxFiles = lc.MaxFiles
@@ -336,7 +341,13 @@ func (tr *TaskRunner) exited(taskID string, res *sdk.ExitResult) restarts.Outcom
 		errMsg = res.Err.Error()
 	}
 	tr.logger.Debug("task exited", "exit_code", res.ExitCode, "signal", res.Signal, "error", errMsg)
-	tr.emit(terminatedEvent(res.ExitCode, res.Signal, errMsg))
+	ev := terminatedEvent(res.ExitCode, res.Signal, errMsg)
+	if res.OOMKilled {
+		// Without this an OOM kill reads like any SIGKILL (137).
+		ev.DisplayMessage += ", OOM Killed"
+		ev.Details["oom_killed"] = "true"
+	}
+	tr.emit(ev)
 	tr.destroy(taskID)
 	return restarts.Outcome{Successful: res.Successful()}
 }
