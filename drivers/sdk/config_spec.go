@@ -8,6 +8,14 @@ const (
 	ConfigTypeStringList ConfigType = "list(string)"
 	ConfigTypeBool       ConfigType = "bool"
 	ConfigTypeNumber     ConfigType = "number"
+	// ConfigTypeStringMap is a map of strings (`labels = { a = "b" }`).
+	ConfigTypeStringMap ConfigType = "map(string)"
+	// ConfigTypeBlock is one nested block (`auth { ... }`), described by
+	// the field's Fields.
+	ConfigTypeBlock ConfigType = "block"
+	// ConfigTypeBlockList is a block that may repeat (`mount { ... }`),
+	// described by the field's Fields.
+	ConfigTypeBlockList ConfigType = "list(block)"
 )
 
 // ConfigField describes one key of a driver's task `config` block. Drivers
@@ -18,4 +26,7 @@ type ConfigField struct {
 	Type        ConfigType
 	Required    bool
 	Description string
+	// Fields are the keys of a block field (ConfigTypeBlock and
+	// ConfigTypeBlockList); nil for every other type.
+	Fields []ConfigField
 }
