@@ -16,6 +16,7 @@ package nomadlike
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +34,7 @@ import (
 // for new allocations (stops are always accepted), and what remains on it
 // after the plan's stops and in-place updates, plus the plan's
 // allocations, must fit its unreserved CPU, memory and disk without using a
-// port twice. When a node is dropped the result's RefreshIndex is the
+// port or a reserved core twice. When a node is dropped the result's RefreshIndex is the
 // snapshot's index, so the scheduler plans again from state at least that
 // new. A job with AllAtOnce commits everything or nothing.
 //
@@ -187,6 +188,8 @@ func allocsFit(node *structs.Node, allocs []*structs.Allocation) (bool, string) 
 	}
 	var used structs.ComparableResources
 	ports := make(map[int]string)
+	cores := make(map[uint16]string)
+	reservable := node.NodeResources.ReservableCores()
 	for _, a := range allocs {
 		if a.TerminalStatus() {
 			continue
@@ -200,6 +203,17 @@ func allocsFit(node *structs.Node, allocs []*structs.Allocation) (bool, string) 
 				return false, fmt.Sprintf("port %d of allocation %s is reserved on the node", p, a.ID)
 			}
 			ports[p] = a.ID
+		}
+		// A reserved core is exclusive: two schedulers planning at once
+		// may both have picked it, and the CPU total alone cannot tell.
+		for _, c := range a.AllocatedResources.ReservedCores() {
+			if owner, ok := cores[c]; ok {
+				return false, fmt.Sprintf("resources exhausted: cores: core %d held by allocations %s and %s", c, owner, a.ID)
+			}
+			if !slices.Contains(reservable, c) {
+				return false, fmt.Sprintf("resources exhausted: cores: core %d of allocation %s is not reservable on the node", c, a.ID)
+			}
+			cores[c] = a.ID
 		}
 	}
 	if ok, dim := nodeCapacity(node).Superset(used); !ok {

@@ -255,6 +255,31 @@ func TestEvaluatePlan(t *testing.T) {
 			wantRefresh: true,
 		},
 		{
+			name: "a core held by an existing allocation", nodes: []*structs.Node{nodeA},
+			existing:    []*structs.Allocation{withCores(planAlloc(nodeA, 1000, 64), 1)},
+			plan:        planOf(withCores(planAlloc(nodeA, 1000, 64), 1)),
+			wantRefresh: true,
+		},
+		{
+			name: "a core taken twice within the plan", nodes: []*structs.Node{nodeA},
+			plan:        planOf(withCores(planAlloc(nodeA, 1000, 64), 0, 2), withCores(planAlloc(nodeA, 1000, 64), 2)),
+			wantRefresh: true,
+		},
+		{
+			name: "distinct cores fit", nodes: []*structs.Node{nodeA},
+			existing:   []*structs.Allocation{withCores(planAlloc(nodeA, 1000, 64), 1)},
+			plan:       planOf(withCores(planAlloc(nodeA, 2000, 64), 0, 2), withCores(planAlloc(nodeA, 1000, 64), 3)),
+			wantPlaced: []string{"A"},
+		},
+		{
+			name: "a core the node cannot reserve",
+			nodes: []*structs.Node{planNode("A", func(n *structs.Node) {
+				n.NodeResources.Cpu.ReservableCpuCores = []uint16{1, 2, 3}
+			})},
+			plan:        planOf(withCores(planAlloc(nodeA, 1000, 64), 0)),
+			wantRefresh: true,
+		},
+		{
 			name: "down node rejects placements",
 			nodes: []*structs.Node{planNode("A", func(n *structs.Node) {
 				n.Status = structs.NodeStatusDown
@@ -379,6 +404,15 @@ func planOf(allocs ...*structs.Allocation) func() *structs.Plan {
 		}
 		return p
 	}
+}
+
+// withCores gives every task of a the reserved cores; the CPU shares the
+// cores cost are the caller's to set.
+func withCores(a *structs.Allocation, cores ...uint16) *structs.Allocation {
+	for _, tr := range a.AllocatedResources.Tasks {
+		tr.Cpu.ReservedCores = cores
+	}
+	return a
 }
 
 func withClientStatus(a *structs.Allocation, status string) *structs.Allocation {

@@ -140,6 +140,7 @@ func allocIndex(name string) int {
 
 func limitVars(in Input, set func(string, string)) {
 	var cpu, mem, memMax int64
+	var cores []uint16
 	if in.Task.Resources != nil {
 		cpu, mem, memMax = int64(in.Task.Resources.CPU), int64(in.Task.Resources.MemoryMB), int64(in.Task.Resources.MemoryMaxMB)
 	}
@@ -148,9 +149,13 @@ func limitVars(in Input, set func(string, string)) {
 		ar := in.Alloc.AllocatedResources
 		if tr := ar.Tasks[in.Task.Name]; tr != nil {
 			cpu, mem, memMax = tr.Cpu.CpuShares, tr.Memory.MemoryMB, tr.Memory.MemoryMaxMB
+			cores = tr.Cpu.ReservedCores
 		}
 	}
 	set("CPU_LIMIT", strconv.FormatInt(cpu, 10))
+	if len(cores) > 0 {
+		set("CPU_CORES", structs.FormatCPUSet(cores))
+	}
 	set("MEMORY_LIMIT", strconv.FormatInt(mem, 10))
 	if memMax > 0 {
 		set("MEMORY_MAX_LIMIT", strconv.FormatInt(memMax, 10))

@@ -80,8 +80,10 @@ func TestNew_RuntimeVariables(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := env["NOMAD_MEMORY_MAX_LIMIT"]; ok {
-		t.Error("NOMAD_MEMORY_MAX_LIMIT set without a memory max")
+	for _, unset := range []string{"NOMAD_MEMORY_MAX_LIMIT", "NOMAD_CPU_CORES"} {
+		if _, ok := env[unset]; ok {
+			t.Errorf("%s set although the grant has none", unset)
+		}
 	}
 }
 
@@ -97,6 +99,12 @@ func TestNew_RegionAndLimitsFallbacks(t *testing.T) {
 		{"task resources when no grant", func(in *Input) { in.Alloc.AllocatedResources = nil }, "NOMAD_CPU_LIMIT", "500"},
 		{"memory max from the grant", func(in *Input) { in.Alloc.AllocatedResources.Tasks["web"].Memory.MemoryMaxMB = 1024 }, "NOMAD_MEMORY_MAX_LIMIT", "1024"},
 		{"index of an unnamed alloc is 0", func(in *Input) { in.Alloc.Name = "weird" }, "NOMAD_ALLOC_INDEX", "0"},
+		{"reserved cores in cpuset notation", func(in *Input) {
+			in.Alloc.AllocatedResources.Tasks["web"].Cpu = structs.AllocatedCpuResources{CpuShares: 4000, ReservedCores: []uint16{7, 1, 2, 3}}
+		}, "NOMAD_CPU_CORES", "1-3,7"},
+		{"cpu limit of reserved cores", func(in *Input) {
+			in.Alloc.AllocatedResources.Tasks["web"].Cpu = structs.AllocatedCpuResources{CpuShares: 4000, ReservedCores: []uint16{7, 1, 2, 3}}
+		}, "NOMAD_CPU_LIMIT", "4000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

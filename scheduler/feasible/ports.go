@@ -11,8 +11,8 @@ import (
 const randomPortTries = 20
 
 // allocatedResources builds the grant of one allocation of tg on the node,
-// assigning host ports. The caller has checked fits, so port assignment
-// only fails when the dynamic range is exhausted.
+// assigning host ports and reserved cores. The caller has checked fits, so
+// this only fails when the dynamic range or the free cores ran out.
 func (c *Context) allocatedResources(u *nodeUsage, tg *structs.TaskGroup) (*structs.AllocatedResources, bool) {
 	ar := &structs.AllocatedResources{Tasks: make(map[string]*structs.AllocatedTaskResources, len(tg.Tasks))}
 	if tg.EphemeralDisk != nil {
@@ -21,6 +21,7 @@ func (c *Context) allocatedResources(u *nodeUsage, tg *structs.TaskGroup) (*stru
 	// taken holds ports assigned to this allocation so far, so two labels
 	// never get one port.
 	var taken []int
+	var takenCores []uint16
 	hostIP := u.node.Attributes["unique.network.ip-address"]
 	for _, n := range tg.Networks {
 		assigned, ok := c.assignPorts(u, n, hostIP, &taken)
@@ -39,6 +40,15 @@ func (c *Context) allocatedResources(u *nodeUsage, tg *structs.TaskGroup) (*stru
 		tr := &structs.AllocatedTaskResources{}
 		if t.Resources != nil {
 			tr.Cpu.CpuShares = int64(t.Resources.CPU)
+			if n := t.Resources.Cores; n > 0 {
+				cores := u.pickCores(n, takenCores)
+				if cores == nil {
+					return nil, false
+				}
+				takenCores = append(takenCores, cores...)
+				tr.Cpu.ReservedCores = cores
+				tr.Cpu.CpuShares += int64(n) * u.mhzPerCore
+			}
 			tr.Memory.MemoryMB = int64(t.Resources.MemoryMB)
 			tr.Memory.MemoryMaxMB = int64(t.Resources.MemoryMaxMB)
 			for _, n := range t.Resources.Networks {

@@ -231,9 +231,7 @@ func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, 
 }
 
 func (s *Stack) score(g *groupStage, u *nodeUsage) scored {
-	util := u.used
-	util.Add(g.ask.res)
-	sc := scored{node: u.node, usage: u, binpack: BinPackScore(u.avail, util)}
+	sc := scored{node: u.node, usage: u, binpack: BinPackScore(u.avail, u.withAsk(g.ask))}
 	sc.penalty = AntiAffinityPenalty(u.groupAllocs[g.tg.Name], g.tg.Count)
 	sc.score = sc.binpack - sc.penalty
 	return sc

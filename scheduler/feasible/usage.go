@@ -11,6 +11,7 @@ import (
 // Dimension names used as keys of AllocMetric.DimensionExhausted.
 const (
 	DimensionCPU          = "cpu"
+	DimensionCores        = "cores"
 	DimensionMemory       = "memory"
 	DimensionDisk         = "disk"
 	DimensionPortCollide  = "network: port collision"
@@ -29,6 +30,12 @@ type nodeUsage struct {
 	ports   map[int]struct{}
 	minPort int
 	maxPort int
+	// mhzPerCore is what a reserved core costs in CPU shares; reservable
+	// lists the cores tasks may hold and coresTaken those already held,
+	// nil until the first is taken.
+	mhzPerCore int64
+	reservable []uint16
+	coresTaken map[uint16]struct{}
 	// groupAllocs counts the planned job's allocations per task group,
 	// for anti-affinity and distinct_hosts.
 	groupAllocs map[string]int
@@ -39,6 +46,7 @@ func newNodeUsage(node *structs.Node) *nodeUsage {
 	u := &nodeUsage{node: node, minPort: structs.DefaultMinDynamicPort, maxPort: structs.DefaultMaxDynamicPort}
 	if r := node.NodeResources; r != nil {
 		u.avail = structs.ComparableResources{CPU: r.Cpu.CpuShares, MemoryMB: r.Memory.MemoryMB, DiskMB: r.Disk.DiskMB}
+		u.mhzPerCore, u.reservable = r.MHzPerCore(), r.ReservableCores()
 		if r.MinDynamicPort > 0 && r.MaxDynamicPort >= r.MinDynamicPort {
 			u.minPort, u.maxPort = r.MinDynamicPort, r.MaxDynamicPort
 		}
@@ -58,6 +66,12 @@ func (u *nodeUsage) add(a *structs.Allocation, job *structs.Job) {
 	if ar := a.AllocatedResources; ar != nil {
 		u.used.Add(ar.Comparable())
 		forEachPort(ar, u.takePort)
+		for _, c := range ar.ReservedCores() {
+			if u.coresTaken == nil {
+				u.coresTaken = make(map[uint16]struct{})
+			}
+			u.coresTaken[c] = struct{}{}
+		}
 	}
 	if job != nil && a.JobID == job.ID && a.Namespace == job.Namespace {
 		if u.groupAllocs == nil {
@@ -78,6 +92,41 @@ func (u *nodeUsage) takePort(p int) {
 func (u *nodeUsage) portTaken(p int) bool {
 	_, ok := u.ports[p]
 	return ok
+}
+
+func (u *nodeUsage) coreTaken(c uint16) bool {
+	_, ok := u.coresTaken[c]
+	return ok
+}
+
+// freeCores counts the reservable cores no allocation holds.
+func (u *nodeUsage) freeCores() int {
+	free := 0
+	for _, c := range u.reservable {
+		if !u.coreTaken(c) {
+			free++
+		}
+	}
+	return free
+}
+
+// pickCores returns the n lowest free cores not in taken, or nil when
+// there are not enough. Lowest first keeps the choice reproducible.
+func (u *nodeUsage) pickCores(n int, taken []uint16) []uint16 {
+	sorted := slices.Sorted(slices.Values(u.reservable))
+	var out []uint16
+	for _, c := range sorted {
+		if len(out) == n {
+			break
+		}
+		if !u.coreTaken(c) && !slices.Contains(taken, c) {
+			out = append(out, c)
+		}
+	}
+	if len(out) < n {
+		return nil
+	}
+	return out
 }
 
 // freeDynamicPorts counts the ports of the dynamic range not yet taken.
@@ -151,6 +200,9 @@ func ParsePortList(s string) []int {
 // group and evaluation.
 type groupAsk struct {
 	res structs.ComparableResources
+	// cores counts the whole cores asked for, over all tasks; their CPU
+	// share depends on the node, so it is not in res.
+	cores int
 	// reserved lists the static ports asked for, over all networks.
 	reserved []int
 	// dynamic counts the dynamic ports asked for.
@@ -176,6 +228,7 @@ func newGroupAsk(tg *structs.TaskGroup) *groupAsk {
 			continue
 		}
 		g.res.CPU += int64(t.Resources.CPU)
+		g.cores += t.Resources.Cores
 		g.res.MemoryMB += int64(t.Resources.MemoryMB)
 		g.res.MemoryMaxMB += int64(t.Resources.MemoryMaxMB)
 		count(t.Resources.Networks)
@@ -186,9 +239,12 @@ func newGroupAsk(tg *structs.TaskGroup) *groupAsk {
 // fits reports whether ask fits on the node next to what is used, and if
 // not, the dimension that is exhausted.
 func (u *nodeUsage) fits(ask *groupAsk) (bool, string) {
-	need := u.used
-	need.Add(ask.res)
-	if ok, dim := u.avail.Superset(need); !ok {
+	// Cores come first: a node short of cores is also short of their CPU
+	// share, and "cores" is the answer that tells the user what to change.
+	if ask.cores > 0 && u.freeCores() < ask.cores {
+		return false, DimensionCores
+	}
+	if ok, dim := u.avail.Superset(u.withAsk(ask)); !ok {
 		return false, dim
 	}
 	for i, p := range ask.reserved {
@@ -201,6 +257,14 @@ func (u *nodeUsage) fits(ask *groupAsk) (bool, string) {
 		return false, DimensionDynamicPorts
 	}
 	return true, ""
+}
+
+// withAsk is the node's usage with one more allocation of ask on it.
+func (u *nodeUsage) withAsk(ask *groupAsk) structs.ComparableResources {
+	need := u.used
+	need.Add(ask.res)
+	need.CPU += int64(ask.cores) * u.mhzPerCore
+	return need
 }
 
 func countInRange(ports []int, lo, hi int) int {
