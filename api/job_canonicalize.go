@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"net/url"
+	"path"
+	"time"
+)
 
 // Defaults that Canonicalize fills in. They follow Nomad's documented
 // jobspec defaults so that a Nomad job file behaves the same under orch.
@@ -141,6 +145,51 @@ func (t *Task) Canonicalize(tg *TaskGroup, job *Job) {
 		merged.Merge(t.RestartPolicy)
 	}
 	t.RestartPolicy = merged
+
+	if t.Lifecycle != nil && t.Lifecycle.Hook == "" && !t.Lifecycle.Sidecar {
+		// An empty block means a main task, as in Nomad.
+		t.Lifecycle = nil
+	}
+	for _, a := range t.Artifacts {
+		a.Canonicalize()
+	}
+}
+
+// Canonicalize fills an artifact's unset fields as Nomad does: archives are
+// unpacked, into local/; in file mode the file keeps its name under
+// local/.
+func (a *TaskArtifact) Canonicalize() {
+	if a == nil {
+		return
+	}
+	setDefault(&a.GetterSource, "")
+	setDefault(&a.GetterMode, GetterModeAny)
+	if len(a.GetterOptions) == 0 {
+		a.GetterOptions = nil
+	}
+	if len(a.GetterHeaders) == 0 {
+		a.GetterHeaders = nil
+	}
+	if a.RelativeDest == nil {
+		dest := "local/"
+		if *a.GetterMode == GetterModeFile {
+			dest = path.Join("local", sourceFileName(*a.GetterSource))
+		}
+		a.RelativeDest = &dest
+	}
+}
+
+// sourceFileName is the last path element of an artifact URL, without
+// its query or fragment.
+func sourceFileName(src string) string {
+	if u, err := url.Parse(src); err == nil && u.Path != "" {
+		src = u.Path
+	}
+	name := path.Base(src)
+	if name == "/" || name == "." || name == ".." {
+		return "artifact"
+	}
+	return name
 }
 
 // Merge overwrites r's fields with the ones set in other.

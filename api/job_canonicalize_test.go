@@ -182,3 +182,58 @@ func dump(t *testing.T, v interface{}) string {
 	}
 	return string(b)
 }
+
+func TestTaskCanonicalize_LifecycleAndArtifacts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name          string
+		task          *Task
+		wantLifecycle *TaskLifecycle
+		wantArtifacts []*TaskArtifact
+	}{
+		{
+			name:          "empty lifecycle block is a main task",
+			task:          &Task{Lifecycle: &TaskLifecycle{}},
+			wantLifecycle: nil,
+		},
+		{
+			name:          "hook kept",
+			task:          &Task{Lifecycle: &TaskLifecycle{Hook: TaskLifecycleHookPrestart, Sidecar: true}},
+			wantLifecycle: &TaskLifecycle{Hook: TaskLifecycleHookPrestart, Sidecar: true},
+		},
+		{
+			name: "artifact defaults: unpack into local/",
+			task: &Task{Artifacts: []*TaskArtifact{{GetterSource: PointerOf("https://x/app.tgz"), GetterOptions: map[string]string{}}}},
+			wantArtifacts: []*TaskArtifact{{
+				GetterSource: PointerOf("https://x/app.tgz"), GetterMode: PointerOf(GetterModeAny), RelativeDest: PointerOf("local/"),
+			}},
+		},
+		{
+			name: "file mode keeps the file's name under local/",
+			task: &Task{Artifacts: []*TaskArtifact{{GetterSource: PointerOf("https://x/dl/tool.bin?version=2"), GetterMode: PointerOf(GetterModeFile)}}},
+			wantArtifacts: []*TaskArtifact{{
+				GetterSource: PointerOf("https://x/dl/tool.bin?version=2"), GetterMode: PointerOf(GetterModeFile), RelativeDest: PointerOf("local/tool.bin"),
+			}},
+		},
+		{
+			name: "destination set by the user is kept",
+			task: &Task{Artifacts: []*TaskArtifact{{GetterSource: PointerOf("https://x/a"), GetterMode: PointerOf(GetterModeFile), RelativeDest: PointerOf("bin/a")}}},
+			wantArtifacts: []*TaskArtifact{{
+				GetterSource: PointerOf("https://x/a"), GetterMode: PointerOf(GetterModeFile), RelativeDest: PointerOf("bin/a"),
+			}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.task.Canonicalize(nil, nil)
+			if !reflect.DeepEqual(tc.task.Lifecycle, tc.wantLifecycle) {
+				t.Errorf("lifecycle = %+v, want %+v", tc.task.Lifecycle, tc.wantLifecycle)
+			}
+			if !reflect.DeepEqual(tc.task.Artifacts, tc.wantArtifacts) {
+				got, _ := json.Marshal(tc.task.Artifacts)
+				want, _ := json.Marshal(tc.wantArtifacts)
+				t.Errorf("artifacts = %s, want %s", got, want)
+			}
+		})
+	}
+}

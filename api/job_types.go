@@ -73,6 +73,45 @@ type Task struct {
 	LogConfig     *LogConfig
 	Leader        bool
 	KillSignal    string
+	// Lifecycle makes the task a hook around its group's main tasks.
+	Lifecycle *TaskLifecycle
+	// Artifacts are fetched into the task directory before it starts.
+	Artifacts []*TaskArtifact
+}
+
+// Lifecycle hooks a task can run at.
+const (
+	TaskLifecycleHookPrestart  = "prestart"
+	TaskLifecycleHookPoststart = "poststart"
+	TaskLifecycleHookPoststop  = "poststop"
+)
+
+// TaskLifecycle places a task relative to the group's main tasks: Hook is
+// when it starts; Sidecar keeps it running beside them instead of running
+// it to completion.
+type TaskLifecycle struct {
+	Hook    string
+	Sidecar bool
+}
+
+// Artifact getter modes.
+const (
+	GetterModeAny  = "any"
+	GetterModeFile = "file"
+	GetterModeDir  = "dir"
+)
+
+// TaskArtifact is a file or archive fetched into the task directory
+// before the task starts.
+type TaskArtifact struct {
+	GetterSource *string
+	// GetterOptions holds "checksum" = "type:hex".
+	GetterOptions map[string]string
+	GetterHeaders map[string]string
+	// GetterMode is "any" (unpack archives), "file" or "dir".
+	GetterMode *string
+	// RelativeDest is relative to the task directory.
+	RelativeDest *string
 }
 
 // Constraint restricts placement to nodes whose LTarget compares to RTarget

@@ -111,6 +111,21 @@ func convertTask(in *api.Task) *structs.Task {
 			Disabled:      deref(l.Disabled),
 		}
 	}
+	if lc := in.Lifecycle; lc != nil {
+		out.Lifecycle = &structs.TaskLifecycleConfig{Hook: lc.Hook, Sidecar: lc.Sidecar}
+	}
+	for _, a := range in.Artifacts {
+		if a == nil {
+			continue
+		}
+		out.Artifacts = append(out.Artifacts, &structs.TaskArtifact{
+			GetterSource:  deref(a.GetterSource),
+			GetterOptions: maps.Clone(a.GetterOptions),
+			GetterHeaders: maps.Clone(a.GetterHeaders),
+			GetterMode:    deref(a.GetterMode),
+			RelativeDest:  deref(a.RelativeDest),
+		})
+	}
 	return out
 }
 

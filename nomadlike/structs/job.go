@@ -80,6 +80,11 @@ type Task struct {
 	LogConfig     *LogConfig
 	Leader        bool
 	KillSignal    string
+	// Lifecycle makes the task a hook of its group's main tasks; nil for a
+	// main task.
+	Lifecycle *TaskLifecycleConfig
+	// Artifacts are fetched into the task directory before it starts.
+	Artifacts []*TaskArtifact
 }
 
 // Constraint restricts placement: LTarget Operand RTarget must hold on a node.

@@ -137,6 +137,13 @@ func (t *Task) Copy() *Task {
 		lc := *t.LogConfig
 		c.LogConfig = &lc
 	}
+	c.Lifecycle = t.Lifecycle.Copy()
+	if t.Artifacts != nil {
+		c.Artifacts = make([]*TaskArtifact, len(t.Artifacts))
+		for i, a := range t.Artifacts {
+			c.Artifacts[i] = a.Copy()
+		}
+	}
 	return &c
 }
 

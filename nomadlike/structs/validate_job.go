@@ -3,7 +3,9 @@ package structs
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +121,7 @@ func (tg *TaskGroup) validate(p *problems, index int) {
 		p.addf(path+".Tasks", "missing tasks: a group needs at least one task")
 	}
 	seen := make(map[string]int, len(tg.Tasks))
-	logMB := 0
+	logMB, mainTasks := 0, 0
 	for i, t := range tg.Tasks {
 		if t == nil {
 			p.addf(fmt.Sprintf("%s.Tasks[%d]", path, i), "empty task")
@@ -130,9 +132,15 @@ func (tg *TaskGroup) validate(p *problems, index int) {
 		}
 		seen[t.Name] = i
 		t.validate(p, path, i)
+		if t.IsMain() {
+			mainTasks++
+		}
 		if t.LogConfig != nil && !t.LogConfig.Disabled {
 			logMB += t.LogConfig.MaxFiles * t.LogConfig.MaxFileSizeMB
 		}
+	}
+	if mainTasks == 0 && len(tg.Tasks) > 0 {
+		p.addf(path+".Tasks", "every task has a lifecycle block: a group needs at least one main task for its hooks to run around")
 	}
 	if tg.EphemeralDisk != nil && logMB > diskMB {
 		p.addf(path+".EphemeralDisk.SizeMB", "%d MB cannot hold the tasks' %d MB of logs: raise it or lower log max_files/max_file_size", diskMB, logMB)
@@ -166,6 +174,10 @@ func (t *Task) validate(p *problems, groupPath string, index int) {
 		if t.LogConfig.MaxFileSizeMB < 1 {
 			p.addf(path+".LogConfig.MaxFileSizeMB", "%d: want 1 or more", t.LogConfig.MaxFileSizeMB)
 		}
+	}
+	t.Lifecycle.validate(p, path+".Lifecycle")
+	for i, a := range t.Artifacts {
+		a.validate(p, fmt.Sprintf("%s.Artifacts[%d]", path, i))
 	}
 	r := t.Resources
 	if r == nil {
@@ -276,5 +288,45 @@ func validateNetworks(p *problems, path string, ns []*NetworkResource) {
 		}
 		check("ReservedPorts", n.ReservedPorts, true)
 		check("DynamicPorts", n.DynamicPorts, false)
+	}
+}
+
+func (l *TaskLifecycleConfig) validate(p *problems, path string) {
+	if l == nil {
+		return
+	}
+	switch l.Hook {
+	case TaskLifecycleHookPrestart, TaskLifecycleHookPoststart, TaskLifecycleHookPoststop:
+	default:
+		p.addf(path+".Hook", "%q is not a lifecycle hook: want %q, %q or %q", l.Hook,
+			TaskLifecycleHookPrestart, TaskLifecycleHookPoststart, TaskLifecycleHookPoststop)
+	}
+}
+
+func (a *TaskArtifact) validate(p *problems, path string) {
+	if a == nil {
+		p.addf(path, "empty artifact")
+		return
+	}
+	if strings.TrimSpace(a.GetterSource) == "" {
+		p.addf(path+".GetterSource", "missing source URL")
+	}
+	switch a.GetterMode {
+	case GetterModeAny, GetterModeFile, GetterModeDir:
+	default:
+		p.addf(path+".GetterMode", "%q is not a getter mode: want %q, %q or %q", a.GetterMode, GetterModeAny, GetterModeFile, GetterModeDir)
+	}
+	if ArtifactDestEscapes(a.RelativeDest) {
+		p.addf(path+".RelativeDest", "%q leaves the task directory: want a relative path without \"..\"", a.RelativeDest)
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.GetterOptions)) {
+		v := a.GetterOptions[k]
+		if k != "checksum" {
+			p.addf(path+".GetterOptions", "unknown option %q: only \"checksum\" is supported", k)
+			continue
+		}
+		if _, _, err := ParseArtifactChecksum(v); err != nil {
+			p.addf(path+".GetterOptions[\"checksum\"]", "%v", err)
+		}
 	}
 }
