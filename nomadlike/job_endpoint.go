@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-memdb"
 
+	"github.com/orch-dev/orch/api"
 	"github.com/orch-dev/orch/nomadlike/state"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
@@ -33,10 +34,8 @@ func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegis
 	if err := job.Validate(); err != nil {
 		return fmt.Errorf("job register: %w: invalid job:\n%w", structs.ErrBadRequest, err)
 	}
-	switch job.Type {
-	case structs.JobTypeSystem, structs.JobTypeSysBatch:
-		return fmt.Errorf("job register: %w: Type %q is not supported yet: use %q or %q",
-			structs.ErrBadRequest, job.Type, structs.JobTypeService, structs.JobTypeBatch)
+	if err := api.UnsupportedJobType(job.Type); err != nil {
+		return fmt.Errorf("job register: %w: %w", structs.ErrBadRequest, err)
 	}
 	if err := j.srv.checkLeader(); err != nil {
 		return fmt.Errorf("job register: %w", err)

@@ -120,7 +120,7 @@ func TestServer_RejectedRegistrationChangesNothing(t *testing.T) {
 			j := mock.Job()
 			j.Type = structs.JobTypeSystem
 			return j
-		}, false, 0, structs.ErrBadRequest, []string{"not supported yet"}},
+		}, false, 0, structs.ErrBadRequest, []string{`type "system" is not supported by orch yet`}},
 		{"stale enforced index", func() *structs.Job {
 			j := existing.Copy()
 			j.TaskGroups[0].Count = 1

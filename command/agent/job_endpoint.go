@@ -214,16 +214,19 @@ func (s *HTTPServer) jobValidate(w http.ResponseWriter, r *http.Request) (interf
 // validationErrors lists a canonical job's problems one per entry, each
 // naming its field, as /v1/validate/job reports them.
 func validationErrors(j *structs.Job) []string {
+	var out []string
+	if err := api.UnsupportedJobType(j.Type); err != nil {
+		out = append(out, err.Error())
+	}
 	err := j.Validate()
 	if err == nil {
-		return nil
+		return out
 	}
-	var out []string
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range joined.Unwrap() {
 			out = append(out, e.Error())
 		}
 		return out
 	}
-	return []string{err.Error()}
+	return append(out, err.Error())
 }
