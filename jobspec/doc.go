@@ -19,6 +19,8 @@
 //   - It checks the rules a server would otherwise reject the job for
 //     (valid type, priority range, unique names, port ranges, known
 //     constraint operators) so users see them with a source position.
+//     Given the drivers' schemas (ParseConfig.TaskConfigSchema), it also
+//     reports config keys a task's driver does not accept, at the key.
 //
 // The package imports only api and HCL libraries, never the server, so the
 // CLI stays small and the server converts api types to its own model.

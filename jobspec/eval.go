@@ -32,6 +32,8 @@ type evaluator struct {
 	// mistake is reported once.
 	broken map[string]bool
 	diags  hcl.Diagnostics
+	// configSchema checks drivers' config keys; nil skips the check.
+	configSchema TaskConfigSchema
 }
 
 func (e *evaluator) addDiags(diags hcl.Diagnostics) {

@@ -20,6 +20,11 @@ type ParseConfig struct {
 	// VarFiles are files of "name = value" lines, as given to -var-file,
 	// applied in order before ArgVars.
 	VarFiles []string
+	// TaskConfigSchema, when set, looks up the keys each driver's task
+	// config accepts, so a misspelt key is reported at its own line
+	// instead of failing the task on the client. jobspec knows no
+	// drivers itself: the CLI passes the built-in drivers' schemas.
+	TaskConfigSchema TaskConfigSchema
 }
 
 var fileSchema = &hcl.BodySchema{
@@ -63,7 +68,7 @@ func ParseWithConfig(cfg *ParseConfig) (*api.Job, error) {
 		return nil, diagsError(diags)
 	}
 
-	e := &evaluator{src: src}
+	e := &evaluator{src: src, configSchema: cfg.TaskConfigSchema}
 	top := e.content(file.Body, "file", fileSchema)
 	// Problems with variables are reported along with those of the job:
 	// references to a broken variable fail quietly.

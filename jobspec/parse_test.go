@@ -197,6 +197,16 @@ func wantFull() *api.Job {
 					Name: "sidecar", Driver: "raw_exec",
 					Config:    map[string]interface{}{"command": "sleep"},
 					Resources: &api.Resources{Cores: num(2), MemoryMB: num(64)},
+					Lifecycle: &api.TaskLifecycle{Hook: "prestart", Sidecar: true},
+					Artifacts: []*api.TaskArtifact{
+						{
+							GetterSource:  str("https://example.com/tool.tar.gz"),
+							RelativeDest:  str("local/tool"),
+							GetterOptions: map[string]string{"checksum": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+							GetterHeaders: map[string]string{"X-Token": "secret"},
+						},
+						{GetterSource: str("https://example.com/${NOMAD_JOB_NAME}/config.json"), GetterMode: str("file")},
+					},
 				},
 			},
 		}},

@@ -25,6 +25,8 @@ var taskSchema = &hcl.BodySchema{
 		{Type: "restart"},
 		{Type: "logs"},
 		{Type: "constraint"},
+		{Type: "lifecycle"},
+		{Type: "artifact"},
 	},
 }
 
@@ -79,6 +81,13 @@ func (e *evaluator) task(b *hcl.Block) *api.Task {
 	if lb := e.singleBlock(c.Blocks, "logs"); lb != nil {
 		t.LogConfig = e.logs(lb)
 	}
+	if lb := e.singleBlock(c.Blocks, "lifecycle"); lb != nil {
+		t.Lifecycle = e.lifecycle(lb)
+	}
+	for _, ab := range blocksOf(c.Blocks, "artifact") {
+		t.Artifacts = append(t.Artifacts, e.artifact(ab))
+	}
+	e.checkDriverConfig(t.Driver, c, b.DefRange)
 	return t
 }
 
@@ -137,8 +146,9 @@ func (e *evaluator) logs(b *hcl.Block) *api.LogConfig {
 }
 
 // taskConfig decodes the driver's free-form config, given as a block or as
-// a map attribute. Its schema belongs to the driver, which validates it on
-// the client, so any attribute and nested block is accepted here.
+// a map attribute. Its schema belongs to the driver: any attribute and
+// nested block is decoded here, and checkDriverConfig then reports keys
+// the driver does not accept when the caller gave the drivers' schemas.
 func (e *evaluator) taskConfig(c *hcl.BodyContent) map[string]interface{} {
 	attr := c.Attributes["config"]
 	block := e.singleBlock(c.Blocks, "config")

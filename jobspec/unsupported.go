@@ -30,7 +30,6 @@ const (
 // here and adding it to the schema of its scope.
 var unsupportedBlocks = map[string][]scope{
 	"affinity":         {scopeJob, scopeGroup, scopeTask},
-	"artifact":         {scopeTask},
 	"check":            {scopeService},
 	"consul":           {scopeJob, scopeGroup, scopeTask},
 	"csi_plugin":       {scopeTask},
@@ -39,7 +38,6 @@ var unsupportedBlocks = map[string][]scope{
 	"dispatch_payload": {scopeTask},
 	"dns":              {scopeNetwork},
 	"identity":         {scopeTask},
-	"lifecycle":        {scopeTask},
 	"migrate":          {scopeJob, scopeGroup},
 	"multiregion":      {scopeJob},
 	"numa":             {scopeResources},

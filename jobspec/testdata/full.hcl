@@ -109,6 +109,27 @@ job "full" {
         command = "sleep"
       }
 
+      lifecycle {
+        hook    = "prestart"
+        sidecar = true
+      }
+
+      artifact {
+        source      = "https://example.com/tool.tar.gz"
+        destination = "local/tool"
+        options {
+          checksum = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        }
+        headers {
+          X-Token = "secret"
+        }
+      }
+
+      artifact {
+        source = "https://example.com/${NOMAD_JOB_NAME}/config.json"
+        mode   = "file"
+      }
+
       resources {
         cores  = 2
         memory = 64
