@@ -80,8 +80,11 @@ func (c *JobRunCommand) Run(args []string) int {
 	}
 	resp, _, err := client.Jobs().RegisterOpts(job, opts, nil)
 	if err != nil {
-		if checkIndex.set && strings.Contains(err.Error(), "index") {
-			c.Ui.Error(fmt.Sprintf("Error registering job: the job's modify index is not %d: %v", checkIndex.value, err))
+		// Only the server's words tell a lost -check-index apart; the API
+		// error wraps them as "Unexpected response code: 400 (...)".
+		if i := strings.Index(err.Error(), api.RegisterEnforceIndexErrPrefix); checkIndex.set && i >= 0 {
+			c.Ui.Error(strings.TrimSuffix(err.Error()[i:], ")"))
+			c.Ui.Error("Job not updated")
 			return exitError
 		}
 		c.Ui.Error(fmt.Sprintf("Error registering job: %v", err))

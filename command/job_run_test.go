@@ -176,3 +176,25 @@ func TestJobRun_BadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestJobRun_CheckIndexConflict(t *testing.T) {
+	addr := fakeAPI(t, map[string]interface{}{
+		"PUT /v1/jobs": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var req api.JobRegisterRequest
+			readJSONBody(t, r, &req)
+			if !req.EnforceIndex || req.JobModifyIndex != 3 {
+				t.Errorf("enforce %v index %d, want true 3", req.EnforceIndex, req.JobModifyIndex)
+			}
+			http.Error(w, "Enforcing job modify index 3: job exists with conflicting job modify index: 5", http.StatusBadRequest)
+		}),
+	})
+	ui := newUi()
+	cmd := &JobRunCommand{Meta: Meta{Ui: ui}}
+	if code := cmd.Run([]string{"-address", addr, "-check-index", "3", writeJob(t, testJobHCL)}); code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", code, ui.ErrorWriter)
+	}
+	want := "Enforcing job modify index 3: job exists with conflicting job modify index: 5\nJob not updated\n"
+	if got := ui.ErrorWriter.String(); got != want {
+		t.Fatalf("stderr %q, want %q", got, want)
+	}
+}

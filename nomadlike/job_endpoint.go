@@ -91,17 +91,18 @@ func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegis
 }
 
 // checkEnforcedIndex refuses a registration made against a job version
-// that is no longer current; 0 means the job must not exist yet.
+// that is no longer current; 0 means the job must not exist yet. The text
+// after the sentinel is Nomad's, which its CLI and API clients recognise.
 func checkEnforcedIndex(existing *structs.Job, want uint64) error {
+	prefix := api.RegisterEnforceIndexErrPrefix
 	switch {
 	case want == 0 && existing != nil:
-		return fmt.Errorf("%w: enforcing job modify index 0: job %q already exists with job modify index %d",
-			structs.ErrIndexChanged, existing.ID, existing.JobModifyIndex)
+		return fmt.Errorf("%w: %s 0: job already exists", structs.ErrIndexChanged, prefix)
 	case want != 0 && existing == nil:
-		return fmt.Errorf("%w: enforcing job modify index %d: job does not exist", structs.ErrIndexChanged, want)
+		return fmt.Errorf("%w: %s %d: job does not exist", structs.ErrIndexChanged, prefix, want)
 	case existing != nil && existing.JobModifyIndex != want:
-		return fmt.Errorf("%w: enforcing job modify index %d: job %q exists with job modify index %d",
-			structs.ErrIndexChanged, want, existing.ID, existing.JobModifyIndex)
+		return fmt.Errorf("%w: %s %d: job exists with conflicting job modify index: %d",
+			structs.ErrIndexChanged, prefix, want, existing.JobModifyIndex)
 	}
 	return nil
 }

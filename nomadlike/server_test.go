@@ -125,8 +125,8 @@ func TestServer_RejectedRegistrationChangesNothing(t *testing.T) {
 			j := existing.Copy()
 			j.TaskGroups[0].Count = 1
 			return j
-		}, true, 1, structs.ErrIndexChanged, []string{"enforcing job modify index 1"}},
-		{"enforced index 0 on an existing job", existing.Copy, true, 0, structs.ErrIndexChanged, []string{"already exists"}},
+		}, true, 1, structs.ErrIndexChanged, []string{"Enforcing job modify index 1: job exists with conflicting job modify index: "}},
+		{"enforced index 0 on an existing job", existing.Copy, true, 0, structs.ErrIndexChanged, []string{"Enforcing job modify index 0: job already exists"}},
 	}
 	transports := map[string]structs.RPCer{"in process": s, "tcp": newTCPRPC(t, s)}
 	for name, rpc := range transports {

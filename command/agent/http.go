@@ -279,8 +279,21 @@ func errorStatus(err error) (int, string) {
 		return http.StatusNotFound, err.Error()
 	case is(structs.ErrBadRequest):
 		return http.StatusBadRequest, err.Error()
+	case is(structs.ErrIndexChanged):
+		return http.StatusBadRequest, enforceIndexMessage(err.Error())
 	}
 	return http.StatusInternalServerError, err.Error()
+}
+
+// enforceIndexMessage cuts a lost EnforceIndex race down to Nomad's text,
+// "Enforcing job modify index 3: job exists with conflicting job modify
+// index: 5", which Nomad's CLI finds inside the error its API client
+// builds from the response; any context orch added in front goes.
+func enforceIndexMessage(msg string) string {
+	if i := strings.Index(msg, api.RegisterEnforceIndexErrPrefix); i >= 0 {
+		return msg[i:]
+	}
+	return msg
 }
 
 func (s *HTTPServer) writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -166,6 +166,10 @@ func TestErrorMapping(t *testing.T) {
 		{"no leader", structs.ErrNoLeader, 500, "No cluster leader"},
 		{"no leader over the wire", errors.New("rpc error: no cluster leader"), 500, "No cluster leader"},
 		{"permission", structs.ErrPermission, 403, "permission denied"},
+		{"enforced index lost", fmt.Errorf("job register: %w: Enforcing job modify index 3: job exists with conflicting job modify index: 5", structs.ErrIndexChanged),
+			400, "Enforcing job modify index 3: job exists with conflicting job modify index: 5"},
+		{"enforced index lost over the wire", errors.New("job register: index changed: Enforcing job modify index 0: job already exists"),
+			400, "Enforcing job modify index 0: job already exists"},
 		{"other", errors.New("disk full"), 500, "disk full"},
 	}
 	for _, tc := range cases {

@@ -2,10 +2,12 @@ package agent
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/orch-dev/orch/api"
+	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
 // jobJSON serializes a register or validate request around job.
@@ -48,5 +50,30 @@ func TestUnsupportedJobTypes(t *testing.T) {
 				t.Fatalf("validation errors %q, want one containing %q", out.ValidationErrors, want)
 			}
 		})
+	}
+}
+
+// TestRegister_EnforceIndexConflict goes through the handler: a lost
+// -check-index race is the client's problem (400), in Nomad's words, and
+// the request's index reaches the server.
+func TestRegister_EnforceIndexConflict(t *testing.T) {
+	rpc := &fakeRPC{handlers: map[string]func(a, r interface{}) error{
+		structs.JobRegisterRPC: func(a, r interface{}) error {
+			args := a.(*structs.JobRegisterRequest)
+			if !args.EnforceIndex || args.JobModifyIndex != 3 {
+				return fmt.Errorf("enforce %v index %d reached the server", args.EnforceIndex, args.JobModifyIndex)
+			}
+			return fmt.Errorf("job register: %w: %s 3: job exists with conflicting job modify index: 5",
+				structs.ErrIndexChanged, api.RegisterEnforceIndexErrPrefix)
+		},
+	}}
+	b, err := json.Marshal(&api.JobRegisterRequest{Job: fullAPIJob("web"), EnforceIndex: true, JobModifyIndex: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := do(t, newTestHTTP(t, rpc, nil), "PUT", "/v1/jobs", string(b), nil)
+	want := "Enforcing job modify index 3: job exists with conflicting job modify index: 5"
+	if rec.Code != 400 || strings.TrimSpace(rec.Body.String()) != want {
+		t.Fatalf("got %d %q, want 400 %q", rec.Code, rec.Body, want)
 	}
 }
