@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orch-dev/orch/drivers/sdk"
-	"github.com/orch-dev/orch/drivers/sdk/logrotate"
+	"github.com/orch-dev/orch/drivers/sdk/logfifo"
 )
 
 const (
@@ -22,10 +22,6 @@ const (
 	Name = "raw_exec"
 	// Version of this driver, reported by PluginInfo.
 	Version = "0.1.0"
-
-	// Nomad's defaults for a task without a logs block.
-	defaultLogMaxFiles  = 10
-	defaultLogMaxSizeMB = 10
 
 	defaultStatsInterval = time.Second
 	// procTableMaxAge lets the stats streams of many tasks share one
@@ -128,7 +124,10 @@ func (d *Driver) StartTask(cfg *sdk.TaskConfig) (*sdk.TaskHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	state, err := (&driverState{Pid: h.pid, StartTime: h.startTime, StartedAt: h.startedAt}).encode()
+	state, err := (&driverState{
+		Pid: h.pid, StartTime: h.startTime, StartedAt: h.startedAt,
+		StdoutFIFO: h.fifos[0], StderrFIFO: h.fifos[1],
+	}).encode()
 	if err != nil {
 		return nil, err
 	}
@@ -177,46 +176,24 @@ func (d *Driver) command(cfg *sdk.TaskConfig) (*exec.Cmd, error) {
 	}, nil
 }
 
-// launch starts cmd with its output piped into rotated log files and
-// returns the handle with its waiter running.
+// launch starts cmd with its output going through FIFOs into rotated log
+// files and returns the handle with its waiter running. FIFOs rather than
+// pipes, so that the task neither dies of SIGPIPE nor loses output when
+// this plugin process does (see drivers/sdk/logfifo).
 func (d *Driver) launch(cmd *exec.Cmd, cfg *sdk.TaskConfig, logger hclog.Logger) (*taskHandle, error) {
-	var (
-		childEnds []*os.File
-		copiers   []func()
-	)
-	// abandon releases the pipes and log files of a task that did not
-	// start: with every write end closed, each copier sees EOF at once and
-	// closes its read end and log writer.
-	abandon := func() {
-		for _, f := range childEnds {
-			_ = f.Close()
-		}
-		for _, c := range copiers {
-			c()
-		}
+	out, err := logfifo.OpenOutput(logger, Name, cfg)
+	if err != nil {
+		return nil, err
 	}
-	if !cfg.LogDisabled {
-		for _, base := range []string{cfg.StdoutPath, cfg.StderrPath} {
-			w, copier, err := logPipe(logger, base, cfg)
-			if err != nil {
-				abandon()
-				return nil, err
-			}
-			childEnds, copiers = append(childEnds, w), append(copiers, copier)
-		}
-		cmd.Stdout, cmd.Stderr = childEnds[0], childEnds[1]
+	if out.Stdout != nil {
+		cmd.Stdout, cmd.Stderr = out.Stdout, out.Stderr
 	}
-
 	startedAt := time.Now()
 	if err := cmd.Start(); err != nil {
-		abandon()
+		out.Abandon()
 		return nil, fmt.Errorf("raw_exec: start %s: %w", cmd.Path, err)
 	}
-	// The child has its own copies now; ours must go so that the copiers
-	// see EOF when the task's processes exit.
-	for _, f := range childEnds {
-		_ = f.Close()
-	}
+	out.Started()
 	// Not yet reaped, so /proc still has the process even if it exited.
 	st, err := readProcStat(cmd.Process.Pid)
 	if err != nil {
@@ -229,40 +206,12 @@ func (d *Driver) launch(cmd *exec.Cmd, cfg *sdk.TaskConfig, logger hclog.Logger)
 		pid:       cmd.Process.Pid,
 		startTime: st.StartTime,
 		startedAt: startedAt,
+		fifos:     []string{out.StdoutFIFO, out.StderrFIFO},
 		logger:    logger,
 		done:      make(chan struct{}),
 	}
-	for _, c := range copiers {
-		go c()
-	}
 	go h.waitChild(cmd.Process)
 	return h, nil
-}
-
-// logPipe opens a rotating log writer at base and a pipe feeding it, and
-// returns the pipe's write end for the task. The copier drains the pipe
-// into the writer until every holder of the write end has closed it.
-func logPipe(logger hclog.Logger, base string, cfg *sdk.TaskConfig) (w *os.File, copier func(), err error) {
-	if base == "" {
-		return nil, nil, fmt.Errorf("raw_exec: task %q has no log path; the client must set StdoutPath and StderrPath", cfg.ID)
-	}
-	files, sizeMB := cfg.LogMaxFiles, cfg.LogMaxFileSizeMB
-	if files <= 0 {
-		files = defaultLogMaxFiles
-	}
-	if sizeMB <= 0 {
-		sizeMB = defaultLogMaxSizeMB
-	}
-	lw, err := logrotate.New(base, files, int64(sizeMB)<<20)
-	if err != nil {
-		return nil, nil, fmt.Errorf("raw_exec: task logs: %w", err)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		_ = lw.Close()
-		return nil, nil, fmt.Errorf("raw_exec: task output pipe: %w", err)
-	}
-	return w, func() { copyLogs(logger, r, lw) }, nil
 }
 
 func (d *Driver) handle(taskID string) (*taskHandle, error) {
@@ -316,6 +265,9 @@ func (d *Driver) DestroyTask(taskID string, force bool) error {
 	d.mu.Lock()
 	delete(d.tasks, taskID)
 	d.mu.Unlock()
+	if err := logfifo.RemoveFIFOs(h.fifos...); err != nil {
+		h.logger.Warn("removing task output FIFOs failed", "error", err)
+	}
 	return nil
 }
 
@@ -343,8 +295,9 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 }
 
 // RecoverTask re-adopts a task this plugin process did not start, after
-// the plugin itself restarted. Its output pipes died with the old plugin,
-// so the task's further output is lost.
+// the plugin itself restarted, and resumes copying its output from the
+// FIFOs the old plugin created. The task is not our child, so its exit
+// status is lost.
 func (d *Driver) RecoverTask(handle *sdk.TaskHandle) error {
 	if handle == nil || handle.Config == nil || handle.Config.ID == "" {
 		return errors.New("raw_exec: recover task: handle with a task config and ID is required")
@@ -372,6 +325,7 @@ func (d *Driver) RecoverTask(handle *sdk.TaskHandle) error {
 		pid:       ds.Pid,
 		startTime: ds.StartTime,
 		startedAt: ds.StartedAt,
+		fifos:     []string{ds.StdoutFIFO, ds.StderrFIFO},
 		logger:    d.logger.With("task_id", id),
 		done:      make(chan struct{}),
 	}
@@ -382,6 +336,10 @@ func (d *Driver) RecoverTask(handle *sdk.TaskHandle) error {
 	}
 	d.tasks[id] = h
 	d.mu.Unlock()
+	if err := logfifo.Reopen(h.logger, Name, handle.Config, ds.StdoutFIFO, ds.StderrFIFO); err != nil {
+		// The task runs on; only its output from now on is lost.
+		h.logger.Warn("resuming task output failed", "error", err)
+	}
 	go h.pollRecovered()
 	h.logger.Info("recovered task", "pid", ds.Pid)
 	return nil

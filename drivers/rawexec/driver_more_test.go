@@ -2,7 +2,9 @@ package rawexec_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -294,4 +296,58 @@ func TestTaskUser(t *testing.T) {
 		t.Fatalf("exit = %+v", res)
 	}
 	fileContains(t, cfg.StdoutPath+".0", u.Uid+"\n"+u.Gid+"\n")
+}
+
+// TestOutputSurvivesPluginDeath: a task that keeps printing is neither
+// killed by SIGPIPE nor loses a line when its plugin dies and another one
+// recovers it; what it printed while no plugin read reaches the log too.
+func TestOutputSurvivesPluginDeath(t *testing.T) {
+	t.Parallel()
+	first := launch(t)
+	cfg := taskConfig(t, shell(`i=0; while :; do echo "line $i"; i=$((i+1)); sleep 0.01; done`))
+	h, err := first.Driver.StartTask(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOf(t, h)
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+	logPath := cfg.StdoutPath + ".0"
+	fileContains(t, logPath, "line 5\n")
+	first.Kill()
+
+	second := launch(t).Driver
+	if err := second.RecoverTask(h); err != nil {
+		t.Fatalf("RecoverTask after the plugin died: %v (the task must survive its plugin)", err)
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := strings.Count(string(b), "\n")
+	want := fmt.Sprintf("line %d\n", last+30)
+	fileContains(t, logPath, want)
+	b, err = os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if line != fmt.Sprintf("line %d", i) {
+			t.Fatalf("log line %d = %q, want %q: output was lost or garbled across the plugin restart", i, line, fmt.Sprintf("line %d", i))
+		}
+	}
+	if err := second.StopTask(cfg.ID, time.Second, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.DestroyTask(cfg.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	var ds struct {
+		StdoutFIFO string `json:"stdout_fifo"`
+	}
+	if err := json.Unmarshal(h.DriverState, &ds); err != nil || ds.StdoutFIFO == "" {
+		t.Fatalf("driver state %s has no stdout FIFO: %v", h.DriverState, err)
+	}
+	if _, err := os.Stat(ds.StdoutFIFO); !os.IsNotExist(err) {
+		t.Errorf("FIFO %s left after destroy: %v", ds.StdoutFIFO, err)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"syscall"
@@ -31,7 +30,9 @@ type taskHandle struct {
 	pid       int
 	startTime uint64 // /proc start time, guards against pid reuse
 	startedAt time.Time
-	logger    hclog.Logger
+	// fifos are the task's stdout and stderr FIFOs, removed on destroy.
+	fifos  []string
+	logger hclog.Logger
 
 	// done is closed once result is set.
 	done chan struct{}
@@ -172,29 +173,6 @@ func (h *taskHandle) status() *sdk.TaskStatus {
 		st.ExitResult = &r
 	}
 	return st
-}
-
-// copyLogs drains a task's output pipe into its log writer until every
-// holder of the pipe's write end has exited. A failing writer (disk full)
-// must not block the task, so output is then discarded rather than left
-// unread in the pipe.
-func copyLogs(logger hclog.Logger, r *os.File, w io.WriteCloser) {
-	defer r.Close()
-	defer w.Close()
-	buf := make([]byte, 4096)
-	failed := false
-	for {
-		n, err := r.Read(buf)
-		if n > 0 && !failed {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				logger.Error("writing task output failed, discarding the rest", "error", werr)
-				failed = true
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
 }
 
 // waitCtx yields the task's result on a fresh channel unless ctx ends first.

@@ -18,6 +18,10 @@ type driverState struct {
 	// /proc/<pid>/stat; a pid with another start time is someone else.
 	StartTime uint64    `json:"start_time"`
 	StartedAt time.Time `json:"started_at"`
+	// StdoutFIFO and StderrFIFO carry the task's output (drivers/sdk/logfifo);
+	// a restarted plugin reopens them. Empty with logging disabled.
+	StdoutFIFO string `json:"stdout_fifo,omitempty"`
+	StderrFIFO string `json:"stderr_fifo,omitempty"`
 }
 
 func (s *driverState) encode() ([]byte, error) {
