@@ -60,15 +60,18 @@ type fileServerJoin struct {
 }
 
 type fileClient struct {
-	Enabled          *bool             `hcl:"enabled,optional"`
-	Servers          []string          `hcl:"servers,optional"`
-	NodeClass        *string           `hcl:"node_class,optional"`
-	NodePool         *string           `hcl:"node_pool,optional"`
-	Meta             map[string]string `hcl:"meta,optional"`
-	NetworkInterface *string           `hcl:"network_interface,optional"`
-	MinDynamicPort   *int              `hcl:"min_dynamic_port,optional"`
-	MaxDynamicPort   *int              `hcl:"max_dynamic_port,optional"`
-	Reserved         *fileReserved     `hcl:"reserved,block"`
+	Enabled          *bool         `hcl:"enabled,optional"`
+	Servers          []string      `hcl:"servers,optional"`
+	NodeClass        *string       `hcl:"node_class,optional"`
+	NodePool         *string       `hcl:"node_pool,optional"`
+	NetworkInterface *string       `hcl:"network_interface,optional"`
+	MinDynamicPort   *int          `hcl:"min_dynamic_port,optional"`
+	MaxDynamicPort   *int          `hcl:"max_dynamic_port,optional"`
+	Reserved         *fileReserved `hcl:"reserved,block"`
+	// Rest holds meta, which gohcl cannot decode because Nomad accepts it
+	// both as an argument and as a block; see decodeMeta.
+	Rest hcl.Body `hcl:",remain"`
+	Meta map[string]string
 }
 
 type fileReserved struct {
@@ -115,7 +118,61 @@ func parseConfigFile(path string) (*fileConfig, error) {
 	if diags := gohcl.DecodeBody(file.Body, nil, &fc); diags.HasErrors() {
 		return nil, diags
 	}
+	if fc.Client != nil {
+		meta, diags := decodeMeta(fc.Client.Rest)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		fc.Client.Meta = meta
+	}
 	return &fc, nil
+}
+
+// metaSchema names meta both ways: `meta = { k = "v" }` and Nomad's
+// documented block `meta { k = "v" }`. In a JSON file the two look alike
+// and HCL reports them as the argument.
+var metaSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "meta"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "meta"}},
+}
+
+// decodeMeta reads client.meta from what gohcl left of the client block;
+// anything else left there is reported as unsupported, as gohcl would.
+func decodeMeta(body hcl.Body) (map[string]string, hcl.Diagnostics) {
+	content, diags := body.Content(metaSchema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var meta map[string]string
+	var first *hcl.Range
+	if a, ok := content.Attributes["meta"]; ok {
+		if diags := gohcl.DecodeExpression(a.Expr, nil, &meta); diags.HasErrors() {
+			return nil, diags
+		}
+		first = &a.NameRange
+	}
+	for _, b := range content.Blocks {
+		if first != nil {
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError, Subject: b.DefRange.Ptr(), Summary: "Duplicate meta",
+				Detail: fmt.Sprintf("client.meta is already set at %s; use one meta block or one meta argument", first),
+			}}
+		}
+		first = b.DefRange.Ptr()
+		attrs, diags := b.Body.JustAttributes()
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		meta = make(map[string]string, len(attrs))
+		for name, a := range attrs {
+			var v string
+			if diags := gohcl.DecodeExpression(a.Expr, nil, &v); diags.HasErrors() {
+				return nil, diags
+			}
+			meta[name] = v
+		}
+	}
+	return meta, nil
 }
 
 // configFiles expands -config paths: a directory stands for its .hcl and

@@ -160,6 +160,26 @@ telemetry {
 			},
 		},
 		{
+			name:  "client meta as a block, as Nomad documents it",
+			files: map[string]string{"a.hcl": "client {\n  meta {\n    team = \"web\"\n    rack-id = \"r7\"\n  }\n}\n"},
+			args:  []string{"-dev", "-config", "$DIR/a.hcl"},
+			check: func(t *testing.T, c *Config) {
+				if !reflect.DeepEqual(c.Client.Meta, map[string]string{"team": "web", "rack-id": "r7"}) {
+					t.Fatalf("meta %v", c.Client.Meta)
+				}
+			},
+		},
+		{
+			name:  "client meta in JSON",
+			files: map[string]string{"a.json": `{"client": {"meta": {"team": "web"}}}`},
+			args:  []string{"-dev", "-config", "$DIR/a.json"},
+			check: func(t *testing.T, c *Config) {
+				if !reflect.DeepEqual(c.Client.Meta, map[string]string{"team": "web"}) {
+					t.Fatalf("meta %v", c.Client.Meta)
+				}
+			},
+		},
+		{
 			name: "client with servers",
 			args: []string{"-client", "-data-dir", "/d", "-servers", "10.0.0.1:4647, 10.0.0.2:4647"},
 			check: func(t *testing.T, c *Config) {
@@ -197,6 +217,12 @@ func TestLoadConfig_Errors(t *testing.T) {
 			args: []string{"-dev", "-config", "$DIR/a.hcl"}, want: "a.hcl:2,1-6: Unsupported argument"},
 		{name: "wrong type", files: map[string]string{"a.hcl": "ports {\n  http = \"x\"\n}\n"},
 			args: []string{"-dev", "-config", "$DIR/a.hcl"}, want: "a.hcl:2,11-12: Unsuitable value type"},
+		{name: "meta twice", files: map[string]string{"a.hcl": "client {\n  meta = { a = \"1\" }\n  meta { b = \"2\" }\n}\n"},
+			args: []string{"-dev", "-config", "$DIR/a.hcl"}, want: "a.hcl:3,3-7: Duplicate meta; client.meta is already set at"},
+		{name: "meta value not a string", files: map[string]string{"a.hcl": "client {\n  meta {\n    a = [1]\n  }\n}\n"},
+			args: []string{"-dev", "-config", "$DIR/a.hcl"}, want: "a.hcl:3,9-10: Unsuitable value type"},
+		{name: "unknown client argument", files: map[string]string{"a.hcl": "client {\n  metaa = {}\n}\n"},
+			args: []string{"-dev", "-config", "$DIR/a.hcl"}, want: "a.hcl:2,3-8: Unsupported argument"},
 		{name: "syntax", files: map[string]string{"a.hcl": "server {\n"},
 			args: []string{"-dev", "-config", "$DIR/a.hcl"}, want: "a.hcl:1,8-9: Unclosed configuration block"},
 		{name: "missing file", args: []string{"-dev", "-config", "$DIR/none.hcl"}, want: "none.hcl: no such file"},
