@@ -7,7 +7,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hashicorp/cli"
+
 	"github.com/orch-dev/orch/api"
+	"github.com/orch-dev/orch/command/agent"
 	"github.com/orch-dev/orch/jobspec"
 )
 
@@ -65,7 +68,7 @@ func (c *JobRunCommand) Run(args []string) int {
 	if !c.parseArgs(fs, args, 1, 1, c.Help()) {
 		return exitError
 	}
-	job, err := c.readJob(fs.Arg(0), asJSON, vars)
+	job, warnings, err := c.readJob(fs.Arg(0), asJSON, vars)
 	if err != nil {
 		c.Ui.Error("Error " + err.Error())
 		return exitError
@@ -90,9 +93,7 @@ func (c *JobRunCommand) Run(args []string) int {
 		c.Ui.Error(fmt.Sprintf("Error registering job: %v", err))
 		return exitError
 	}
-	if resp.Warnings != "" {
-		c.Ui.Warn("Job Warnings:\n" + resp.Warnings)
-	}
+	printWarnings(c.Ui, warnings, resp.Warnings)
 	if resp.EvalID == "" {
 		c.Ui.Output("Job registration successful")
 		return exitOK
@@ -109,8 +110,10 @@ func (c *JobRunCommand) Run(args []string) int {
 	return mon.waitRunning(resp.EvalID)
 }
 
-// readJob parses the job file locally: HCL through jobspec, or JSON.
-func (c *JobRunCommand) readJob(path string, asJSON bool, vars []string) (*api.Job, error) {
+// readJob parses the job file locally: HCL through jobspec, or JSON. The
+// warnings name JSON keys orch ignored: they are lost once the job is
+// decoded, so the agent cannot report them.
+func (c *JobRunCommand) readJob(path string, asJSON bool, vars []string) (*api.Job, []string, error) {
 	var src []byte
 	var err error
 	if path == "-" {
@@ -124,29 +127,63 @@ func (c *JobRunCommand) readJob(path string, asJSON bool, vars []string) (*api.J
 		src, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading job file: %w", err)
+		return nil, nil, fmt.Errorf("reading job file: %w", err)
 	}
 	if asJSON {
 		return decodeJSONJob(path, src)
 	}
 	job, err := jobspec.ParseWithConfig(&jobspec.ParseConfig{Path: path, Body: src, ArgVars: vars})
 	if err != nil {
-		return nil, fmt.Errorf("parsing job file %s:\n%w", path, err)
+		return nil, nil, fmt.Errorf("parsing job file %s:\n%w", path, err)
 	}
-	return job, nil
+	return job, nil, nil
 }
 
-// decodeJSONJob accepts a bare job or a {"Job": ...} wrapper, as Nomad.
-func decodeJSONJob(path string, src []byte) (*api.Job, error) {
+// decodeJSONJob accepts a bare job or a {"Job": ...} wrapper, as Nomad,
+// and names the keys it ignored as the agent would ("Job.Update").
+func decodeJSONJob(path string, src []byte) (*api.Job, []string, error) {
 	var wrapper struct{ Job *api.Job }
 	if err := json.Unmarshal(src, &wrapper); err == nil && wrapper.Job != nil {
-		return wrapper.Job, nil
+		return wrapper.Job, agent.UnknownFields(src, &wrapper), nil
 	}
 	var job api.Job
 	if err := json.Unmarshal(src, &job); err != nil {
-		return nil, fmt.Errorf("parsing JSON job file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("parsing JSON job file %s: %w", path, err)
 	}
-	return &job, nil
+	var warnings []string
+	for _, w := range agent.UnknownFields(src, &job) {
+		warnings = append(warnings, "Job."+w)
+	}
+	return &job, warnings, nil
+}
+
+// printWarnings prints the CLI's own warnings and the agent's together,
+// as Nomad prints a response's: "Job Warnings:" and then the list.
+func printWarnings(ui cli.Ui, local []string, remote string) {
+	text := remote
+	if len(local) > 0 {
+		if items := warningItems(remote); items != nil {
+			local = append(local, items...)
+		} else if remote != "" {
+			local = append(local, remote)
+		}
+		text = agent.FormatWarnings(local)
+	}
+	if text != "" {
+		ui.Output("Job Warnings:\n" + text + "\n")
+	}
+}
+
+// warningItems takes a formatted Warnings string apart ("* " lines), or
+// returns nil when it is not in that shape.
+func warningItems(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if item, ok := strings.CutPrefix(line, "* "); ok {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // indexFlag is an optional uint64 flag that remembers whether it was set,

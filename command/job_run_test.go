@@ -198,3 +198,44 @@ func TestJobRun_CheckIndexConflict(t *testing.T) {
 		t.Fatalf("stderr %q, want %q", got, want)
 	}
 }
+
+// TestJobRun_Warnings checks both sources of warnings: keys of a JSON job
+// file the CLI dropped while decoding it, and the agent's response.
+func TestJobRun_Warnings(t *testing.T) {
+	cases := []struct {
+		name   string
+		file   string
+		remote string
+		want   string
+	}{
+		{"agent warnings as Nomad prints them", `{"Job": {"ID": "web"}}`, "1 warning:\n\n* Job.Update: not supported by orch yet; ignored",
+			"Job Warnings:\n1 warning:\n\n* Job.Update: not supported by orch yet; ignored\n\n"},
+		{"ignored keys of a wrapped JSON job", `{"Job": {"ID": "web", "Periodic": {"Spec": "@daily"}}}`, "",
+			"Job Warnings:\n1 warning:\n\n* Job.Periodic: not supported by orch yet; ignored\n\n"},
+		{"ignored keys of a bare JSON job, merged with the agent's", `{"ID": "web", "Spreads": [{"Attribute": "x"}]}`,
+			"1 warning:\n\n* from the agent",
+			"Job Warnings:\n2 warnings:\n\n* Job.Spreads: not supported by orch yet; ignored\n* from the agent\n\n"},
+		{"none", `{"ID": "web", "Update": null}`, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := fakeAPI(t, map[string]interface{}{
+				"PUT /v1/jobs": &api.JobRegisterResponse{Warnings: tc.remote},
+			})
+			path := filepath.Join(t.TempDir(), "web.json")
+			if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ui := newUi()
+			cmd := &JobRunCommand{Meta: Meta{Ui: ui}}
+			if code := cmd.Run([]string{"-address", addr, "-json", "-detach", path}); code != 0 {
+				t.Fatalf("exit %d\nstderr:\n%s", code, ui.ErrorWriter)
+			}
+			out := ui.OutputWriter.String()
+			got, _, _ := strings.Cut(out, "Job registration successful")
+			if got != tc.want {
+				t.Fatalf("output before the result:\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}

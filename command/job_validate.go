@@ -42,7 +42,7 @@ func (c *JobValidateCommand) Run(args []string) int {
 	if !c.parseArgs(fs, args, 1, 1, c.Help()) {
 		return exitError
 	}
-	job, err := (&JobRunCommand{Meta: c.Meta}).readJob(fs.Arg(0), asJSON, vars)
+	job, warnings, err := (&JobRunCommand{Meta: c.Meta}).readJob(fs.Arg(0), asJSON, vars)
 	if err != nil {
 		c.Ui.Error("Error " + err.Error())
 		return exitError
@@ -65,9 +65,11 @@ func (c *JobValidateCommand) Run(args []string) int {
 		c.Ui.Error("Job validation errors:\n  * " + strings.Join(resp.ValidationErrors, "\n  * "))
 		return exitError
 	}
-	if err == nil && resp.Warnings != "" {
-		c.Ui.Warn("Job Warnings:\n" + resp.Warnings)
+	remote := ""
+	if err == nil {
+		remote = resp.Warnings
 	}
+	printWarnings(c.Ui, warnings, remote)
 	c.Ui.Output("Job validation successful")
 	return exitOK
 }

@@ -15,27 +15,43 @@ const maxBodySize = 16 << 20
 // say what is wrong and where, because the caller is usually a person
 // looking at a hand-written JSON file.
 func decodeBody(r *http.Request, out interface{}) error {
+	_, err := readAndDecode(r, out)
+	return err
+}
+
+// decodeBodyWarn is decodeBody for bodies a user writes by hand or exports
+// from Nomad: it also returns the keys the decode ignored, as warnings
+// (see unknownFields). out must be a pointer.
+func decodeBodyWarn(r *http.Request, out interface{}) ([]string, error) {
+	body, err := readAndDecode(r, out)
+	if err != nil {
+		return nil, err
+	}
+	return UnknownFields(body, out), nil
+}
+
+func readAndDecode(r *http.Request, out interface{}) ([]byte, error) {
 	if r.Body == nil {
-		return badRequest("request body is empty: a JSON object is required")
+		return nil, badRequest("request body is empty: a JSON object is required")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodySize+1))
 	if err != nil {
-		return badRequest("failed to read request body: %v", err)
+		return nil, badRequest("failed to read request body: %v", err)
 	}
 	if len(body) > maxBodySize {
-		return badRequest("request body is larger than %d bytes", maxBodySize)
+		return nil, badRequest("request body is larger than %d bytes", maxBodySize)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return badRequest("request body is empty: a JSON object is required")
+		return nil, badRequest("request body is empty: a JSON object is required")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(out); err != nil {
-		return describeJSONError(err, len(body))
+		return nil, describeJSONError(err, len(body))
 	}
 	if dec.More() {
-		return badRequest("malformed JSON in request body: unexpected data after the object at byte offset %d", dec.InputOffset())
+		return nil, badRequest("malformed JSON in request body: unexpected data after the object at byte offset %d", dec.InputOffset())
 	}
-	return nil
+	return body, nil
 }
 
 func describeJSONError(err error, size int) error {

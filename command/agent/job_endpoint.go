@@ -34,7 +34,8 @@ func (s *HTTPServer) jobRegister(w http.ResponseWriter, r *http.Request) (interf
 // request changes no state.
 func (s *HTTPServer) register(w http.ResponseWriter, r *http.Request, pathID string) (interface{}, error) {
 	var args api.JobRegisterRequest
-	if err := decodeBody(r, &args); err != nil {
+	warnings, err := decodeBodyWarn(r, &args)
+	if err != nil {
 		return nil, err
 	}
 	job, err := s.checkedJob(r, args.Job, pathID)
@@ -55,6 +56,10 @@ func (s *HTTPServer) register(w http.ResponseWriter, r *http.Request, pathID str
 		return nil, err
 	}
 	setIndex(w, max(out.Index, out.JobModifyIndex))
+	if out.Warnings != "" {
+		warnings = append(warnings, out.Warnings)
+	}
+	out.Warnings = FormatWarnings(warnings)
 	return &out, nil
 }
 
@@ -192,7 +197,8 @@ func (s *HTTPServer) jobSummary(w http.ResponseWriter, r *http.Request) (interfa
 // invalid job is the expected outcome of validation, not a failed request.
 func (s *HTTPServer) jobValidate(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	var args api.JobValidateRequest
-	if err := decodeBody(r, &args); err != nil {
+	warnings, err := decodeBodyWarn(r, &args)
+	if err != nil {
 		return nil, err
 	}
 	if args.Job == nil {
@@ -204,7 +210,7 @@ func (s *HTTPServer) jobValidate(w http.ResponseWriter, r *http.Request) (interf
 	} else {
 		errs = validationErrors(ConvertJob(args.Job))
 	}
-	out := &api.JobValidateResponse{ValidationErrors: emptyIfNil(errs)}
+	out := &api.JobValidateResponse{ValidationErrors: emptyIfNil(errs), Warnings: FormatWarnings(warnings)}
 	if len(errs) > 0 {
 		out.Error = strings.Join(errs, "; ")
 	}
