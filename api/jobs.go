@@ -70,7 +70,8 @@ func (j *Jobs) Info(jobID string, q *QueryOptions) (*Job, *QueryMeta, error) {
 }
 
 // Allocations lists a job's allocations; allAllocs includes those of
-// earlier versions of the job.
+// earlier registrations of the job's ID (a job purged and registered
+// again), not only of the current one.
 func (j *Jobs) Allocations(jobID string, allAllocs bool, q *QueryOptions) ([]*AllocationListStub, *QueryMeta, error) {
 	q = withParam(q, "all", strconv.FormatBool(allAllocs))
 	var out []*AllocationListStub

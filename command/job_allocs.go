@@ -23,7 +23,8 @@ Usage: orch job allocs [options] <job>
 Allocs Options:
 
   -all
-    Include allocations of earlier versions of the job.
+    Also list allocations of earlier registrations of the job's ID (a job
+    purged and registered again), not only of the current one.
 
   -json
     Print JSON.

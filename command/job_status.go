@@ -30,7 +30,8 @@ Usage: orch job status [options] [job]
 Status Options:
 
   -all-allocs
-    Include allocations of earlier versions of the job.
+    Also list allocations of earlier registrations of the job's ID (a job
+    purged and registered again), not only of the current one.
 
   -json
     Print the job (or job list) as JSON.

@@ -199,7 +199,12 @@ func (j *Job) List(args *structs.JobListRequest, reply *structs.JobListResponse)
 		})
 }
 
-// Allocations returns the stubs of a job's allocations.
+// Allocations returns the stubs of a job's allocations. As in Nomad,
+// without All only the allocations of the job as registered now are
+// listed: a job purged and registered again under the same ID starts a
+// new instance (a new CreateIndex), and the old instance's allocations are
+// left out. With All, or once the job is purged, every allocation with
+// the job's ID is listed.
 func (j *Job) Allocations(args *structs.JobSpecificRequest, reply *structs.JobAllocationsResponse) error {
 	countRPC(structs.JobAllocationsRPC)
 	if err := requireString("JobID", args.JobID); err != nil {
@@ -212,9 +217,31 @@ func (j *Job) Allocations(args *structs.JobSpecificRequest, reply *structs.JobAl
 			if err != nil {
 				return 0, err
 			}
+			if !args.All {
+				job, err := st.JobByID(ws, ns, args.JobID)
+				if err != nil {
+					return 0, err
+				}
+				allocs = currentInstanceAllocs(job, allocs)
+			}
 			reply.Allocations = allocStubs(allocs)
-			return st.Index(state.TableAllocs)
+			return tableIndex(st, state.TableAllocs, state.TableJobs)
 		})
+}
+
+// currentInstanceAllocs drops the allocations made for an earlier
+// registration of job's ID; all are kept when the job no longer exists.
+func currentInstanceAllocs(job *structs.Job, allocs []*structs.Allocation) []*structs.Allocation {
+	if job == nil {
+		return allocs
+	}
+	out := allocs[:0:0]
+	for _, a := range allocs {
+		if a.Job == nil || a.Job.CreateIndex == job.CreateIndex {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Evaluations returns a job's evaluations.
