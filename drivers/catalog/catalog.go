@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
+	execdriver "github.com/orch-dev/orch/drivers/exec"
 	"github.com/orch-dev/orch/drivers/rawexec"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
@@ -40,6 +41,11 @@ var builtins = map[string]builtin{
 		factory:  func(l hclog.Logger) sdk.Driver { return rawexec.New(l) },
 		validate: rawexec.ValidateConfig,
 		spec:     rawexec.ConfigSpec,
+	},
+	execdriver.Name: {
+		factory:  func(l hclog.Logger) sdk.Driver { return execdriver.New(l) },
+		validate: execdriver.ValidateConfig,
+		spec:     execdriver.ConfigSpec,
 	},
 }
 
@@ -95,6 +101,8 @@ func ConfigSpec(name string) ([]sdk.ConfigField, error) {
 // in main() and in TestMain, so that the re-executed binary does nothing
 // but serve the plugin.
 func MaybeServePlugin() {
+	// An exec task's shim is this binary too; it becomes the task here.
+	execdriver.MaybeRunShim()
 	name, ok := os.LookupEnv(EnvPlugin)
 	if !ok {
 		return

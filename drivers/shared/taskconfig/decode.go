@@ -1,0 +1,129 @@
+package taskconfig
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/orch-dev/orch/drivers/sdk"
+)
+
+// UnknownKeys returns one error per key of cfg that spec does not define,
+// each naming the valid keys. driver prefixes the messages ("exec: ...").
+func UnknownKeys(driver string, cfg map[string]interface{}, spec []sdk.ConfigField) []error {
+	valid := make([]string, len(spec))
+	for i, f := range spec {
+		valid[i] = f.Name
+	}
+	sort.Strings(valid)
+	var unknown []string
+	for k := range cfg {
+		if !slices.Contains(valid, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	errs := make([]error, 0, len(unknown))
+	for _, k := range unknown {
+		errs = append(errs, fmt.Errorf("%s: unknown config key %q; valid keys: %s", driver, k, strings.Join(valid, ", ")))
+	}
+	return errs
+}
+
+// RequiredString decodes a mandatory, non-blank string key; what is the
+// field's meaning, quoted in the error when the key is missing.
+func RequiredString(driver string, cfg map[string]interface{}, key, what string) (string, error) {
+	v, ok := cfg[key]
+	if !ok {
+		return "", fmt.Errorf("%s: config %q is required: %s", driver, key, what)
+	}
+	s, isString := v.(string)
+	switch {
+	case !isString:
+		return "", fmt.Errorf("%s: config %q must be a string, got %s", driver, key, KindOf(v))
+	case strings.TrimSpace(s) == "":
+		return "", fmt.Errorf("%s: config %q must not be empty", driver, key)
+	}
+	return s, nil
+}
+
+// Bool decodes an optional boolean key, returning def when it is absent.
+func Bool(driver string, cfg map[string]interface{}, key string, def bool) (bool, error) {
+	v, ok := cfg[key]
+	if !ok {
+		return def, nil
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		return def, fmt.Errorf("%s: config %q must be true or false, got %s", driver, key, KindOf(v))
+	}
+	return b, nil
+}
+
+// StringList accepts what jobspecs and JSON produce for a list of strings.
+// Numbers and booleans are converted, as HCL's list(string) would.
+func StringList(driver, key string, v interface{}) ([]string, error) {
+	var items []interface{}
+	switch l := v.(type) {
+	case []string:
+		return append([]string(nil), l...), nil
+	case []interface{}:
+		items = l
+	default:
+		return nil, fmt.Errorf("%s: config %q must be a list of strings, got %s", driver, key, KindOf(v))
+	}
+	out := make([]string, len(items))
+	for i, item := range items {
+		s, ok := scalarString(item)
+		if !ok {
+			return nil, fmt.Errorf("%s: config %q[%d] must be a string, got %s", driver, key, i, KindOf(item))
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func scalarString(v interface{}) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case bool:
+		return strconv.FormatBool(x), true
+	case int:
+		return strconv.Itoa(x), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case uint64:
+		return strconv.FormatUint(x, 10), true
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10), true
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64), true
+	default:
+		return "", false
+	}
+}
+
+// KindOf names the type of a decoded config value as a user would say it.
+func KindOf(v interface{}) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a bool"
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		return "a number"
+	case []interface{}, []string:
+		return "a list"
+	case map[string]interface{}, map[interface{}]interface{}:
+		return "a block"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
