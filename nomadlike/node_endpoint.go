@@ -225,6 +225,36 @@ func (n *Node) GetClientAllocs(args *structs.NodeSpecificRequest, reply *structs
 		})
 }
 
+// GetAllocs returns every allocation on a node, in every namespace and
+// whatever its status: an operator's view of the node (Nomad's
+// /v1/node/:id/allocations), so it asks for no node secret. A node that
+// never existed has no allocations rather than being an error, so a
+// blocking query may wait for the first. The index is the newest
+// allocation's ModifyIndex, so a blocking query wakes only for changes on
+// this node.
+func (n *Node) GetAllocs(args *structs.NodeSpecificRequest, reply *structs.NodeAllocsResponse) error {
+	countRPC(structs.NodeGetAllocsRPC)
+	if err := requireString("NodeID", args.NodeID); err != nil {
+		return fmt.Errorf("node get allocs: %w", err)
+	}
+	return n.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
+		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
+			allocs, err := st.AllocsByNode(ws, args.NodeID)
+			if err != nil {
+				return 0, err
+			}
+			reply.Allocs = allocs
+			var maxIndex uint64
+			for _, a := range allocs {
+				maxIndex = max(maxIndex, a.ModifyIndex)
+			}
+			if maxIndex == 0 {
+				return st.Index(state.TableAllocs)
+			}
+			return maxIndex, nil
+		})
+}
+
 // UpdateAlloc records a batch of client-side allocation updates. An
 // allocation of a service or batch job that newly failed gets an
 // alloc-failure evaluation in the same entry, so it is rescheduled.

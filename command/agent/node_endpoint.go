@@ -35,36 +35,18 @@ func (s *HTTPServer) nodeGet(w http.ResponseWriter, r *http.Request) (interface{
 	return out.Node, nil
 }
 
-// nodeAllocations answers with full allocations, as Nomad does. There is
-// no by-node read RPC open to agents (Node.GetClientAllocs wants the
-// node's secret), so it filters the allocation list and then fetches the
-// matching allocations in one batch; both reads honour blocking options.
+// nodeAllocations answers with the node's full allocations in every
+// namespace, as Nomad does: a node runs work of all namespaces, so
+// ?namespace= does not narrow it.
 func (s *HTTPServer) nodeAllocations(w http.ResponseWriter, r *http.Request) (interface{}, error) {
-	nodeID := r.PathValue("id")
-	var list structs.AllocListRequest
-	if err := s.parseQueryOptions(r, &list.QueryOptions); err != nil {
+	args := structs.NodeSpecificRequest{NodeID: r.PathValue("id")}
+	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
 		return nil, err
 	}
-	var listed structs.AllocListResponse
-	if err := s.rpc.RPC(structs.AllocListRPC, &list, &listed); err != nil {
+	var out structs.NodeAllocsResponse
+	if err := s.rpc.RPC(structs.NodeGetAllocsRPC, &args, &out); err != nil {
 		return nil, err
 	}
-	var ids []string
-	for _, a := range listed.Allocations {
-		if a.NodeID == nodeID {
-			ids = append(ids, a.ID)
-		}
-	}
-	setMeta(w, &listed.QueryMeta)
-	if len(ids) == 0 {
-		return []*structs.Allocation{}, nil
-	}
-	get := structs.AllocsGetRequest{AllocIDs: ids}
-	get.QueryOptions = list.QueryOptions
-	get.MinQueryIndex = 0
-	var out structs.AllocsGetResponse
-	if err := s.rpc.RPC(structs.AllocGetAllocsRPC, &get, &out); err != nil {
-		return nil, err
-	}
+	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Allocs), nil
 }

@@ -23,6 +23,10 @@ const (
 	NodeListRPC            = "Node.List"
 	NodeGetClientAllocsRPC = "Node.GetClientAllocs"
 	NodeUpdateAllocRPC     = "Node.UpdateAlloc"
+	// NodeGetAllocsRPC lists a node's allocations in every namespace for
+	// operators (NodeSpecificRequest, NodeAllocsResponse); unlike
+	// GetClientAllocs it needs no node secret.
+	NodeGetAllocsRPC = "Node.GetAllocs"
 
 	AllocGetAllocRPC  = "Alloc.GetAlloc"
 	AllocGetAllocsRPC = "Alloc.GetAllocs"
@@ -230,6 +234,12 @@ type NodeListResponse struct {
 // AllocModifyIndex, so a client fetches only what changed.
 type NodeClientAllocsResponse struct {
 	Allocs map[string]uint64
+	QueryMeta
+}
+
+// NodeAllocsResponse holds a node's full allocations.
+type NodeAllocsResponse struct {
+	Allocs []*Allocation
 	QueryMeta
 }
 
