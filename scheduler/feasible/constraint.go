@@ -72,9 +72,27 @@ func ConstraintReason(c *structs.Constraint) string {
 	return strings.TrimSpace(fmt.Sprintf("%s %s %s", c.LTarget, c.Operand, c.RTarget))
 }
 
+// nodeRegionTarget is resolved from the job rather than the node: a
+// region's servers only ever place work on that region's nodes, so every
+// node an evaluation considers is in the job's region.
+const nodeRegionTarget = "${node.region}"
+
+// resolveTarget is ResolveTarget plus the targets only the evaluation
+// knows: ${node.region}.
+func (c *Context) resolveTarget(target string, node *structs.Node) (string, bool) {
+	if target == nodeRegionTarget {
+		if c.job == nil || c.job.Region == "" {
+			return "", false
+		}
+		return c.job.Region, true
+	}
+	return ResolveTarget(target, node)
+}
+
 // ResolveTarget returns the value a constraint target stands for on node:
 // ${attr.X}, ${meta.X}, ${node.*} interpolations or the literal itself.
-// The boolean is false when the node has no such value.
+// The boolean is false when the node has no such value; ${node.region} is
+// not a property of the node and only Context.resolveTarget knows it.
 func ResolveTarget(target string, node *structs.Node) (string, bool) {
 	inner, ok := strings.CutPrefix(target, "${")
 	if !ok {
@@ -111,8 +129,8 @@ func ResolveTarget(target string, node *structs.Node) (string, bool) {
 // distinct_property are not properties of a node alone and are always
 // satisfied here.
 func (ctx *Context) Satisfies(c *structs.Constraint, node *structs.Node) bool {
-	l, lok := ResolveTarget(c.LTarget, node)
-	r, rok := ResolveTarget(c.RTarget, node)
+	l, lok := ctx.resolveTarget(c.LTarget, node)
+	r, rok := ctx.resolveTarget(c.RTarget, node)
 	switch c.Operand {
 	case OpIsSet:
 		return lok

@@ -57,13 +57,18 @@ func TestSatisfiesOperators(t *testing.T) {
 		{name: "node name", l: "${node.unique.name}", op: "=", r: node.Name, want: true},
 		{name: "node class", l: "${node.class}", op: "=", r: "linux-medium", want: true},
 		{name: "node pool", l: "${node.pool}", op: "=", r: "default", want: true},
+		{name: "node region is the job's", l: "${node.region}", op: "=", r: "eu-west", want: true},
+		{name: "node region other", l: "${node.region}", op: "!=", r: "eu-west", want: false},
+		{name: "node region on the right", l: "eu-west", op: "=", r: "${node.region}", want: true},
 		{name: "unknown interpolation", l: "${env.HOME}", op: "is_set", want: false},
 		{name: "both literal", l: "a", op: "<", r: "b", want: true},
 		{name: "unknown operator", l: "${attr.kernel.name}", op: "~=", r: "linux", want: false},
 		{name: "distinct_hosts is not a node property", l: "", op: "distinct_hosts", r: "true", want: true},
 		{name: "distinct_property is not a node property", l: "${meta.nope}", op: "distinct_property", r: "1", want: true},
 	}
-	ctx := newTestContext(t, mock.Job(), nil)
+	job := mock.Job()
+	job.Region = "eu-west"
+	ctx := newTestContext(t, job, nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &structs.Constraint{LTarget: tc.l, Operand: tc.op, RTarget: tc.r}

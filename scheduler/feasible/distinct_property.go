@@ -80,7 +80,7 @@ func (d *DistinctPropertyChecker) planFeasible(node *structs.Node) (bool, string
 		if l.max == 0 {
 			return false, l.reason, nil
 		}
-		value, ok := ResolveTarget(l.key.target, node)
+		value, ok := d.ctx.resolveTarget(l.key.target, node)
 		if !ok {
 			return false, l.unset, nil
 		}
@@ -222,7 +222,7 @@ func (c *Context) countProperty(pc *propertyCounts, a *structs.Allocation) error
 	if err != nil || node == nil {
 		return err
 	}
-	if value, ok := ResolveTarget(pc.key.target, node); ok {
+	if value, ok := c.resolveTarget(pc.key.target, node); ok {
 		pc.add(a.ID, value)
 	}
 	return nil
