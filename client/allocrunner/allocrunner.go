@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orch-dev/orch/client/allocdir"
+	"github.com/orch-dev/orch/client/getter"
 	"github.com/orch-dev/orch/client/taskrunner"
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/nomadlike/structs"
@@ -31,6 +32,8 @@ type Config struct {
 	OnUpdate func(alloc *structs.Allocation)
 	// Jitter randomises restart delays; nil for the default.
 	Jitter func(max time.Duration) time.Duration
+	// Getter fetches task artifacts; nil for the task runner's default.
+	Getter *getter.Getter
 }
 
 // AllocRunner runs one allocation. Run is called once, in its own
@@ -43,15 +46,23 @@ type AllocRunner struct {
 
 	// tasks is fixed after New; setupStates holds tasks that never got a
 	// runner because setup failed.
-	tasks       []*taskrunner.TaskRunner
+	tasks []*taskrunner.TaskRunner
+	gates *gates
+	poke  chan struct{}
+	// laterTasks names the poststart and poststop tasks.
+	laterTasks  map[string]bool
 	waitCh      chan struct{}
 	detaching   chan struct{}
 	detachOnce  sync.Once
 	destroyOnce sync.Once
+	updateMu    sync.Mutex
 
 	mu          sync.Mutex
 	alloc       *structs.Allocation
 	setupStates map[string]*structs.TaskState
+	// stopping is set once tasks are being killed, so no later lifecycle
+	// phase starts.
+	stopping bool
 }
 
 // New prepares a runner for cfg.Alloc; nothing runs until Run.
@@ -72,12 +83,18 @@ func New(cfg *Config) (*AllocRunner, error) {
 		logger:      cfg.Logger.Named("alloc_runner").With("alloc_id", alloc.ID),
 		allocDir:    allocdir.New(cfg.AllocRoot, alloc.ID),
 		tg:          tg,
+		gates:       newGates(),
+		laterTasks:  make(map[string]bool),
+		poke:        make(chan struct{}, 1),
 		waitCh:      make(chan struct{}),
 		detaching:   make(chan struct{}),
 		alloc:       alloc,
 		setupStates: make(map[string]*structs.TaskState),
 	}
 	for _, task := range tg.Tasks {
+		if task.IsPoststart() || task.IsPoststop() {
+			ar.laterTasks[task.Name] = true
+		}
 		drv, ok := cfg.Drivers[task.Driver]
 		if !ok {
 			ar.setupStates[task.Name] = failedState(structs.TaskDriverFailure,
@@ -87,6 +104,7 @@ func New(cfg *Config) (*AllocRunner, error) {
 		tr, err := taskrunner.New(&taskrunner.Config{
 			Logger: ar.logger, Alloc: alloc, Task: task, Driver: drv, AllocDir: ar.allocDir,
 			Node: cfg.Node, Region: cfg.Region, OnUpdate: ar.taskStateChanged, Jitter: cfg.Jitter,
+			StartGate: ar.gates.ch[phaseOf(task)], Getter: cfg.Getter,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("alloc runner: task %q: %w", task.Name, err)
@@ -135,7 +153,12 @@ func (ar *AllocRunner) Run() {
 		go func() { defer wg.Done(); tr.Run() }()
 		go func() { defer wg.Done(); ar.watchTask(tr) }()
 	}
+	done := make(chan struct{})
+	coordinated := make(chan struct{})
+	go func() { defer close(coordinated); ar.coordinate(done) }()
 	wg.Wait()
+	close(done)
+	<-coordinated
 	ar.logger.Debug("allocation finished", "client_status", ar.Alloc().ClientStatus)
 }
 
@@ -175,18 +198,41 @@ func (ar *AllocRunner) watchTask(tr *taskrunner.TaskRunner) {
 	}
 }
 
+// killOthers stops every task but dead and the poststop tasks, which run
+// once the main tasks are gone.
 func (ar *AllocRunner) killOthers(dead *taskrunner.TaskRunner, cause func() *structs.TaskEvent) {
+	ar.setStopping()
 	for _, other := range ar.tasks {
-		if other != dead {
+		if other != dead && !other.Task().IsPoststop() {
 			other.Kill(cause())
 		}
 	}
 }
 
+// stopMain stops every task but the poststop ones, for a server stop:
+// poststop tasks then run as cleanup.
+func (ar *AllocRunner) stopMain() {
+	ar.setStopping()
+	for _, tr := range ar.tasks {
+		if !tr.Task().IsPoststop() {
+			tr.Kill(nil)
+		}
+	}
+}
+
+// killAll stops every task, poststop tasks included, for a runner that is
+// going away.
 func (ar *AllocRunner) killAll(cause *structs.TaskEvent) {
+	ar.setStopping()
 	for _, tr := range ar.tasks {
 		tr.Kill(cause)
 	}
+}
+
+func (ar *AllocRunner) setStopping() {
+	ar.mu.Lock()
+	ar.stopping = true
+	ar.mu.Unlock()
 }
 
 // Update takes a newer version of the allocation from the server and stops
@@ -203,12 +249,13 @@ func (ar *AllocRunner) Update(alloc *structs.Allocation) {
 	ar.mu.Unlock()
 	if alloc.ServerTerminalStatus() {
 		ar.logger.Debug("server stopped allocation", "desired_status", alloc.DesiredStatus, "reason", alloc.DesiredDescription)
-		ar.killAll(nil)
+		ar.stopMain()
 	}
 	ar.taskStateChanged()
 }
 
-// Kill stops every task without waiting; WaitCh closes once they are dead.
+// Kill stops every task, poststop tasks included, without waiting; WaitCh
+// closes once they are dead.
 func (ar *AllocRunner) Kill() { ar.killAll(nil) }
 
 // Destroy stops every task, waits for them, and removes the allocation
@@ -251,5 +298,14 @@ func (ar *AllocRunner) TaskDead(task string) (dead, ok bool) {
 }
 
 func (ar *AllocRunner) taskStateChanged() {
+	select {
+	case ar.poke <- struct{}{}:
+	default: // a wake-up is already pending; it will see this change too
+	}
+	// Task runners report from their own goroutines; taking the snapshot
+	// and delivering it under one lock keeps a slower, older snapshot from
+	// landing after a newer one and being the last state reported.
+	ar.updateMu.Lock()
+	defer ar.updateMu.Unlock()
 	ar.cfg.OnUpdate(ar.Alloc())
 }

@@ -10,7 +10,7 @@ func (ar *AllocRunner) Alloc() *structs.Allocation {
 	cp := *ar.alloc
 	ar.mu.Unlock()
 	cp.TaskStates = states
-	cp.ClientStatus, cp.ClientDescription = clientStatus(states)
+	cp.ClientStatus, cp.ClientDescription = clientStatus(states, ar.laterTasks)
 	return &cp
 }
 
@@ -30,18 +30,25 @@ func (ar *AllocRunner) taskStates() map[string]*structs.TaskState {
 
 // clientStatus derives the allocation's status: failed as soon as a task
 // failed, pending until every task has started, running while any runs,
-// and complete once all are dead without failure.
-func clientStatus(states map[string]*structs.TaskState) (string, string) {
-	var pending, running, failed int
-	for _, st := range states {
+// and complete once all are dead without failure. later names the
+// poststart and poststop tasks: one still waiting for its phase does not
+// hold a running allocation in pending, since it may wait all its life.
+func clientStatus(states map[string]*structs.TaskState, later map[string]bool) (string, string) {
+	var pending, pendingLater, running, failed int
+	for name, st := range states {
 		switch {
 		case st.State == structs.TaskStateDead && st.Failed:
 			failed++
+		case st.State == structs.TaskStatePending && later[name] && st.StartedAt.IsZero():
+			pendingLater++
 		case st.State == structs.TaskStatePending:
 			pending++
 		case st.State == structs.TaskStateRunning:
 			running++
 		}
+	}
+	if running == 0 {
+		pending += pendingLater
 	}
 	switch {
 	case failed > 0:

@@ -11,8 +11,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orch-dev/orch/client/allocdir"
+	"github.com/orch-dev/orch/client/getter"
 	"github.com/orch-dev/orch/client/restarts"
-	"github.com/orch-dev/orch/client/taskenv"
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
@@ -42,6 +42,12 @@ type Config struct {
 	OnUpdate func()
 	// Jitter randomises restart delays; nil uses the restart tracker's.
 	Jitter func(max time.Duration) time.Duration
+	// StartGate, when set, holds the task before its setup until it is
+	// closed: the alloc runner opens it when the task's lifecycle phase
+	// begins. A kill while waiting ends the task without starting it.
+	StartGate <-chan struct{}
+	// Getter fetches the task's artifacts; nil uses a shared default.
+	Getter *getter.Getter
 }
 
 // TaskRunner runs one task. Run is called once; the other methods are safe
@@ -174,19 +180,41 @@ func (tr *TaskRunner) setDead(failed bool, ev *structs.TaskEvent) {
 func (tr *TaskRunner) Run() {
 	defer close(tr.waitCh)
 	defer tr.detach() // releases the driver wait of the last run
+	if !tr.waitStartGate() {
+		return
+	}
 	tr.emit(newEvent(structs.TaskSetup, "Building Task Directory"))
 	base := tr.buildTaskConfig()
+	fetched := len(tr.task.Artifacts) == 0
 	for {
 		if tr.killed() {
 			tr.setDead(false, nil)
 			return
 		}
-		outcome, end := tr.runOnce(base)
+		var outcome restarts.Outcome
+		var end bool
+		if !fetched {
+			// Fetched once: a restart reuses what the first start got.
+			if err := tr.fetchArtifacts(); err != nil {
+				outcome = restarts.Outcome{StartErr: err}
+			} else {
+				fetched = true
+			}
+		}
+		if fetched {
+			outcome, end = tr.runOnce(base)
+		}
 		if end {
 			return
 		}
 		if tr.killed() {
 			// The task ended on its own while a kill was on its way.
+			tr.setDead(false, nil)
+			return
+		}
+		if outcome.Successful && tr.task.IsEphemeral() {
+			// A prestart, poststart or poststop task that did its work
+			// is done, whatever the job type.
 			tr.setDead(false, nil)
 			return
 		}
@@ -233,10 +261,7 @@ func (tr *TaskRunner) waitToRestart(dec restarts.Decision) bool {
 func (tr *TaskRunner) buildTaskConfig() sdk.TaskConfig {
 	alloc, task := tr.cfg.Alloc, tr.task
 	td := tr.cfg.AllocDir.TaskDir(task.Name)
-	env := taskenv.New(taskenv.Input{
-		Node: tr.cfg.Node, Alloc: alloc, Task: task, Region: tr.cfg.Region,
-		AllocDir: tr.cfg.AllocDir.SharedDir, TaskDir: td.LocalDir, SecretsDir: td.SecretsDir,
-	})
+	env := tr.taskEnv()
 	cfg := sdk.TaskConfig{
 		JobName:    alloc.Job.Name,
 		TaskGroup:  alloc.TaskGroup,
