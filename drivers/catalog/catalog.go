@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/orch-dev/orch/drivers/docker"
 	execdriver "github.com/orch-dev/orch/drivers/exec"
 	"github.com/orch-dev/orch/drivers/rawexec"
 	"github.com/orch-dev/orch/drivers/sdk"
@@ -41,6 +42,11 @@ var builtins = map[string]builtin{
 		factory:  func(l hclog.Logger) sdk.Driver { return rawexec.New(l) },
 		validate: rawexec.ValidateConfig,
 		spec:     rawexec.ConfigSpec,
+	},
+	docker.Name: {
+		factory:  func(l hclog.Logger) sdk.Driver { return docker.New(l) },
+		validate: docker.ValidateConfig,
+		spec:     docker.ConfigSpec,
 	},
 	execdriver.Name: {
 		factory:  func(l hclog.Logger) sdk.Driver { return execdriver.New(l) },

@@ -1,0 +1,464 @@
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orch-dev/orch/drivers/sdk"
+)
+
+// ConfigSpec is the schema of a docker task's `config` block, in the shape
+// and with the names of Nomad's docker driver.
+var ConfigSpec = []sdk.ConfigField{
+	{Name: "image", Type: sdk.ConfigTypeString, Required: true,
+		Description: `image to run, e.g. "redis:7" or "registry.example.com/team/app:1.2"`},
+	{Name: "command", Type: sdk.ConfigTypeString,
+		Description: "command to run instead of the image's CMD"},
+	{Name: "args", Type: sdk.ConfigTypeStringList,
+		Description: "arguments of the command (or of the image's entrypoint when command is unset)"},
+	{Name: "entrypoint", Type: sdk.ConfigTypeStringList,
+		Description: "replaces the image's ENTRYPOINT"},
+	{Name: "ports", Type: sdk.ConfigTypeStringList,
+		Description: "port labels of the group's network block to publish; each maps the host port the scheduler assigned to the port's `to` (or the same number) in the container"},
+	{Name: "volumes", Type: sdk.ConfigTypeStringList,
+		Description: `bind mounts as "host_path:container_path[:ro]"; a relative host path is relative to the task directory`},
+	{Name: "mount", Type: sdk.ConfigTypeBlockList,
+		Description: "a mount of type bind, volume or tmpfs",
+		Fields:      mountSpec},
+	{Name: "network_mode", Type: sdk.ConfigTypeString,
+		Description: `"bridge" (default), "host", "none", "container:<name|id>" or a user-defined network`},
+	{Name: "labels", Type: sdk.ConfigTypeStringMap,
+		Description: "labels added to the container; orch's own orch.* labels take precedence"},
+	{Name: "force_pull", Type: sdk.ConfigTypeBool,
+		Description: "pull the image even when it is present on the client"},
+	{Name: "work_dir", Type: sdk.ConfigTypeString,
+		Description: "working directory of the command inside the container"},
+	{Name: "hostname", Type: sdk.ConfigTypeString,
+		Description: "hostname inside the container"},
+	{Name: "auth", Type: sdk.ConfigTypeBlock,
+		Description: "credentials for a private registry",
+		Fields:      authSpec},
+	{Name: "privileged", Type: sdk.ConfigTypeBool,
+		Description: "must be false: orch does not run privileged containers"},
+}
+
+var mountSpec = []sdk.ConfigField{
+	{Name: "type", Type: sdk.ConfigTypeString, Description: `"bind" (default), "volume" or "tmpfs"`},
+	{Name: "source", Type: sdk.ConfigTypeString, Description: "host path (bind; relative to the task directory) or volume name (volume); unset for tmpfs"},
+	{Name: "target", Type: sdk.ConfigTypeString, Required: true, Description: "absolute path inside the container"},
+	{Name: "readonly", Type: sdk.ConfigTypeBool, Description: "mount read-only"},
+}
+
+var authSpec = []sdk.ConfigField{
+	{Name: "username", Type: sdk.ConfigTypeString, Description: "registry user"},
+	{Name: "password", Type: sdk.ConfigTypeString, Description: "registry password or token"},
+	{Name: "server_address", Type: sdk.ConfigTypeString, Description: "registry address; defaults to the image's registry"},
+}
+
+// PluginConfigSpec is the schema of the agent's
+// `plugin "docker" { config { ... } }` block.
+var PluginConfigSpec = []sdk.ConfigField{
+	{Name: "endpoint", Type: sdk.ConfigTypeString,
+		Description: `Docker engine address, e.g. "unix:///var/run/docker.sock" (default: $DOCKER_HOST, else that socket)`},
+	{Name: "fingerprint_interval", Type: sdk.ConfigTypeString,
+		Description: `how often the engine's health is re-checked (default "15s")`},
+	{Name: "pull_timeout", Type: sdk.ConfigTypeString,
+		Description: `longest an image pull may take (default "5m")`},
+	{Name: "pull_activity_timeout", Type: sdk.ConfigTypeString,
+		Description: `a pull that reports no progress for this long is cancelled (default "2m")`},
+}
+
+// Mount is one decoded `mount` block.
+type Mount struct {
+	Type     string
+	Source   string
+	Target   string
+	ReadOnly bool
+}
+
+// Auth is the decoded `auth` block.
+type Auth struct {
+	Username      string
+	Password      string
+	ServerAddress string
+}
+
+// Volume is one decoded `volumes` entry.
+type Volume struct {
+	HostPath, ContainerPath string
+	ReadOnly                bool
+}
+
+// TaskConfig is a decoded, validated docker task config block.
+type TaskConfig struct {
+	Image       string
+	Command     string
+	Args        []string
+	Entrypoint  []string
+	Ports       []string
+	Volumes     []Volume
+	Mounts      []Mount
+	NetworkMode string
+	Labels      map[string]string
+	ForcePull   bool
+	WorkDir     string
+	Hostname    string
+	Auth        *Auth
+}
+
+// ValidateConfig reports every problem of a docker task config block, for
+// `job validate` and for StartTask.
+func ValidateConfig(cfg map[string]interface{}) error {
+	_, err := ParseConfig(cfg)
+	return err
+}
+
+// ParseConfig decodes a task config block. Unknown keys are errors: a
+// misspelt key would otherwise silently do nothing.
+func ParseConfig(cfg map[string]interface{}) (*TaskConfig, error) {
+	p := &parser{}
+	p.unknownKeys("config", cfg, ConfigSpec)
+	tc := &TaskConfig{
+		Image:       p.str(cfg, "image"),
+		Command:     p.str(cfg, "command"),
+		Args:        p.list(cfg, "args"),
+		Entrypoint:  p.list(cfg, "entrypoint"),
+		Ports:       p.list(cfg, "ports"),
+		NetworkMode: p.str(cfg, "network_mode"),
+		Labels:      p.stringMap(cfg, "labels"),
+		ForcePull:   p.boolean(cfg, "force_pull"),
+		WorkDir:     p.str(cfg, "work_dir"),
+		Hostname:    p.str(cfg, "hostname"),
+	}
+	if _, ok := cfg["image"]; !ok {
+		p.errorf(`config "image" is required: the image to run, e.g. "redis:7"`)
+	} else if strings.TrimSpace(tc.Image) == "" && p.ok("image") {
+		p.errorf(`config "image" must not be empty`)
+	}
+	if p.boolean(cfg, "privileged") {
+		p.errorf(`config "privileged" must be false: orch does not run privileged containers`)
+	}
+	if tc.WorkDir != "" && !strings.HasPrefix(tc.WorkDir, "/") {
+		p.errorf(`config "work_dir" must be an absolute path inside the container, got %q`, tc.WorkDir)
+	}
+	for i, port := range tc.Ports {
+		if strings.TrimSpace(port) == "" {
+			p.errorf(`config "ports"[%d] must name a port label of the group's network block`, i)
+		}
+	}
+	for i, v := range p.list(cfg, "volumes") {
+		vol, err := parseVolume(v)
+		if err != nil {
+			p.errorf(`config "volumes"[%d]: %v`, i, err)
+			continue
+		}
+		tc.Volumes = append(tc.Volumes, vol)
+	}
+	for i, m := range p.blocks(cfg, "mount", false) {
+		tc.Mounts = append(tc.Mounts, p.mount(fmt.Sprintf("mount[%d]", i), m))
+	}
+	if auth := p.blocks(cfg, "auth", true); len(auth) == 1 {
+		p.unknownKeys("config auth", auth[0], authSpec)
+		tc.Auth = &Auth{
+			Username:      p.str(auth[0], "username"),
+			Password:      p.str(auth[0], "password"),
+			ServerAddress: p.str(auth[0], "server_address"),
+		}
+	}
+	if err := errors.Join(p.errs...); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// parseVolume reads "host:container[:ro|rw]".
+func parseVolume(s string) (Volume, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return Volume{}, fmt.Errorf(`%q must be "host_path:container_path" or "host_path:container_path:ro"`, s)
+	}
+	v := Volume{HostPath: parts[0], ContainerPath: parts[1]}
+	if !strings.HasPrefix(v.ContainerPath, "/") {
+		return Volume{}, fmt.Errorf("%q: container path %q must be absolute", s, v.ContainerPath)
+	}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			v.ReadOnly = true
+		case "rw":
+		default:
+			return Volume{}, fmt.Errorf(`%q: mode %q must be "ro" or "rw"`, s, parts[2])
+		}
+	}
+	return v, nil
+}
+
+func (p *parser) mount(where string, m map[string]interface{}) Mount {
+	p.unknownKeys("config "+where, m, mountSpec)
+	mt := Mount{
+		Type:     p.str(m, "type"),
+		Source:   p.str(m, "source"),
+		Target:   p.str(m, "target"),
+		ReadOnly: p.boolean(m, "readonly"),
+	}
+	if mt.Type == "" {
+		mt.Type = "bind"
+	}
+	switch mt.Type {
+	case "bind", "volume":
+		if mt.Source == "" {
+			p.errorf(`config %s: "source" is required for a %s mount`, where, mt.Type)
+		}
+	case "tmpfs":
+		if mt.Source != "" {
+			p.errorf(`config %s: a tmpfs mount takes no "source"`, where)
+		}
+	default:
+		p.errorf(`config %s: "type" %q must be one of bind, volume, tmpfs`, where, mt.Type)
+	}
+	if !strings.HasPrefix(mt.Target, "/") {
+		p.errorf(`config %s: "target" must be an absolute path inside the container, got %q`, where, mt.Target)
+	}
+	return mt
+}
+
+// hostPath resolves a bind source: relative paths are relative to the
+// task directory, as Nomad's are.
+func hostPath(taskDir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(taskDir, p)
+}
+
+// pluginConfig is the decoded agent-level configuration.
+type pluginConfig struct {
+	Endpoint            string
+	FingerprintInterval time.Duration
+	PullTimeout         time.Duration
+	PullActivityTimeout time.Duration
+}
+
+func defaultPluginConfig() *pluginConfig {
+	return &pluginConfig{
+		FingerprintInterval: 15 * time.Second,
+		PullTimeout:         5 * time.Minute,
+		PullActivityTimeout: 2 * time.Minute,
+	}
+}
+
+func parsePluginConfig(cfg map[string]interface{}) (*pluginConfig, error) {
+	p := &parser{}
+	p.unknownKeys("plugin config", cfg, PluginConfigSpec)
+	pc := defaultPluginConfig()
+	pc.Endpoint = p.str(cfg, "endpoint")
+	for key, dst := range map[string]*time.Duration{
+		"fingerprint_interval":  &pc.FingerprintInterval,
+		"pull_timeout":          &pc.PullTimeout,
+		"pull_activity_timeout": &pc.PullActivityTimeout,
+	} {
+		s := p.str(cfg, key)
+		if s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			p.errorf(`plugin config %q must be a positive duration such as "15s", got %q`, key, s)
+			continue
+		}
+		*dst = d
+	}
+	if err := errors.Join(p.errs...); err != nil {
+		return nil, err
+	}
+	return pc, nil
+}
+
+// parser collects every problem of a config block rather than stopping at
+// the first, so one `job validate` run shows them all.
+type parser struct {
+	errs []error
+	bad  []string // keys that had the wrong type
+}
+
+func (p *parser) errorf(format string, args ...interface{}) {
+	p.errs = append(p.errs, fmt.Errorf("docker: "+format, args...))
+}
+
+func (p *parser) ok(key string) bool { return !slices.Contains(p.bad, key) }
+
+func (p *parser) wrongType(key, want string, v interface{}) {
+	p.bad = append(p.bad, key)
+	p.errorf("config %q must be %s, got %s", key, want, kindOf(v))
+}
+
+func (p *parser) unknownKeys(where string, cfg map[string]interface{}, spec []sdk.ConfigField) {
+	valid := make([]string, len(spec))
+	for i, f := range spec {
+		valid[i] = f.Name
+	}
+	sort.Strings(valid)
+	var unknown []string
+	for k := range cfg {
+		if !slices.Contains(valid, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		p.errorf("unknown key %q in %s; valid keys: %s", k, where, strings.Join(valid, ", "))
+	}
+}
+
+func (p *parser) str(cfg map[string]interface{}, key string) string {
+	v, ok := cfg[key]
+	if !ok || v == nil {
+		return ""
+	}
+	s, isString := v.(string)
+	if !isString {
+		p.wrongType(key, "a string", v)
+	}
+	return s
+}
+
+func (p *parser) boolean(cfg map[string]interface{}, key string) bool {
+	v, ok := cfg[key]
+	if !ok || v == nil {
+		return false
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		p.wrongType(key, "true or false", v)
+	}
+	return b
+}
+
+// list accepts what jobspecs and JSON produce for a list of strings.
+// Numbers and booleans are converted, as HCL's list(string) would.
+func (p *parser) list(cfg map[string]interface{}, key string) []string {
+	v, ok := cfg[key]
+	if !ok || v == nil {
+		return nil
+	}
+	var items []interface{}
+	switch l := v.(type) {
+	case []string:
+		return append([]string(nil), l...)
+	case []interface{}:
+		items = l
+	default:
+		p.wrongType(key, "a list of strings", v)
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	for i, item := range items {
+		s, ok := scalarString(item)
+		if !ok {
+			p.errorf("config %q[%d] must be a string, got %s", key, i, kindOf(item))
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// stringMap accepts `key = { a = "b" }` and the block form `key { a = "b" }`,
+// which the jobspec decodes as a list holding one map.
+func (p *parser) stringMap(cfg map[string]interface{}, key string) map[string]string {
+	ms := p.blocks(cfg, key, true)
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(ms[0]))
+	for k, v := range ms[0] {
+		s, ok := scalarString(v)
+		if !ok {
+			p.errorf("config %s.%s must be a string, got %s", key, k, kindOf(v))
+			continue
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// blocks returns the maps of a block key: a map, or a list of maps as the
+// jobspec and JSON produce. single restricts it to at most one.
+func (p *parser) blocks(cfg map[string]interface{}, key string, single bool) []map[string]interface{} {
+	v, ok := cfg[key]
+	if !ok || v == nil {
+		return nil
+	}
+	var out []map[string]interface{}
+	switch b := v.(type) {
+	case map[string]interface{}:
+		out = []map[string]interface{}{b}
+	case []map[string]interface{}:
+		out = b
+	case []interface{}:
+		for i, item := range b {
+			m, isMap := item.(map[string]interface{})
+			if !isMap {
+				p.errorf("config %s[%d] must be a block, got %s", key, i, kindOf(item))
+				return nil
+			}
+			out = append(out, m)
+		}
+	default:
+		p.wrongType(key, "a block", v)
+		return nil
+	}
+	if single && len(out) > 1 {
+		p.errorf("config %q may be given only once, got %d", key, len(out))
+		return nil
+	}
+	return out
+}
+
+func scalarString(v interface{}) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case bool:
+		return strconv.FormatBool(x), true
+	case int:
+		return strconv.Itoa(x), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case uint64:
+		return strconv.FormatUint(x, 10), true
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10), true
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64), true
+	default:
+		return "", false
+	}
+}
+
+func kindOf(v interface{}) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a bool"
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		return "a number"
+	case []interface{}, []string:
+		return "a list"
+	case map[string]interface{}, []map[string]interface{}:
+		return "a block"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
