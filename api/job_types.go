@@ -252,8 +252,11 @@ type JobDeregisterResponse struct {
 
 // JobsParseRequest is the body of POST /v1/jobs/parse.
 type JobsParseRequest struct {
-	JobHCL       string
-	HCLv1        bool `json:"hclv1,omitempty"`
+	JobHCL string
+	HCLv1  bool `json:"hclv1,omitempty"`
+	// Variables is var-file content ("name = value" lines) for the
+	// jobspec's variables, as in Nomad.
+	Variables    string
 	Canonicalize bool `json:"Canonicalize"`
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/orch-dev/orch/api"
 	"github.com/orch-dev/orch/client"
 	"github.com/orch-dev/orch/command/agent"
 	"github.com/orch-dev/orch/drivers/catalog"
@@ -29,8 +30,18 @@ func productionBackends() agent.Backends {
 		NewServer:   newServer,
 		NewClient:   newClient,
 		DialServers: dialServers,
-		Parser:      jobspec.Parse,
+		Parser:      parseJobspec,
 	}
+}
+
+// parseJobspec parses the source of a /v1/jobs/parse request, its
+// Variables (var-file content) giving the variables their values.
+func parseJobspec(filename string, src, vars []byte) (*api.Job, error) {
+	cfg := &jobspec.ParseConfig{Path: filename, Body: src}
+	if vars != nil {
+		cfg.VarContents = []jobspec.VarFileContent{{Name: "variables.hcl", Body: vars}}
+	}
+	return jobspec.ParseWithConfig(cfg)
 }
 
 func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, error) {

@@ -44,7 +44,11 @@ Run Options:
     must not exist yet.
 
   -var 'key=value'
-    Set a jobspec variable; may be repeated.
+    Set a jobspec variable; may be repeated. Wins over -var-file.
+
+  -var-file=<path>
+    Read jobspec variable values ("key = value" lines) from a file; may be
+    repeated, later files winning.
 
   -json
     The file is a JSON job (as "orch job status -json" prints), not HCL.
@@ -58,17 +62,18 @@ func (c *JobRunCommand) Synopsis() string { return "Run a new job or update an e
 func (c *JobRunCommand) Run(args []string) int {
 	var detach, asJSON, verbose bool
 	var checkIndex indexFlag
-	var vars stringList
+	var vars, varFiles stringList
 	fs := c.FlagSet("job run")
 	fs.BoolVar(&detach, "detach", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.BoolVar(&verbose, "verbose", false, "")
 	fs.Var(&checkIndex, "check-index", "")
 	fs.Var(&vars, "var", "")
+	fs.Var(&varFiles, "var-file", "")
 	if !c.parseArgs(fs, args, 1, 1, c.Help()) {
 		return exitError
 	}
-	job, warnings, err := c.readJob(fs.Arg(0), asJSON, vars)
+	job, warnings, err := c.readJob(fs.Arg(0), asJSON, vars, varFiles)
 	if err != nil {
 		c.Ui.Error("Error " + err.Error())
 		return exitError
@@ -113,7 +118,7 @@ func (c *JobRunCommand) Run(args []string) int {
 // readJob parses the job file locally: HCL through jobspec, or JSON. The
 // warnings name JSON keys orch ignored: they are lost once the job is
 // decoded, so the agent cannot report them.
-func (c *JobRunCommand) readJob(path string, asJSON bool, vars []string) (*api.Job, []string, error) {
+func (c *JobRunCommand) readJob(path string, asJSON bool, vars, varFiles []string) (*api.Job, []string, error) {
 	var src []byte
 	var err error
 	if path == "-" {
@@ -132,7 +137,7 @@ func (c *JobRunCommand) readJob(path string, asJSON bool, vars []string) (*api.J
 	if asJSON {
 		return decodeJSONJob(path, src)
 	}
-	job, err := jobspec.ParseWithConfig(&jobspec.ParseConfig{Path: path, Body: src, ArgVars: vars})
+	job, err := jobspec.ParseWithConfig(&jobspec.ParseConfig{Path: path, Body: src, ArgVars: vars, VarFiles: varFiles})
 	if err != nil {
 		return nil, nil, fmt.Errorf("parsing job file %s:\n%w", path, err)
 	}

@@ -239,3 +239,56 @@ func TestJobRun_Warnings(t *testing.T) {
 		})
 	}
 }
+
+func TestJobRun_VarFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeVars := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	first, second := writeVars("a.vars.hcl", "secs = \"7\"\n"), writeVars("b.vars.hcl", "secs = \"8\"\n")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"one file", []string{"-var-file", first}, "7"},
+		{"later file wins", []string{"-var-file", first, "-var-file=" + second}, "8"},
+		{"-var wins over files", []string{"-var-file", second, "-var", "secs=5"}, "5"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got atomic.Value
+			addr := fakeAPI(t, map[string]interface{}{
+				"PUT /v1/jobs": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					var req api.JobRegisterRequest
+					readJSONBody(t, r, &req)
+					got.Store(req.Job.TaskGroups[0].Tasks[0].Config["args"].([]interface{})[0])
+					writeJSONBody(t, w, &api.JobRegisterResponse{})
+				}),
+				"PUT /v1/validate/job": &api.JobValidateResponse{},
+			})
+			ui := newUi()
+			args := append(append([]string{"-address", addr}, tc.args...), writeJob(t, testJobHCL))
+			if code := (&JobRunCommand{Meta: Meta{Ui: ui}}).Run(append([]string{"-detach"}, args...)); code != 0 {
+				t.Fatalf("run exit %d: %s", code, ui.ErrorWriter)
+			}
+			if got.Load() != tc.want {
+				t.Fatalf("registered secs %v, want %s", got.Load(), tc.want)
+			}
+			if code := (&JobValidateCommand{Meta: Meta{Ui: ui}}).Run(args); code != 0 {
+				t.Fatalf("validate exit %d: %s", code, ui.ErrorWriter)
+			}
+		})
+	}
+	t.Run("missing var file is named", func(t *testing.T) {
+		ui := newUi()
+		code := (&JobRunCommand{Meta: Meta{Ui: ui}}).Run([]string{"-var-file", filepath.Join(dir, "none.hcl"), writeJob(t, testJobHCL)})
+		if code != 1 || !strings.Contains(ui.ErrorWriter.String(), "none.hcl") {
+			t.Fatalf("exit %d, stderr %q", code, ui.ErrorWriter)
+		}
+	})
+}

@@ -25,7 +25,11 @@ Usage: orch job validate [options] <path>
 Validate Options:
 
   -var 'key=value'
-    Set a jobspec variable; may be repeated.
+    Set a jobspec variable; may be repeated. Wins over -var-file.
+
+  -var-file=<path>
+    Read jobspec variable values ("key = value" lines) from a file; may be
+    repeated, later files winning.
 
   -json
     The file is a JSON job, not HCL.`)
@@ -35,14 +39,15 @@ func (c *JobValidateCommand) Synopsis() string { return "Checks if a given job s
 
 func (c *JobValidateCommand) Run(args []string) int {
 	var asJSON bool
-	var vars stringList
+	var vars, varFiles stringList
 	fs := c.FlagSet("job validate")
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.Var(&vars, "var", "")
+	fs.Var(&varFiles, "var-file", "")
 	if !c.parseArgs(fs, args, 1, 1, c.Help()) {
 		return exitError
 	}
-	job, warnings, err := (&JobRunCommand{Meta: c.Meta}).readJob(fs.Arg(0), asJSON, vars)
+	job, warnings, err := (&JobRunCommand{Meta: c.Meta}).readJob(fs.Arg(0), asJSON, vars, varFiles)
 	if err != nil {
 		c.Ui.Error("Error " + err.Error())
 		return exitError

@@ -20,11 +20,20 @@ type ParseConfig struct {
 	// VarFiles are files of "name = value" lines, as given to -var-file,
 	// applied in order before ArgVars.
 	VarFiles []string
+	// VarContents are var files already in memory (the Variables of a
+	// /v1/jobs/parse request), applied in order after VarFiles.
+	VarContents []VarFileContent
 	// TaskConfigSchema, when set, looks up the keys each driver's task
 	// config accepts, so a misspelt key is reported at its own line
 	// instead of failing the task on the client. jobspec knows no
 	// drivers itself: the CLI passes the built-in drivers' schemas.
 	TaskConfigSchema TaskConfigSchema
+}
+
+// VarFileContent is a var file's content; Name labels it in diagnostics.
+type VarFileContent struct {
+	Name string
+	Body []byte
 }
 
 var fileSchema = &hcl.BodySchema{

@@ -39,6 +39,9 @@ func (e *evaluator) setInputs(blocks hcl.Blocks, cfg *ParseConfig) {
 	for _, path := range cfg.VarFiles {
 		e.applyVarFile(path, vars)
 	}
+	for _, vc := range cfg.VarContents {
+		e.applyVarSource(vc.Name, vc.Body, vars)
+	}
 	for _, arg := range cfg.ArgVars {
 		e.applyArgVar(arg, vars)
 	}
@@ -135,7 +138,12 @@ func (e *evaluator) applyVarFile(path string, vars map[string]*variable) {
 		})
 		return
 	}
-	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	e.applyVarSource(path, src, vars)
+}
+
+// applyVarSource applies var-file content; name labels its diagnostics.
+func (e *evaluator) applyVarSource(name string, src []byte, vars map[string]*variable) {
+	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	e.addDiags(diags)
 	if diags.HasErrors() {
 		return

@@ -62,10 +62,11 @@ func TestVariableValues(t *testing.T) {
 		dcs     []string
 	}
 	cases := []struct {
-		name     string
-		argVars  []string
-		varFiles []string
-		want     result
+		name        string
+		argVars     []string
+		varFiles    []string
+		varContents []VarFileContent
+		want        result
 	}{
 		{
 			name:    "defaults and a -var",
@@ -88,12 +89,19 @@ func TestVariableValues(t *testing.T) {
 			varFiles: []string{first, second},
 			want:     result{"from-file", 6, "true", []string{"dc1"}},
 		},
+		{
+			name:        "var contents after var files, before -var",
+			varFiles:    []string{first},
+			varContents: []VarFileContent{{Name: "a.hcl", Body: []byte("count = 7\nenabled = false\n")}, {Name: "b.hcl", Body: []byte("count = 8\n")}},
+			argVars:     []string{"name=arg"},
+			want:        result{"arg", 8, "false", []string{"dc1"}},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			job, err := ParseWithConfig(&ParseConfig{
-				Path: "vars.hcl", Body: []byte(varsJob), ArgVars: tc.argVars, VarFiles: tc.varFiles,
+				Path: "vars.hcl", Body: []byte(varsJob), ArgVars: tc.argVars, VarFiles: tc.varFiles, VarContents: tc.varContents,
 			})
 			if err != nil {
 				t.Fatalf("parse: %v", err)

@@ -21,8 +21,9 @@ import (
 )
 
 // JobParser turns jobspec source into an api.Job, with file:line in its
-// errors; jobspec.Parse satisfies it.
-type JobParser func(filename string, src []byte) (*api.Job, error)
+// errors. vars is var-file content ("name = value" lines) giving the
+// jobspec's variables their values; nil when the request has none.
+type JobParser func(filename string, src, vars []byte) (*api.Job, error)
 
 // LogStreamer reads task logs of allocations on this agent's own node;
 // the client satisfies it.

@@ -330,11 +330,11 @@ func TestDeregister_Purge(t *testing.T) {
 }
 
 func TestJobsParse(t *testing.T) {
-	parser := func(name string, src []byte) (*api.Job, error) {
+	parser := func(name string, src, vars []byte) (*api.Job, error) {
 		if strings.Contains(string(src), "broken") {
 			return nil, errors.New("input.hcl:3,5-9: Unsupported argument; An argument named \"broken\" is not expected here.")
 		}
-		return &api.Job{ID: strPtr("web")}, nil
+		return &api.Job{ID: strPtr("web"), Meta: map[string]string{"vars": string(vars)}}, nil
 	}
 	cases := []struct {
 		name, body string
@@ -342,6 +342,7 @@ func TestJobsParse(t *testing.T) {
 		want       string
 	}{
 		{"ok", `{"JobHCL": "job \"web\" {}"}`, 200, `"ID":"web"`},
+		{"variables reach the parser", `{"JobHCL": "job \"web\" {}", "Variables": "n = 2\n"}`, 200, `"vars":"n = 2\n"`},
 		{"parse error", `{"JobHCL": "job \"web\" { broken = 1 }"}`, 400, "input.hcl:3,5-9"},
 		{"empty", `{"JobHCL": ""}`, 400, "JobHCL is required"},
 	}

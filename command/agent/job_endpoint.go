@@ -103,7 +103,11 @@ func (s *HTTPServer) jobsParse(w http.ResponseWriter, r *http.Request) (interfac
 	if s.parser == nil {
 		return nil, &codedError{code: http.StatusNotImplemented, msg: "this agent cannot parse jobspecs"}
 	}
-	job, err := s.parser("input.hcl", []byte(args.JobHCL))
+	var vars []byte
+	if args.Variables != "" {
+		vars = []byte(args.Variables)
+	}
+	job, err := s.parser("input.hcl", []byte(args.JobHCL), vars)
 	if err != nil {
 		return nil, badRequest("%v", err)
 	}
