@@ -56,15 +56,16 @@ func ValidateConfig(cfg map[string]interface{}) error {
 
 // ParseConfig decodes a task config block. Unknown keys are errors.
 func ParseConfig(cfg map[string]interface{}) (*TaskConfig, error) {
-	errs := taskconfig.UnknownKeys(Name, cfg, ConfigSpec)
+	block := taskconfig.Task(Name)
+	errs := block.UnknownKeys(cfg, ConfigSpec)
 	tc := &TaskConfig{}
-	cmd, err := taskconfig.RequiredString(Name, cfg, "command", "the program to run")
+	cmd, err := block.RequiredString(cfg, "command", "the program to run")
 	if err != nil {
 		errs = append(errs, err)
 	}
 	tc.Command = cmd
 	if v, ok := cfg["args"]; ok && v != nil {
-		args, err := taskconfig.StringList(Name, "args", v)
+		args, err := block.StringList("args", v)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -85,9 +86,10 @@ type pluginConfig struct {
 // parsePluginConfig applies the defaults to the agent's plugin block.
 func parsePluginConfig(cfg map[string]interface{}) (*pluginConfig, error) {
 	pc := &pluginConfig{ChrootPaths: DefaultChrootPaths, DefaultUser: DefaultUser}
-	errs := taskconfig.UnknownKeys(Name, cfg, PluginConfigSpec)
+	block := taskconfig.Plugin(Name)
+	errs := block.UnknownKeys(cfg, PluginConfigSpec)
 	if v, ok := cfg["chroot_paths"]; ok && v != nil {
-		paths, err := taskconfig.StringList(Name, "chroot_paths", v)
+		paths, err := block.StringList("chroot_paths", v)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -99,7 +101,7 @@ func parsePluginConfig(cfg map[string]interface{}) (*pluginConfig, error) {
 		pc.ChrootPaths = paths
 	}
 	if _, ok := cfg["default_user"]; ok {
-		u, err := taskconfig.RequiredString(Name, cfg, "default_user", "a user name")
+		u, err := block.RequiredString(cfg, "default_user", "a user name")
 		if err != nil {
 			errs = append(errs, err)
 		}

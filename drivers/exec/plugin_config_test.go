@@ -52,7 +52,7 @@ func TestPluginConfig(t *testing.T) {
 		{
 			name:    "default_user must be a name",
 			config:  map[string]interface{}{"default_user": 7},
-			wantErr: `exec: config "default_user" must be a string, got a number`,
+			wantErr: `exec: plugin config "default_user" must be a string, got a number`,
 		},
 	}
 	for _, tc := range cases {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/drivers/sdk/logfifo"
+	"github.com/orch-dev/orch/drivers/shared/taskproc"
 )
 
 const (
@@ -47,7 +48,7 @@ func New(logger hclog.Logger) *Driver {
 	return &Driver{
 		logger:  logger.Named(Name),
 		procs:   newProcTable(procTableMaxAge),
-		mhz:     cpuMHz(),
+		mhz:     taskproc.CPUMHz(),
 		enabled: true,
 		tasks:   make(map[string]*taskHandle),
 	}
@@ -167,7 +168,7 @@ func (d *Driver) command(cfg *sdk.TaskConfig) (*exec.Cmd, error) {
 	return &exec.Cmd{
 		Path: path,
 		Args: append([]string{tc.Command}, tc.Args...),
-		Env:  taskEnv(cfg.Env),
+		Env:  taskproc.Env(cfg.Env),
 		Dir:  cfg.TaskDir,
 		// Its own process group lets stop reach every process the task
 		// spawns, and keeps a Ctrl-C at the agent's terminal from reaching
@@ -195,10 +196,10 @@ func (d *Driver) launch(cmd *exec.Cmd, cfg *sdk.TaskConfig, logger hclog.Logger)
 	}
 	out.Started()
 	// Not yet reaped, so /proc still has the process even if it exited.
-	st, err := readProcStat(cmd.Process.Pid)
+	st, err := taskproc.ReadStat(cmd.Process.Pid)
 	if err != nil {
 		logger.Warn("reading task start time failed; recovery will not detect pid reuse", "pid", cmd.Process.Pid, "error", err)
-		st = &procStat{}
+		st = &taskproc.Stat{}
 	}
 	h := &taskHandle{
 		id:        cfg.ID,
@@ -237,9 +238,9 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	if err != nil {
 		return err
 	}
-	sig := defaultStopSignal
+	sig := taskproc.DefaultStopSignal
 	if signal != "" {
-		if sig, err = parseSignal(signal); err != nil {
+		if sig, err = taskproc.ParseSignal(Name, signal); err != nil {
 			return err
 		}
 	}
@@ -284,7 +285,7 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 	if err != nil {
 		return err
 	}
-	sig, err := parseSignal(signal)
+	sig, err := taskproc.ParseSignal(Name, signal)
 	if err != nil {
 		return err
 	}
@@ -316,7 +317,7 @@ func (d *Driver) RecoverTask(handle *sdk.TaskHandle) error {
 	if err != nil {
 		return fmt.Errorf("raw_exec: recover task %q: %w", id, err)
 	}
-	if !sameProcess(ds.Pid, ds.StartTime) {
+	if !taskproc.SameProcess(ds.Pid, ds.StartTime) {
 		return fmt.Errorf("raw_exec: recover task %q: pid %d is gone: %w", id, ds.Pid, sdk.ErrTaskNotFound)
 	}
 	h := &taskHandle{
@@ -418,8 +419,8 @@ func (d *Driver) sample(pgid int) (sample, error) {
 func (s sample) usage(prev sample, mhz float64) *sdk.TaskResourceUsage {
 	u := &sdk.TaskResourceUsage{
 		Timestamp:   s.at.UnixNano(),
-		CPUUserMS:   float64(s.userTicks) * 1000 / clockTicks,
-		CPUSystemMS: float64(s.systemTicks) * 1000 / clockTicks,
+		CPUUserMS:   float64(s.userTicks) * 1000 / taskproc.ClockTicks,
+		CPUSystemMS: float64(s.systemTicks) * 1000 / taskproc.ClockTicks,
 		MemoryRSS:   s.rssBytes,
 		Pids:        s.pids,
 	}
@@ -428,7 +429,7 @@ func (s sample) usage(prev sample, mhz float64) *sdk.TaskResourceUsage {
 		// A member that exited takes its ticks with it; that is not
 		// negative work.
 		if elapsed := s.at.Sub(prev.at).Seconds(); ticks > 0 && elapsed > 0 {
-			u.CPUPercent = ticks / clockTicks / elapsed * 100
+			u.CPUPercent = ticks / taskproc.ClockTicks / elapsed * 100
 		}
 		u.CPUTotalMHz = u.CPUPercent / 100 * mhz
 	}

@@ -7,29 +7,12 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/orch-dev/orch/drivers/shared/taskproc"
 )
-
-// defaultPath is given to tasks whose env sets no PATH, so that a command
-// such as "sleep" resolves as it would in a login shell.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-// taskEnv is the task's environment and nothing of the agent's: a task
-// must not see the agent's secrets or depend on how the agent was started.
-func taskEnv(env map[string]string) []string {
-	out := make([]string, 0, len(env)+1)
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	if _, ok := env["PATH"]; !ok {
-		out = append(out, "PATH="+defaultPath)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // resolveCommand finds the program to execute. A path with a slash is
 // taken relative to the task directory; a bare name is looked for in the
@@ -53,7 +36,7 @@ func resolveCommand(command, taskDir string, env map[string]string) (string, err
 	}
 	path, ok := env["PATH"]
 	if !ok {
-		path = defaultPath
+		path = taskproc.DefaultPath
 	}
 	for _, dir := range filepath.SplitList(path) {
 		if dir == "" {

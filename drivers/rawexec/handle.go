@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orch-dev/orch/drivers/sdk"
+	"github.com/orch-dev/orch/drivers/shared/taskproc"
 )
 
 // recoveredPollInterval is how often a re-adopted task is checked for
@@ -101,10 +102,10 @@ func (h *taskHandle) pollRecovered() {
 // time of zero means it could not be read at start; the pid alone must do.
 func (h *taskHandle) sameProcess() bool {
 	if h.startTime == 0 {
-		st, err := readProcStat(h.pid)
+		st, err := taskproc.ReadStat(h.pid)
 		return err == nil && st.State != 'Z'
 	}
-	return sameProcess(h.pid, h.startTime)
+	return taskproc.SameProcess(h.pid, h.startTime)
 }
 
 // signal delivers sig to the task's main process only, as Nomad does: the
@@ -127,7 +128,7 @@ func (h *taskHandle) signal(sig syscall.Signal) error {
 // the group lives; so a process now holding that pid with another start
 // time means the group is empty and someone else owns the pid.
 func (h *taskHandle) killGroup() {
-	if st, err := readProcStat(h.pid); err == nil && h.startTime != 0 && st.StartTime != h.startTime {
+	if st, err := taskproc.ReadStat(h.pid); err == nil && h.startTime != 0 && st.StartTime != h.startTime {
 		return
 	}
 	if err := syscall.Kill(-h.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {

@@ -11,9 +11,25 @@ import (
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
+// Block names a config block in error messages.
+type Block struct {
+	// Driver prefixes every message ("exec: ...").
+	Driver string
+	// Name is "config" for a task's block and "plugin config" for the
+	// agent's plugin block.
+	Name string
+}
+
+// Task is the block of a task's driver config.
+func Task(driver string) Block { return Block{Driver: driver, Name: "config"} }
+
+// Plugin is the config block of the agent's plugin stanza.
+func Plugin(driver string) Block { return Block{Driver: driver, Name: "plugin config"} }
+
 // UnknownKeys returns one error per key of cfg that spec does not define,
-// each naming the valid keys. driver prefixes the messages ("exec: ...").
-func UnknownKeys(driver string, cfg map[string]interface{}, spec []sdk.ConfigField) []error {
+// each naming the valid keys.
+func (b Block) UnknownKeys(cfg map[string]interface{}, spec []sdk.ConfigField) []error {
+	driver := b.Driver
 	valid := make([]string, len(spec))
 	for i, f := range spec {
 		valid[i] = f.Name
@@ -35,37 +51,38 @@ func UnknownKeys(driver string, cfg map[string]interface{}, spec []sdk.ConfigFie
 
 // RequiredString decodes a mandatory, non-blank string key; what is the
 // field's meaning, quoted in the error when the key is missing.
-func RequiredString(driver string, cfg map[string]interface{}, key, what string) (string, error) {
+func (b Block) RequiredString(cfg map[string]interface{}, key, what string) (string, error) {
 	v, ok := cfg[key]
 	if !ok {
-		return "", fmt.Errorf("%s: config %q is required: %s", driver, key, what)
+		return "", fmt.Errorf("%s: %s %q is required: %s", b.Driver, b.Name, key, what)
 	}
 	s, isString := v.(string)
 	switch {
 	case !isString:
-		return "", fmt.Errorf("%s: config %q must be a string, got %s", driver, key, KindOf(v))
+		return "", fmt.Errorf("%s: %s %q must be a string, got %s", b.Driver, b.Name, key, KindOf(v))
 	case strings.TrimSpace(s) == "":
-		return "", fmt.Errorf("%s: config %q must not be empty", driver, key)
+		return "", fmt.Errorf("%s: %s %q must not be empty", b.Driver, b.Name, key)
 	}
 	return s, nil
 }
 
 // Bool decodes an optional boolean key, returning def when it is absent.
-func Bool(driver string, cfg map[string]interface{}, key string, def bool) (bool, error) {
+func (b Block) Bool(cfg map[string]interface{}, key string, def bool) (bool, error) {
 	v, ok := cfg[key]
 	if !ok {
 		return def, nil
 	}
-	b, isBool := v.(bool)
+	x, isBool := v.(bool)
 	if !isBool {
-		return def, fmt.Errorf("%s: config %q must be true or false, got %s", driver, key, KindOf(v))
+		return def, fmt.Errorf("%s: %s %q must be true or false, got %s", b.Driver, b.Name, key, KindOf(v))
 	}
-	return b, nil
+	return x, nil
 }
 
 // StringList accepts what jobspecs and JSON produce for a list of strings.
 // Numbers and booleans are converted, as HCL's list(string) would.
-func StringList(driver, key string, v interface{}) ([]string, error) {
+func (b Block) StringList(key string, v interface{}) ([]string, error) {
+	driver, block := b.Driver, b.Name
 	var items []interface{}
 	switch l := v.(type) {
 	case []string:
@@ -73,13 +90,13 @@ func StringList(driver, key string, v interface{}) ([]string, error) {
 	case []interface{}:
 		items = l
 	default:
-		return nil, fmt.Errorf("%s: config %q must be a list of strings, got %s", driver, key, KindOf(v))
+		return nil, fmt.Errorf("%s: %s %q must be a list of strings, got %s", driver, block, key, KindOf(v))
 	}
 	out := make([]string, len(items))
 	for i, item := range items {
 		s, ok := scalarString(item)
 		if !ok {
-			return nil, fmt.Errorf("%s: config %q[%d] must be a string, got %s", driver, key, i, KindOf(item))
+			return nil, fmt.Errorf("%s: %s %q[%d] must be a string, got %s", driver, block, key, i, KindOf(item))
 		}
 		out[i] = s
 	}
