@@ -30,8 +30,15 @@ func TestMain(m *testing.M) {
 // client and the raw_exec plugin, on free ports.
 func startDevAgent(t *testing.T) *api.Client {
 	t.Helper()
+	return startDevAgentAt(t, t.TempDir())
+}
+
+// startDevAgentAt is startDevAgent with the data directory given, for
+// tests that need it reachable by other users.
+func startDevAgentAt(t *testing.T, dataDir string) *api.Client {
+	t.Helper()
 	cfg, err := agent.LoadConfig([]string{"-dev", "-http-port", "0", "-rpc-port", "0", "-serf-port", "0",
-		"-data-dir", t.TempDir()}, io.Discard)
+		"-data-dir", dataDir}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

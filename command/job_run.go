@@ -135,11 +135,20 @@ func (c *JobRunCommand) readJob(path string, asJSON bool, vars, varFiles []strin
 		return nil, nil, fmt.Errorf("reading job file: %w", err)
 	}
 	if asJSON {
-		return decodeJSONJob(path, src)
+		job, warnings, err := decodeJSONJob(path, src)
+		if err == nil {
+			err = validateDriverConfigs(path, job)
+		}
+		return job, warnings, err
 	}
-	job, err := jobspec.ParseWithConfig(&jobspec.ParseConfig{Path: path, Body: src, ArgVars: vars, VarFiles: varFiles})
+	job, err := jobspec.ParseWithConfig(&jobspec.ParseConfig{
+		Path: path, Body: src, ArgVars: vars, VarFiles: varFiles, TaskConfigSchema: builtinConfigSchema,
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("parsing job file %s:\n%w", path, err)
+	}
+	if err := validateDriverConfigs(path, job); err != nil {
+		return nil, nil, err
 	}
 	return job, nil, nil
 }
