@@ -259,6 +259,9 @@ func parsePluginConfig(cfg map[string]interface{}) (*pluginConfig, error) {
 	p.unknownKeys("plugin config", cfg, PluginConfigSpec)
 	pc := defaultPluginConfig()
 	pc.Endpoint = p.str(cfg, "endpoint")
+	if scheme, _, ok := strings.Cut(pc.Endpoint, "://"); pc.Endpoint != "" && (!ok || !slices.Contains([]string{"unix", "tcp", "http", "https"}, scheme)) {
+		p.errorf(`plugin config "endpoint" %q must be unix:///path/to/socket or tcp://host:port`, pc.Endpoint)
+	}
 	for key, dst := range map[string]*time.Duration{
 		"fingerprint_interval":  &pc.FingerprintInterval,
 		"pull_timeout":          &pc.PullTimeout,

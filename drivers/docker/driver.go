@@ -349,9 +349,11 @@ func (d *Driver) RecoverTask(handle *sdk.TaskHandle) error {
 		return fmt.Errorf("docker: recover task %q: %w", cfg.ID, err)
 	}
 	since := ds.StartedAt
-	if pos, ok := logs.pos.load(); ok && pos.After(since) {
-		// The engine's since is inclusive; the line at pos is written.
-		since = pos.Add(time.Nanosecond)
+	if logs != nil {
+		if pos, ok := logs.pos.load(); ok && pos.After(since) {
+			// The engine's since is inclusive; the line at pos is written.
+			since = pos.Add(time.Nanosecond)
+		}
 	}
 	logger := d.logger.With("task_id", cfg.ID, "container_id", shortID(ds.ContainerID))
 	h := newTaskHandle(cfg, ds, logger)

@@ -232,3 +232,14 @@ func containerID(t testing.TB, h *sdk.TaskHandle) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func countAllocContainers(t testing.TB, allocID string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, err := engine(t).ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "orch.alloc_id="+allocID))})
+	if err != nil {
+		t.Fatalf("list containers: %v", err)
+	}
+	return len(list)
+}
