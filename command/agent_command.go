@@ -107,7 +107,7 @@ func (c *AgentCommand) Run(args []string) int {
                Version: %s
 
 ==> orch agent started! Log data will stream in below:
-`, a.HTTPAddr(), cfg.RPCAddr(), a.HTTPAddr(), cfg.Client.Enabled, cfg.LogLevel, cfg.Region, cfg.Datacenter,
+`, advertisedHTTPAddr(cfg, a.HTTPAddr().String()), advertisedRPCAddr(cfg), a.HTTPAddr(), cfg.Client.Enabled, cfg.LogLevel, cfg.Region, cfg.Datacenter,
 		cfg.Server.Enabled, agent.Version))
 	if c.started != nil {
 		c.started <- a

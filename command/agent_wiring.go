@@ -104,11 +104,7 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 		_ = cb.cleanup()
 		return nil, err
 	}
-	httpAddr := cfg.HTTPAddr()
-	if cfg.Advertise.HTTP != "" {
-		httpAddr = net.JoinHostPort(cfg.Advertise.HTTP, strconv.Itoa(cfg.Ports.HTTP))
-	}
-	httpAddr = routableAddr(httpAddr)
+	httpAddr := advertisedHTTPAddr(cfg, cfg.HTTPAddr())
 	r := cfg.Client.Reserved
 	c, err := client.NewClient(&client.Config{
 		Logger:           logger,
@@ -219,6 +215,28 @@ func (r *remoteServers) RPC(method string, args, reply interface{}) error {
 		}
 	}
 	return fmt.Errorf("no server reachable: %w", err)
+}
+
+// advertisedHTTPAddr is where others reach this agent's HTTP API:
+// advertise.http if set, else the bind address made routable. bound is
+// the HTTP address with its port: the configured one before the listener
+// is up, the listener's after (they differ when the port is 0).
+func advertisedHTTPAddr(cfg *agent.Config, bound string) string {
+	if cfg.Advertise.HTTP != "" {
+		if _, port, err := net.SplitHostPort(bound); err == nil {
+			return net.JoinHostPort(cfg.Advertise.HTTP, port)
+		}
+	}
+	return routableAddr(bound)
+}
+
+// advertisedRPCAddr is the RPC address the server advertises:
+// advertise.rpc if set, else the bind address.
+func advertisedRPCAddr(cfg *agent.Config) string {
+	if cfg.Advertise.RPC != "" {
+		return net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC))
+	}
+	return cfg.RPCAddr()
 }
 
 // routableAddr replaces an unspecified host (bind 0.0.0.0) with this
