@@ -20,7 +20,8 @@ func (c *AllocStatusCommand) Help() string {
 Usage: orch alloc status [options] <allocation>
 
   Shows an allocation (an ID or a unique prefix): where it runs, its
-  status, and the state and recent events of each of its tasks.
+  status, and the state and recent events of each of its tasks. A task
+  keeps only its last 10 events, as in Nomad; all of them are shown.
 
 ` + generalOptionsHelp + `
 
@@ -30,7 +31,7 @@ Alloc Status Options:
     Print JSON.
 
   -verbose
-    Show full IDs and every task event.`)
+    Show full IDs and the placement metrics.`)
 }
 
 func (c *AllocStatusCommand) Synopsis() string {

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +60,13 @@ func TestAllocStatus(t *testing.T) {
 		}
 		assertContains(t, ui.ErrorWriter.String(), `No allocation(s) with prefix or id "9999" found`)
 	})
+}
+
+// TestAllocStatus_HelpPromisesOnlyKeptEvents guards the help text: tasks
+// keep 10 events, so no flag can show "every" event.
+func TestAllocStatus_HelpPromisesOnlyKeptEvents(t *testing.T) {
+	help := (&AllocStatusCommand{}).Help()
+	if strings.Contains(help, "every task event") || !strings.Contains(help, "last 10 events") {
+		t.Fatalf("help text:\n%s", help)
+	}
 }
