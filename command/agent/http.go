@@ -233,6 +233,10 @@ func (s *HTTPServer) wrap(name string, h endpoint) http.Handler {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), identityKey{}, ident))
+		if err := s.checkRegion(r.URL.Query().Get("region")); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		obj, err := h(w, r)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -383,6 +387,17 @@ func namespaceOf(r *http.Request) string {
 		return ns
 	}
 	return structs.DefaultNamespace
+}
+
+// checkRegion refuses a request or job naming a region other than the
+// agent's. Nomad would forward it to that region; orch has one region, so
+// taking the request would file the work under a region nothing serves.
+// An empty region means the agent's.
+func (s *HTTPServer) checkRegion(region string) error {
+	if region != "" && region != s.region {
+		return badRequest("unknown region %q: this cluster serves region %q", region, s.region)
+	}
+	return nil
 }
 
 func (s *HTTPServer) regionOf(r *http.Request) string {

@@ -85,6 +85,11 @@ func (s *HTTPServer) checkedJob(r *http.Request, in *api.Job, pathID string) (*s
 		region := s.regionOf(r)
 		in.Region = &region
 	}
+	if in.Region != nil {
+		if err := s.checkRegion(*in.Region); err != nil {
+			return nil, err
+		}
+	}
 	job := ConvertJob(in)
 	if errs := validationErrors(job); len(errs) > 0 {
 		return nil, badRequest("invalid job: %s", strings.Join(errs, "; "))
@@ -209,10 +214,20 @@ func (s *HTTPServer) jobValidate(w http.ResponseWriter, r *http.Request) (interf
 		return nil, badRequest("job is required: the request body must have a \"Job\" object")
 	}
 	var errs []string
+	// As register does: a job naming no region is the agent's, before
+	// Canonicalize would call it "global".
+	if in := args.Job; in.Region != nil && *in.Region != "" {
+		if err := s.checkRegion(*in.Region); err != nil {
+			errs = append(errs, err.Error())
+		}
+	} else {
+		region := s.regionOf(r)
+		in.Region = &region
+	}
 	if args.Job.ID == nil || *args.Job.ID == "" {
 		errs = append(errs, "job ID is required")
 	} else {
-		errs = validationErrors(ConvertJob(args.Job))
+		errs = append(errs, validationErrors(ConvertJob(args.Job))...)
 	}
 	out := &api.JobValidateResponse{ValidationErrors: emptyIfNil(errs), Warnings: FormatWarnings(warnings)}
 	if len(errs) > 0 {

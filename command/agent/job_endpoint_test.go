@@ -77,3 +77,63 @@ func TestRegister_EnforceIndexConflict(t *testing.T) {
 		t.Fatalf("got %d %q, want 400 %q", rec.Code, rec.Body, want)
 	}
 }
+
+// TestRegion checks that a request or a job naming a region this agent
+// does not serve is refused instead of filing work under that region.
+func TestRegion(t *testing.T) {
+	const want = `unknown region "eu": this cluster serves region "global"`
+	jobIn := func(region string) string {
+		job := fullAPIJob("web")
+		job.Region = &region
+		if region == "" {
+			job.Region = nil
+		}
+		return jobJSON(t, job)
+	}
+	cases := []struct {
+		name, method, path, body string
+		code                     int
+		wantBody                 string
+	}{
+		{"query on a read", "GET", "/v1/jobs?region=eu", "", 400, want},
+		{"query on a register", "PUT", "/v1/jobs?region=eu", jobIn(""), 400, want},
+		{"job region on a register", "PUT", "/v1/jobs", jobIn("eu"), 400, want},
+		{"job region on a validate", "PUT", "/v1/validate/job", jobIn("eu"), 200, `"ValidationErrors":["unknown region \"eu\": this cluster serves region \"global\""]`},
+		{"own region in the query", "GET", "/v1/jobs?region=global", "", 200, "[]"},
+		{"own region in the job", "PUT", "/v1/jobs?region=global", jobIn("global"), 200, `"EvalID"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rpc := &fakeRPC{handlers: map[string]func(a, r interface{}) error{
+				structs.JobListRPC: func(a, r interface{}) error { return nil },
+				structs.JobRegisterRPC: func(a, r interface{}) error {
+					if region := a.(*structs.JobRegisterRequest).Job.Region; region != "global" {
+						return fmt.Errorf("job registered in region %q", region)
+					}
+					return nil
+				},
+			}}
+			rec := do(t, newTestHTTP(t, rpc, nil), tc.method, tc.path, tc.body, nil)
+			if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.wantBody) {
+				t.Fatalf("got %d %s, want %d containing %q", rec.Code, rec.Body, tc.code, tc.wantBody)
+			}
+			if tc.code == 400 && rpc.callCount() != 0 {
+				t.Fatalf("a refused request made %d rpc calls", rpc.callCount())
+			}
+		})
+	}
+}
+
+// TestValidate_JobWithoutRegionIsTheAgents checks that validation, like
+// registration, gives a job without a region the agent's, rather than
+// Canonicalize's "global".
+func TestValidate_JobWithoutRegionIsTheAgents(t *testing.T) {
+	job := fullAPIJob("web")
+	job.Region = nil
+	s := newTestHTTP(t, &fakeRPC{}, func(c *HTTPServerConfig) { c.Region = "eu" })
+	rec := do(t, s, "PUT", "/v1/validate/job", jobJSON(t, job), nil)
+	var out api.JobValidateResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || len(out.ValidationErrors) != 0 {
+		t.Fatalf("validate: %d %s (%v)", rec.Code, rec.Body, err)
+	}
+}
