@@ -134,6 +134,11 @@ func MaybeServePlugin() {
 
 // Instance is a running driver plugin.
 type Instance struct {
+	// Name is the driver's name as the plugin reports it.
+	Name string
+	// Path is the executable of a third-party plugin; empty for built-ins,
+	// which are the orch binary itself.
+	Path string
 	// Driver forwards every call to the plugin process.
 	Driver sdk.Driver
 	// ReattachConfig finds the plugin again after an agent restart; the
@@ -178,6 +183,11 @@ func Reattach(name string, rc *plugin.ReattachConfig, logger hclog.Logger) (*Ins
 	if _, err := lookup(name); err != nil {
 		return nil, err
 	}
+	return reattach(name, rc, logger)
+}
+
+// reattach connects to the plugin at rc, which must serve driver name.
+func reattach(name string, rc *plugin.ReattachConfig, logger hclog.Logger) (*Instance, error) {
 	if rc == nil {
 		return nil, fmt.Errorf("reattach driver %q: reattach config is required", name)
 	}
@@ -195,44 +205,44 @@ func Reattach(name string, rc *plugin.ReattachConfig, logger hclog.Logger) (*Ins
 // itself have inherited, plus ours. The plugin's tasks never see it: they
 // get only their task env.
 func pluginEnv(name string, level hclog.Level) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, EnvPlugin+"=") || strings.HasPrefix(kv, envLogLevel+"=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, EnvPlugin+"="+name, envLogLevel+"="+level.String())
+	return append(hostEnv(), EnvPlugin+"="+name, envLogLevel+"="+level.String())
 }
 
+// connect dispenses the driver of a started or reattached plugin client
+// and checks that it serves name; an empty name accepts any driver.
 func connect(name string, client *plugin.Client) (*Instance, error) {
+	label := fmt.Sprintf("driver %q", name)
+	if name == "" {
+		label = "driver plugin"
+	}
 	rpc, err := client.Client()
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("driver %q: start plugin: %w", name, err)
+		return nil, fmt.Errorf("%s: start plugin: %w", label, err)
 	}
 	raw, err := rpc.Dispense(sdk.PluginName)
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("driver %q: dispense plugin: %w", name, err)
+		return nil, fmt.Errorf("%s: dispense plugin: %w", label, err)
 	}
 	d, ok := raw.(sdk.Driver)
 	if !ok {
 		client.Kill()
-		return nil, fmt.Errorf("driver %q: plugin returned %T, not a driver", name, raw)
+		return nil, fmt.Errorf("%s: plugin returned %T, not a driver", label, raw)
 	}
 	// A wrong binary or a stale reattach config would otherwise surface
 	// only at the first task.
 	info, err := d.PluginInfo()
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("driver %q: plugin info: %w", name, err)
+		return nil, fmt.Errorf("%s: plugin info: %w", label, err)
 	}
-	if info.Name != name {
+	if name != "" && info.Name != name {
 		client.Kill()
 		return nil, fmt.Errorf("driver %q: plugin serves driver %q instead", name, info.Name)
 	}
 	return &Instance{
+		Name:           info.Name,
 		Driver:         d,
 		ReattachConfig: client.ReattachConfig(),
 		Kill:           client.Kill,

@@ -16,6 +16,13 @@ type ReattachState struct {
 	Addr            string
 	Protocol        string
 	ProtocolVersion int
+	// StartTime is the plugin process's start in clock ticks after boot
+	// (/proc/<pid>/stat); with Pid it tells our plugin from an unrelated
+	// process that got the same pid after a reboot or a long downtime.
+	StartTime uint64
+	// Path is the executable of a third-party plugin from plugin_dir;
+	// empty for built-in drivers.
+	Path string
 }
 
 // NewReattachState captures rc for persistence.
