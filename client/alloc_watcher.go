@@ -3,7 +3,6 @@ package client
 import (
 	"time"
 
-	"github.com/orch-dev/orch/client/allocrunner"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
@@ -62,6 +61,7 @@ func (c *Client) pollAllocations(index uint64) (uint64, error) {
 		if err != nil {
 			return index, err
 		}
+		c.persistAllocs(allocs)
 		for _, a := range allocs {
 			c.applyAlloc(a)
 		}
@@ -128,15 +128,7 @@ func (c *Client) applyAlloc(alloc *structs.Allocation) {
 		c.allocUpdated(&done)
 		return
 	}
-	ar, err := allocrunner.New(&allocrunner.Config{
-		Logger:    c.logger,
-		Alloc:     alloc,
-		Node:      c.Node(),
-		Region:    c.cfg.Region,
-		Drivers:   c.cfg.Drivers,
-		AllocRoot: c.allocDir,
-		OnUpdate:  c.allocUpdated,
-	})
+	ar, err := c.newAllocRunner(alloc, nil)
 	if err != nil {
 		logger.Error("cannot run allocation", "error", err)
 		failed := *alloc
@@ -168,6 +160,9 @@ func (c *Client) removeAlloc(id string) {
 		defer c.wg.Done()
 		if err := ar.Destroy(); err != nil {
 			c.logger.Warn("failed to destroy allocation", "alloc_id", id, "error", err)
+		}
+		if err := c.db.DeleteAllocation(id); err != nil {
+			c.logger.Warn("failed to forget destroyed allocation", "alloc_id", id, "error", err)
 		}
 	}()
 }

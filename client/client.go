@@ -12,6 +12,7 @@ import (
 
 	"github.com/orch-dev/orch/client/allocrunner"
 	"github.com/orch-dev/orch/client/fingerprint"
+	"github.com/orch-dev/orch/client/state"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
@@ -25,6 +26,9 @@ type Client struct {
 	logger   hclog.Logger
 	rpc      structs.RPCer
 	allocDir string
+	// db persists allocations and tasks; ownDB says Shutdown closes it.
+	db    *state.DB
+	ownDB bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -82,12 +86,21 @@ func NewClient(cfg *Config, rpc structs.RPCer) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
+	db, ownDB := cfg.StateDB, false
+	if db == nil {
+		if db, err = state.Open(filepath.Join(stateDir, state.FileName), cfg.Logger); err != nil {
+			return nil, fmt.Errorf("client: %w", err)
+		}
+		ownDB = true
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
 		cfg:         cfg,
 		logger:      logger,
 		rpc:         rpc,
 		allocDir:    allocDir,
+		db:          db,
+		ownDB:       ownDB,
 		ctx:         ctx,
 		cancel:      cancel,
 		readyCh:     make(chan struct{}),
@@ -101,6 +114,9 @@ func NewClient(cfg *Config, rpc structs.RPCer) (*Client, error) {
 	}
 	c.logger.Info("starting client", "node_id", id, "node_name", cfg.NodeName, "servers", cfg.Servers,
 		"http_addr", cfg.HTTPAddr, "drivers", len(cfg.Drivers), "dev_mode", cfg.DevMode)
+	// Recovered before anything else: the tasks are running now, and the
+	// server's view, read later, is reconciled against them.
+	c.restoreAllocs()
 	c.startDriverFingerprints()
 	c.goRun(c.registerAndHeartbeat)
 	c.goRun(c.syncAllocUpdates)
@@ -205,9 +221,11 @@ func (c *Client) runner(allocID string) *allocrunner.AllocRunner {
 	return c.runners[allocID]
 }
 
-// Shutdown stops the client's tasks, sends their final states, and stops
-// its loops.
+// Shutdown stops the client's loops. In dev mode it first stops the
+// tasks and sends their final states; otherwise the tasks keep running,
+// recorded in the state database, for the next agent to recover.
 func (c *Client) Shutdown() error {
+	var err error
 	c.shutdownOnce.Do(func() {
 		c.logger.Info("shutting down client", "dev_mode", c.cfg.DevMode)
 		c.allocMu.RLock()
@@ -216,21 +234,29 @@ func (c *Client) Shutdown() error {
 			runners = append(runners, ar)
 		}
 		c.allocMu.RUnlock()
-		// Until the client persists task handles and reattaches to them
-		// (issue 3), a task left running here would be orphaned by the
-		// next agent and started a second time: stop them all.
-		for _, ar := range runners {
-			ar.Kill()
-		}
-		for _, ar := range runners {
-			<-ar.WaitCh()
+		if c.cfg.DevMode {
+			// A dev agent's data dir is thrown away: nothing could
+			// recover its tasks.
+			for _, ar := range runners {
+				ar.Kill()
+			}
+			for _, ar := range runners {
+				<-ar.WaitCh()
+			}
 		}
 		c.flushUpdates(shutdownFlushTimeout)
 		c.cancel()
 		for _, ar := range runners {
 			ar.Detach()
 		}
+		// No runner may write to the database once it is closed.
+		for _, ar := range runners {
+			<-ar.WaitCh()
+		}
 		c.wg.Wait()
+		if c.ownDB {
+			err = c.db.Close()
+		}
 	})
-	return nil
+	return err
 }

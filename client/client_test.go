@@ -263,24 +263,40 @@ func TestClient_StreamLogs(t *testing.T) {
 	}
 }
 
-// TestClient_ShutdownStopsTasksAndReports: without persisted task handles
-// a task left behind would be orphaned, so shutdown stops every task, in
-// dev mode and out of it, and the server hears the final states.
-func TestClient_ShutdownStopsTasksAndReports(t *testing.T) {
+// TestClient_Shutdown: a dev agent's data dir is thrown away, so its
+// shutdown stops every task and the server hears the final states; any
+// other agent leaves its tasks running for the next one to recover.
+func TestClient_Shutdown(t *testing.T) {
 	t.Parallel()
-	for _, dev := range []bool{true, false} {
-		t.Run(fmt.Sprintf("dev=%v", dev), func(t *testing.T) {
+	cases := []struct {
+		dev        bool
+		wantServer string
+		wantDriver sdk.TaskState
+	}{
+		{dev: true, wantServer: structs.AllocClientStatusComplete, wantDriver: sdk.TaskStateExited},
+		{dev: false, wantServer: structs.AllocClientStatusRunning, wantDriver: sdk.TaskStateRunning},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("dev=%v", c.dev), func(t *testing.T) {
 			t.Parallel()
-			tc := newTestClient(t, newFakeServer(), func(c *Config) { c.DevMode = dev })
+			tc := newTestClient(t, newFakeServer(), func(cfg *Config) { cfg.DevMode = c.dev })
 			tc.waitReady(t)
 			a := tc.serviceAlloc(mock.Job(), 0, map[string]interface{}{})
 			tc.server.upsertAllocs(a)
 			tc.waitServerStatus(t, structs.AllocClientStatusRunning, a.ID)
+			taskID := tc.taskID(t, a.ID, "web")
 			if err := tc.Shutdown(); err != nil {
 				t.Fatal(err)
 			}
-			if got := tc.server.alloc(a.ID).ClientStatus; got != structs.AllocClientStatusComplete {
-				t.Fatalf("after shutdown the server sees %q, want complete", got)
+			if got := tc.server.alloc(a.ID).ClientStatus; got != c.wantServer {
+				t.Errorf("after shutdown the server sees %q, want %q", got, c.wantServer)
+			}
+			st, err := tc.driver.InspectTask(taskID)
+			if c.wantDriver == sdk.TaskStateExited && errors.Is(err, sdk.ErrTaskNotFound) {
+				return // stopped and destroyed
+			}
+			if err != nil || st.State != c.wantDriver {
+				t.Errorf("driver task after shutdown = %+v, %v; want %s", st, err, c.wantDriver)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/orch-dev/orch/client/state"
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
@@ -31,8 +32,13 @@ type Config struct {
 	// HTTPAddr is the agent's advertised HTTP address, for the node record
 	// and logs.
 	HTTPAddr string
-	// DevMode advertises loopback and kills tasks on Shutdown.
+	// DevMode advertises loopback and kills tasks on Shutdown; outside
+	// it tasks outlive the agent and are recovered by the next one.
 	DevMode bool
+	// StateDB is the client's state database; when nil the client opens
+	// (and on Shutdown closes) <DataDir>/client/state.db itself. The
+	// agent opens it first because driver plugin records live there too.
+	StateDB *state.DB
 	// Drivers are already launched and configured by the agent, by name.
 	Drivers map[string]sdk.Driver
 	// MinDynamicPort and MaxDynamicPort bound the ports the scheduler may

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orch-dev/orch/client/allocdir"
 	"github.com/orch-dev/orch/client/getter"
+	"github.com/orch-dev/orch/client/state"
 	"github.com/orch-dev/orch/client/taskrunner"
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/nomadlike/structs"
@@ -34,6 +35,11 @@ type Config struct {
 	Jitter func(max time.Duration) time.Duration
 	// Getter fetches task artifacts; nil for the task runner's default.
 	Getter *getter.Getter
+	// Store, when set, persists task states and driver handles.
+	Store taskrunner.StateStore
+	// Restored is what an earlier agent persisted of the allocation's
+	// tasks, by task name; nil for an allocation new to this client.
+	Restored map[string]*state.TaskRecord
 }
 
 // AllocRunner runs one allocation. Run is called once, in its own
@@ -105,6 +111,7 @@ func New(cfg *Config) (*AllocRunner, error) {
 			Logger: ar.logger, Alloc: alloc, Task: task, Driver: drv, AllocDir: ar.allocDir,
 			Node: cfg.Node, Region: cfg.Region, OnUpdate: ar.taskStateChanged, Jitter: cfg.Jitter,
 			StartGate: ar.gates.ch[phaseOf(task)], Getter: cfg.Getter,
+			Store: cfg.Store, RestoredState: restored(cfg, task.Name).State, RestoredHandle: restored(cfg, task.Name).Handle,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("alloc runner: task %q: %w", task.Name, err)

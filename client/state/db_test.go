@@ -271,3 +271,20 @@ func TestBrokenRecordDoesNotHideOthers(t *testing.T) {
 		t.Fatalf("Allocations() = %v, broken %v, %v; want the good one and bad reported", recs, broken, err)
 	}
 }
+
+func TestPutAllocations(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, filepath.Join(t.TempDir(), state.FileName))
+	defer db.Close()
+	allocs := []*structs.Allocation{mock.Alloc(), mock.Alloc(), mock.Alloc()}
+	if err := db.PutAllocations(allocs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutAllocations([]*structs.Allocation{{}}); err == nil {
+		t.Error("PutAllocations of an allocation without ID succeeded, want an error")
+	}
+	recs, _, err := db.Allocations()
+	if err != nil || len(recs) != len(allocs) {
+		t.Fatalf("Allocations() = %d records, %v; want %d", len(recs), err, len(allocs))
+	}
+}

@@ -48,6 +48,14 @@ type Config struct {
 	StartGate <-chan struct{}
 	// Getter fetches the task's artifacts; nil uses a shared default.
 	Getter *getter.Getter
+	// Store, when set, persists the task's state and driver handle so a
+	// restarted agent can recover the task (see restore.go).
+	Store StateStore
+	// RestoredState and RestoredHandle are what an earlier agent
+	// persisted for this task; the runner recovers the task from them
+	// instead of starting it anew.
+	RestoredState  *structs.TaskState
+	RestoredHandle *sdk.TaskHandle
 }
 
 // TaskRunner runs one task. Run is called once; the other methods are safe
@@ -64,6 +72,10 @@ type TaskRunner struct {
 	killCh   chan struct{}
 	killOnce sync.Once
 	waitCh   chan struct{}
+
+	// persistMu orders writes of the state, so an older snapshot never
+	// overwrites a newer one.
+	persistMu sync.Mutex
 
 	mu    sync.Mutex
 	state *structs.TaskState
@@ -97,6 +109,7 @@ func New(cfg *Config) (*TaskRunner, error) {
 		state:   &structs.TaskState{State: structs.TaskStatePending},
 	}
 	tr.state.Events = []*structs.TaskEvent{newEvent(structs.TaskReceived, "Task received by client")}
+	tr.applyRestoredState()
 	return tr, nil
 }
 
@@ -151,6 +164,7 @@ func (tr *TaskRunner) update(fn func(s *structs.TaskState)) {
 	tr.mu.Lock()
 	fn(tr.state)
 	tr.mu.Unlock()
+	tr.persistState()
 	tr.cfg.OnUpdate()
 }
 
@@ -180,29 +194,41 @@ func (tr *TaskRunner) setDead(failed bool, ev *structs.TaskEvent) {
 func (tr *TaskRunner) Run() {
 	defer close(tr.waitCh)
 	defer tr.detach() // releases the driver wait of the last run
-	if !tr.waitStartGate() {
+	resume, done := tr.restore()
+	if done {
 		return
 	}
-	tr.emit(newEvent(structs.TaskSetup, "Building Task Directory"))
+	if resume == nil {
+		if !tr.waitStartGate() {
+			return
+		}
+		tr.emit(newEvent(structs.TaskSetup, "Building Task Directory"))
+	}
 	base := tr.buildTaskConfig()
-	fetched := len(tr.task.Artifacts) == 0
+	fetched := resume != nil || len(tr.task.Artifacts) == 0
 	for {
-		if tr.killed() {
+		if tr.killed() && resume == nil {
 			tr.setDead(false, nil)
 			return
 		}
 		var outcome restarts.Outcome
 		var end bool
-		if !fetched {
-			// Fetched once: a restart reuses what the first start got.
-			if err := tr.fetchArtifacts(); err != nil {
-				outcome = restarts.Outcome{StartErr: err}
-			} else {
-				fetched = true
+		if resume != nil {
+			// The first run is the one recovered from before the restart.
+			outcome, end = resume()
+			resume = nil
+		} else {
+			if !fetched {
+				// Fetched once: a restart reuses what the first start got.
+				if err := tr.fetchArtifacts(); err != nil {
+					outcome = restarts.Outcome{StartErr: err}
+				} else {
+					fetched = true
+				}
 			}
-		}
-		if fetched {
-			outcome, end = tr.runOnce(base)
+			if fetched {
+				outcome, end = tr.runOnce(base)
+			}
 		}
 		if end {
 			return
@@ -323,11 +349,13 @@ func (tr *TaskRunner) killTimeout() time.Duration {
 func (tr *TaskRunner) runOnce(base sdk.TaskConfig) (restarts.Outcome, bool) {
 	cfg := base
 	cfg.ID = fmt.Sprintf("%s/%s/%s", base.AllocID, base.Name, uuid.NewString()[:8])
-	if _, err := tr.cfg.Driver.StartTask(&cfg); err != nil {
+	handle, err := tr.cfg.Driver.StartTask(&cfg)
+	if err != nil {
 		tr.logger.Warn("driver failed to start task", "error", err)
 		tr.emit(driverFailureEvent(err))
 		return restarts.Outcome{StartErr: err}, false
 	}
+	tr.persistHandle(handle)
 	tr.update(func(s *structs.TaskState) {
 		tr.appendEvent(s, newEvent(structs.TaskStarted, "Task started by client"))
 		s.State = structs.TaskStateRunning
@@ -335,9 +363,15 @@ func (tr *TaskRunner) runOnce(base sdk.TaskConfig) (restarts.Outcome, bool) {
 			s.StartedAt = time.Now()
 		}
 	})
-	waitCh, err := tr.cfg.Driver.WaitTask(tr.ctx, cfg.ID)
+	return tr.wait(cfg.ID)
+}
+
+// wait follows a started task until it exits, is killed or the runner is
+// detached; the results are runOnce's.
+func (tr *TaskRunner) wait(taskID string) (restarts.Outcome, bool) {
+	waitCh, err := tr.cfg.Driver.WaitTask(tr.ctx, taskID)
 	if err != nil {
-		tr.destroy(cfg.ID)
+		tr.destroy(taskID)
 		err = fmt.Errorf("wait for task: %w", err)
 		tr.emit(driverFailureEvent(err))
 		return restarts.Outcome{StartErr: err}, false
@@ -347,9 +381,9 @@ func (tr *TaskRunner) runOnce(base sdk.TaskConfig) (restarts.Outcome, bool) {
 		if tr.detached() {
 			return restarts.Outcome{}, true
 		}
-		return tr.exited(cfg.ID, res), false
+		return tr.exited(taskID, res), false
 	case <-tr.killCh:
-		tr.stop(cfg.ID, waitCh)
+		tr.stop(taskID, waitCh)
 		return restarts.Outcome{}, true
 	case <-tr.ctx.Done():
 		return restarts.Outcome{}, true
@@ -400,4 +434,5 @@ func (tr *TaskRunner) destroy(taskID string) {
 	if err := tr.cfg.Driver.DestroyTask(taskID, true); err != nil && !errors.Is(err, sdk.ErrTaskNotFound) {
 		tr.logger.Warn("failed to destroy task", "task_id", taskID, "error", err)
 	}
+	tr.persistHandle(nil)
 }
