@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/orch-dev/orch/api"
 	"github.com/orch-dev/orch/client"
+	"github.com/orch-dev/orch/client/state"
 	"github.com/orch-dev/orch/command/agent"
 	"github.com/orch-dev/orch/drivers/catalog"
 	"github.com/orch-dev/orch/drivers/sdk"
@@ -70,18 +72,39 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 	return nomadlike.NewServer(sc)
 }
 
-// clientBackend is a client plus what the agent started for it: driver
-// plugin processes and, in -dev, a throwaway data directory.
+// clientBackend is a client plus what the agent started for it: the state
+// database, the supervised driver plugins and, in -dev, a throwaway data
+// directory.
 type clientBackend struct {
 	*client.Client
-	drivers []*catalog.Instance
+	db      *state.DB
+	plugins *catalog.Plugins
+	devMode bool
 	tempDir string
 }
 
+// Shutdown stops the client. Outside -dev the driver plugins stay up with
+// their tasks, for the next agent to reattach to; a dev agent takes
+// everything down.
 func (c *clientBackend) Shutdown() error {
-	err := c.Client.Shutdown()
-	for _, d := range c.drivers {
-		d.Kill()
+	var err error
+	if c.Client != nil {
+		err = c.Client.Shutdown()
+	}
+	return errors.Join(err, c.cleanup())
+}
+
+func (c *clientBackend) cleanup() error {
+	var err error
+	if c.plugins != nil {
+		if c.devMode {
+			c.plugins.Kill()
+		} else {
+			c.plugins.Detach()
+		}
+	}
+	if c.db != nil {
+		err = c.db.Close()
 	}
 	if c.tempDir != "" {
 		err = errors.Join(err, os.RemoveAll(c.tempDir))
@@ -90,7 +113,7 @@ func (c *clientBackend) Shutdown() error {
 }
 
 func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent.ClientBackend, error) {
-	cb := &clientBackend{}
+	cb := &clientBackend{devMode: cfg.DevMode}
 	dataDir := cfg.DataDir
 	if dataDir == "" && cfg.DevMode {
 		dir, err := os.MkdirTemp("", "orch-dev-")
@@ -99,7 +122,19 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 		}
 		dataDir, cb.tempDir = dir, dir
 	}
-	drivers, err := launchDrivers(cfg, logger, cb)
+	db, err := state.Open(filepath.Join(dataDir, "client", state.FileName), logger)
+	if err != nil {
+		_ = cb.cleanup()
+		return nil, err
+	}
+	cb.db = db
+	// The plugins come first: restoring the client's tasks needs them.
+	cb.plugins, err = catalog.Load(catalog.LoadConfig{
+		Logger:    logger,
+		Store:     db,
+		PluginDir: cfg.EffectivePluginDir(dataDir),
+		Config:    pluginConfig(cfg),
+	})
 	if err != nil {
 		_ = cb.cleanup()
 		return nil, err
@@ -109,6 +144,7 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 	c, err := client.NewClient(&client.Config{
 		Logger:           logger,
 		DataDir:          dataDir,
+		StateDB:          db,
 		NodeName:         cfg.NodeName,
 		Datacenter:       cfg.Datacenter,
 		Region:           cfg.Region,
@@ -117,7 +153,7 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 		Meta:             cfg.Client.Meta,
 		HTTPAddr:         httpAddr,
 		DevMode:          cfg.DevMode,
-		Drivers:          drivers,
+		Drivers:          cb.plugins.Drivers(),
 		MinDynamicPort:   cfg.Client.MinDynamicPort,
 		MaxDynamicPort:   cfg.Client.MaxDynamicPort,
 		NetworkInterface: cfg.Client.NetworkInterface,
@@ -137,37 +173,17 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 	return cb, nil
 }
 
-func (c *clientBackend) cleanup() error {
-	for _, d := range c.drivers {
-		d.Kill()
-	}
-	if c.tempDir != "" {
-		return os.RemoveAll(c.tempDir)
-	}
-	return nil
-}
-
-// launchDrivers starts one plugin process per built-in driver and hands
-// it its `plugin "NAME" { config {} }` block; a driver decides itself
-// whether that config enables it (raw_exec needs enabled = true).
-func launchDrivers(cfg *agent.Config, logger hclog.Logger, cb *clientBackend) (map[string]sdk.Driver, error) {
-	drivers := map[string]sdk.Driver{}
-	for _, name := range catalog.Builtin() {
-		inst, err := catalog.Launch(name, logger)
-		if err != nil {
-			return nil, fmt.Errorf("launch driver %q: %w", name, err)
-		}
-		cb.drivers = append(cb.drivers, inst)
+// pluginConfig hands each driver its `plugin "NAME" { config {} }` block;
+// a driver decides itself whether that config enables it (raw_exec needs
+// enabled = true).
+func pluginConfig(cfg *agent.Config) func(name string) *sdk.PluginConfig {
+	return func(name string) *sdk.PluginConfig {
 		pc := &sdk.PluginConfig{DevMode: cfg.DevMode, Config: map[string]interface{}{}}
 		if p := cfg.Plugins[name]; p != nil {
 			pc.Config = p.Config
 		}
-		if err := inst.Driver.SetConfig(pc); err != nil {
-			return nil, fmt.Errorf("configure driver %q: %w", name, err)
-		}
-		drivers[name] = inst.Driver
+		return pc
 	}
-	return drivers, nil
 }
 
 // remoteServers reaches servers over the RPC port, sticking to the one

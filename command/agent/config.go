@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -29,6 +30,10 @@ type Config struct {
 	BindAddr string
 	LogLevel string
 	DevMode  bool
+
+	// PluginDir holds third-party driver plugins; empty means
+	// <data_dir>/plugins (see EffectivePluginDir).
+	PluginDir string
 
 	Ports     Ports
 	Addresses Addresses
@@ -167,6 +172,19 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("invalid agent configuration: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// EffectivePluginDir is where the client looks for third-party driver
+// plugins: plugin_dir, or <dataDir>/plugins when unset. dataDir is the
+// data directory actually used (a temporary one under -dev).
+func (c *Config) EffectivePluginDir(dataDir string) string {
+	if c.PluginDir != "" {
+		return c.PluginDir
+	}
+	if dataDir == "" {
+		return ""
+	}
+	return filepath.Join(dataDir, "plugins")
 }
 
 // addr returns the address to listen on for one protocol.

@@ -24,6 +24,7 @@ type fileConfig struct {
 	Datacenter *string        `hcl:"datacenter,optional"`
 	Name       *string        `hcl:"name,optional"`
 	DataDir    *string        `hcl:"data_dir,optional"`
+	PluginDir  *string        `hcl:"plugin_dir,optional"`
 	BindAddr   *string        `hcl:"bind_addr,optional"`
 	LogLevel   *string        `hcl:"log_level,optional"`
 	Ports      *filePorts     `hcl:"ports,block"`
@@ -215,6 +216,7 @@ func (c *Config) merge(f *fileConfig) error {
 	set(&c.Datacenter, f.Datacenter)
 	set(&c.NodeName, f.Name)
 	set(&c.DataDir, f.DataDir)
+	set(&c.PluginDir, f.PluginDir)
 	set(&c.BindAddr, f.BindAddr)
 	set(&c.LogLevel, f.LogLevel)
 	if p := f.Ports; p != nil {
@@ -348,6 +350,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 type agentFlags struct {
 	dev, server, client                   bool
 	bind, dataDir, node, dc, region, logL string
+	pluginDir                             string
 	servers                               string
 	bootstrapExpect                       int
 	httpPort, rpcPort, serfPort           int
@@ -364,6 +367,7 @@ func (f *agentFlags) flagSet(out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&f.client, "client", false, "")
 	fs.StringVar(&f.bind, "bind", "", "")
 	fs.StringVar(&f.dataDir, "data-dir", "", "")
+	fs.StringVar(&f.pluginDir, "plugin-dir", "", "")
 	fs.StringVar(&f.node, "node", "", "")
 	fs.StringVar(&f.dc, "dc", "", "")
 	fs.StringVar(&f.region, "region", "", "")
@@ -425,7 +429,7 @@ func (f *agentFlags) apply(cfg *Config, visited map[string]bool) {
 		dst *string
 		v   string
 	}{
-		"bind": {&cfg.BindAddr, f.bind}, "data-dir": {&cfg.DataDir, f.dataDir},
+		"bind": {&cfg.BindAddr, f.bind}, "data-dir": {&cfg.DataDir, f.dataDir}, "plugin-dir": {&cfg.PluginDir, f.pluginDir},
 		"node": {&cfg.NodeName, f.node}, "dc": {&cfg.Datacenter, f.dc},
 		"region": {&cfg.Region, f.region}, "log-level": {&cfg.LogLevel, f.logL},
 	}
