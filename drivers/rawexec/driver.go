@@ -209,7 +209,7 @@ func (d *Driver) launch(cmd *exec.Cmd, cfg *sdk.TaskConfig, logger hclog.Logger)
 		startedAt: startedAt,
 		fifos:     []string{out.StdoutFIFO, out.StderrFIFO},
 		logger:    logger,
-		done:      make(chan struct{}),
+		exit:      taskproc.NewExit(),
 	}
 	go h.waitChild(cmd.Process)
 	return h, nil
@@ -230,7 +230,7 @@ func (d *Driver) WaitTask(ctx context.Context, taskID string) (<-chan *sdk.ExitR
 	if err != nil {
 		return nil, err
 	}
-	return h.waitCtx(ctx), nil
+	return h.exit.Wait(ctx), nil
 }
 
 func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) error {
@@ -253,7 +253,7 @@ func (d *Driver) DestroyTask(taskID string, force bool) error {
 	if err != nil {
 		return err
 	}
-	if !h.exited() {
+	if !h.exit.Exited() {
 		if !force {
 			return fmt.Errorf("raw_exec: task %q is still running; stop it first or destroy with force", taskID)
 		}
@@ -277,7 +277,7 @@ func (d *Driver) InspectTask(taskID string) (*sdk.TaskStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.status(), nil
+	return h.exit.Status(h.id, h.name, h.startedAt), nil
 }
 
 func (d *Driver) SignalTask(taskID string, signal string) error {
@@ -289,7 +289,7 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 	if err != nil {
 		return err
 	}
-	if h.exited() {
+	if h.exit.Exited() {
 		return fmt.Errorf("raw_exec: task %q has exited; cannot signal it", taskID)
 	}
 	return h.signal(sig)
@@ -328,7 +328,7 @@ func (d *Driver) RecoverTask(handle *sdk.TaskHandle) error {
 		startedAt: ds.StartedAt,
 		fifos:     []string{ds.StdoutFIFO, ds.StderrFIFO},
 		logger:    d.logger.With("task_id", id),
-		done:      make(chan struct{}),
+		exit:      taskproc.NewExit(),
 	}
 	d.mu.Lock()
 	if _, known := d.tasks[id]; known {
@@ -382,7 +382,7 @@ func (d *Driver) streamStats(ctx context.Context, h *taskHandle, interval time.D
 		select {
 		case <-ctx.Done():
 			return
-		case <-h.done:
+		case <-h.exit.Done():
 			return
 		case <-t.C:
 		}

@@ -1,11 +1,9 @@
 package rawexec
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
@@ -34,35 +32,7 @@ type taskHandle struct {
 	// fifos are the task's stdout and stderr FIFOs, removed on destroy.
 	fifos  []string
 	logger hclog.Logger
-
-	// done is closed once result is set.
-	done chan struct{}
-
-	mu          sync.Mutex
-	completedAt time.Time
-	result      *sdk.ExitResult
-}
-
-func (h *taskHandle) exited() bool {
-	select {
-	case <-h.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (h *taskHandle) finish(res *sdk.ExitResult) {
-	h.mu.Lock()
-	h.result, h.completedAt = res, time.Now()
-	h.mu.Unlock()
-	close(h.done)
-}
-
-func (h *taskHandle) exitResult() *sdk.ExitResult {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.result
+	exit   *taskproc.Exit
 }
 
 // waitChild reaps the task's process. It is the one goroutine per task
@@ -71,18 +41,12 @@ func (h *taskHandle) waitChild(proc *os.Process) {
 	state, err := proc.Wait()
 	if err != nil {
 		h.logger.Error("waiting for task process failed", "pid", h.pid, "error", err)
-		h.finish(&sdk.ExitResult{Err: fmt.Errorf("raw_exec: wait for pid %d: %w", h.pid, err)})
+		h.exit.Finish(&sdk.ExitResult{Err: fmt.Errorf("raw_exec: wait for pid %d: %w", h.pid, err)})
 		return
 	}
-	res := &sdk.ExitResult{ExitCode: state.ExitCode()}
-	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		// Shells report a death by signal N as 128+N; users and restart
-		// policies read exit codes that way.
-		res.Signal = int(ws.Signal())
-		res.ExitCode = 128 + res.Signal
-	}
+	res := taskproc.ResultOf(state)
 	h.logger.Debug("task exited", "pid", h.pid, "exit_code", res.ExitCode, "signal", res.Signal)
-	h.finish(res)
+	h.exit.Finish(res)
 }
 
 // pollRecovered watches a re-adopted task until it is gone.
@@ -92,7 +56,7 @@ func (h *taskHandle) pollRecovered() {
 	for range t.C {
 		if !h.sameProcess() {
 			h.logger.Debug("recovered task exited", "pid", h.pid)
-			h.finish(&sdk.ExitResult{ExitCode: -1, Err: errExitUnknown})
+			h.exit.Finish(&sdk.ExitResult{ExitCode: -1, Err: errExitUnknown})
 			return
 		}
 	}
@@ -111,7 +75,7 @@ func (h *taskHandle) sameProcess() bool {
 // signal delivers sig to the task's main process only, as Nomad does: the
 // task decides how to pass a graceful signal on to its children.
 func (h *taskHandle) signal(sig syscall.Signal) error {
-	if h.exited() {
+	if h.exit.Exited() {
 		return nil
 	}
 	if !h.sameProcess() {
@@ -140,57 +104,20 @@ func (h *taskHandle) killGroup() {
 // whole group. Processes left in the group after the leader exits are
 // killed too, so a stopped task leaves nothing behind.
 func (h *taskHandle) stop(sig syscall.Signal, timeout time.Duration) error {
-	if !h.exited() {
+	if !h.exit.Exited() {
 		if err := h.signal(sig); err != nil {
 			return err
 		}
 		t := time.NewTimer(timeout)
 		select {
-		case <-h.done:
+		case <-h.exit.Done():
 			t.Stop()
 		case <-t.C:
 			h.logger.Debug("task did not stop in time, killing its process group", "timeout", timeout)
 			h.killGroup()
-			<-h.done
+			<-h.exit.Done()
 		}
 	}
 	h.killGroup()
 	return nil
-}
-
-func (h *taskHandle) status() *sdk.TaskStatus {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	st := &sdk.TaskStatus{
-		ID:          h.id,
-		Name:        h.name,
-		State:       sdk.TaskStateRunning,
-		StartedAt:   h.startedAt,
-		CompletedAt: h.completedAt,
-	}
-	if h.result != nil {
-		st.State = sdk.TaskStateExited
-		r := *h.result
-		st.ExitResult = &r
-	}
-	return st
-}
-
-// waitCtx yields the task's result on a fresh channel unless ctx ends first.
-func (h *taskHandle) waitCtx(ctx context.Context) <-chan *sdk.ExitResult {
-	out := make(chan *sdk.ExitResult, 1)
-	if h.exited() {
-		out <- h.exitResult()
-		close(out)
-		return out
-	}
-	go func() {
-		defer close(out)
-		select {
-		case <-h.done:
-			out <- h.exitResult()
-		case <-ctx.Done():
-		}
-	}()
-	return out
 }
