@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startNonDev starts `orch agent` with args (no -dev) logging to logPath,
+// appended so a restarted agent's log follows the first one's, and waits
+// until it is healthy.
+func startNonDev(t *testing.T, addr, dataDir, logPath string, args ...string) *agent {
+	t.Helper()
+	a := &agent{t: t, addr: addr, dataDir: dataDir, logPath: logPath, done: make(chan struct{})}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.cmd = exec.Command(orchBin, append([]string{"agent", "-log-level", "debug"}, args...)...)
+	a.cmd.Stdout, a.cmd.Stderr = logFile, logFile
+	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := a.cmd.Start(); err != nil {
+		t.Fatalf("starting agent: %v", err)
+	}
+	go func() {
+		_ = a.cmd.Wait()
+		logFile.Close()
+		close(a.done)
+	}()
+	t.Cleanup(a.stop)
+	waitFor(t, 30*time.Second, "agent healthy", func() (bool, string) {
+		select {
+		case <-a.done:
+			t.Fatalf("agent exited early:\n%s", a.logs())
+		default:
+		}
+		resp, err := http.Get(a.addr + "/v1/agent/health")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200, resp.Status
+	})
+	return a
+}
+
+// kill9 ends the agent as a crash would: no shutdown code runs.
+func (a *agent) kill9() {
+	_ = a.cmd.Process.Kill()
+	<-a.done
+}
+
+var pidLine = regexp.MustCompile(`(?m)^pid (\d+)$`)
+
+// taskPids reads every "pid N" line a task printed to its stdout log on
+// the client: one line per start of the task.
+func taskPids(t *testing.T, clientData, allocID, task string) []int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(clientData, "alloc", allocID, "alloc", "logs", task+".stdout.0"))
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, m := range pidLine.FindAllSubmatch(b, -1) {
+		pid, _ := strconv.Atoi(string(m[1]))
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+func processAlive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
+}
+
+// killDriverPlugins ends the plugin processes a non-dev client agent left
+// behind on purpose, found by the variable orch's plugins run with.
+func killDriverPlugins(t *testing.T, clientData string) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !bytes.Contains(env, []byte("ORCH_DRIVER_PLUGIN=")) {
+			continue
+		}
+		// Only plugins this test's agent started: their log level and
+		// binary are shared with other tests, but their open files are
+		// under this client's data dir.
+		if fds, err := os.ReadDir("/proc/" + e.Name() + "/fd"); err == nil {
+			for _, fd := range fds {
+				if target, err := os.Readlink("/proc/" + e.Name() + "/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, clientData) {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+					break
+				}
+			}
+		}
+	}
+}
+
+// TestClientAgentKill9Recovery: a non-dev client agent killed with -9 and
+// started again over the same data dir reattaches to its driver plugin
+// and tasks: the tasks keep their pids, the job stays running and is
+// still stoppable, and a task that exited with code 3 while the agent was
+// down is reported with exit code 3.
+func TestClientAgentKill9Recovery(t *testing.T) {
+	root := t.TempDir()
+	ports := freePorts(t, 6)
+	serverData, clientData := filepath.Join(root, "server"), filepath.Join(root, "client")
+	t.Cleanup(func() { killDriverPlugins(t, clientData) })
+	server := startNonDev(t, fmt.Sprintf("http://127.0.0.1:%d", ports[0]), serverData, filepath.Join(root, "server.log"),
+		"-server", "-bootstrap-expect", "1", "-bind", "127.0.0.1", "-data-dir", serverData,
+		"-http-port", strconv.Itoa(ports[0]), "-rpc-port", strconv.Itoa(ports[1]), "-serf-port", strconv.Itoa(ports[2]))
+	clientCfg := writeFile(t, "client.hcl", `plugin "raw_exec" {
+  config { enabled = true }
+}
+`)
+	clientArgs := []string{"-client", "-servers", fmt.Sprintf("127.0.0.1:%d", ports[1]), "-bind", "127.0.0.1",
+		"-data-dir", clientData, "-config", clientCfg,
+		"-http-port", strconv.Itoa(ports[3]), "-rpc-port", strconv.Itoa(ports[4]), "-serf-port", strconv.Itoa(ports[5])}
+	clientAddr, clientLog := fmt.Sprintf("http://127.0.0.1:%d", ports[3]), filepath.Join(root, "client.log")
+	client := startNonDev(t, clientAddr, clientData, clientLog, clientArgs...)
+
+	trigger := filepath.Join(root, "exit-now")
+	jobs := map[string]string{
+		"recov": `job "recov" {
+  group "g" {
+    count = 2
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo pid $$; while :; do sleep 0.2; done"]
+      }
+      resources {
+        cpu    = 20
+        memory = 16
+      }
+    }
+  }
+}`,
+		"exit3": fmt.Sprintf(`job "exit3" {
+  type = "batch"
+  group "g" {
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo pid $$; while [ ! -e %s ]; do sleep 0.1; done; exit 3"]
+      }
+      resources {
+        cpu    = 20
+        memory = 16
+      }
+    }
+  }
+}`, trigger),
+	}
+	for name, spec := range jobs {
+		if res := server.run(t, "job", "run", writeFile(t, name+".hcl", spec)); res.Code != 0 {
+			t.Fatalf("job run %s exited %d:\n%s%s", name, res.Code, res.Stdout, res.Stderr)
+		}
+	}
+	pids := map[string]int{}
+	var exit3Alloc string
+	waitFor(t, 20*time.Second, "every task printed its pid", func() (bool, string) {
+		allocs := append(server.jobAllocs(t, "recov"), server.jobAllocs(t, "exit3")...)
+		for _, al := range allocs {
+			p := taskPids(t, clientData, al.ID, "t")
+			if len(p) != 1 {
+				return false, fmt.Sprintf("alloc %s printed pids %v", al.ID, p)
+			}
+			pids[al.ID] = p[0]
+			if strings.HasPrefix(al.Name, "exit3.") {
+				exit3Alloc = al.ID
+			}
+		}
+		return len(pids) == 3 && exit3Alloc != "", fmt.Sprintf("pids %v", pids)
+	})
+	t.Cleanup(func() {
+		for _, pid := range pids {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	})
+
+	client.kill9()
+	// While the agent is down one task exits on its own, with code 3.
+	if err := os.WriteFile(trigger, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "exit3 task gone", func() (bool, string) {
+		return !processAlive(pids[exit3Alloc]), "still running"
+	})
+	client = startNonDev(t, clientAddr, clientData, clientLog, clientArgs...)
+
+	waitFor(t, 20*time.Second, "exit code 3 reported after the restart", func() (bool, string) {
+		for _, al := range server.jobAllocs(t, "exit3") {
+			if al.ID != exit3Alloc {
+				continue
+			}
+			for _, ev := range al.TaskStates["t"].Events {
+				if ev.Type == "Terminated" {
+					return ev.ExitCode == 3, fmt.Sprintf("terminated with exit code %d", ev.ExitCode)
+				}
+			}
+			return false, fmt.Sprintf("client status %s, no Terminated event yet", al.ClientStatus)
+		}
+		return false, "alloc not listed"
+	})
+	if logs := client.logs(); !strings.Contains(logs, "reattached to driver plugin: driver=raw_exec") {
+		t.Errorf("the restarted agent did not reattach to the raw_exec plugin; its log:\n%s", logs)
+	}
+	for _, al := range server.jobAllocs(t, "recov") {
+		if al.ClientStatus != "running" || al.TaskStates["t"].Restarts != 0 {
+			t.Errorf("alloc %s after restart: %s with %d restarts, want running, never restarted", al.ID, al.ClientStatus, al.TaskStates["t"].Restarts)
+		}
+		if got := taskPids(t, clientData, al.ID, "t"); len(got) != 1 || got[0] != pids[al.ID] || !processAlive(got[0]) {
+			t.Errorf("alloc %s: pids printed %v, want only the original %d, still alive", al.ID, got, pids[al.ID])
+		}
+	}
+
+	if res := server.run(t, "job", "stop", "recov"); res.Code != 0 {
+		t.Fatalf("job stop exited %d: %s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	waitFor(t, 20*time.Second, "recovered tasks stopped", func() (bool, string) {
+		for id, pid := range pids {
+			if id != exit3Alloc && processAlive(pid) {
+				return false, fmt.Sprintf("pid %d of alloc %s still runs", pid, id)
+			}
+		}
+		c := countStatus(server.jobAllocs(t, "recov"))
+		return c["complete"] == 2, fmt.Sprint(c)
+	})
+}
