@@ -157,13 +157,14 @@ func TestPortPublished(t *testing.T) {
 	})
 }
 
-func TestContainerNameAndLabels(t *testing.T) {
+func TestContainerSettings(t *testing.T) {
 	requireEngine(t)
 	t.Parallel()
 	d := launch(t, nil).Driver
 	cfg := taskConfig(t, map[string]interface{}{
 		"command": "/testprog", "args": []interface{}{"sleep", "1h"},
-		"labels": []interface{}{map[string]interface{}{"team": "infra", "orch.managed": "spoofed"}},
+		"labels":       []interface{}{map[string]interface{}{"team": "infra", "orch.managed": "spoofed"}},
+		"network_mode": "none",
 	})
 	cfg.Resources = &sdk.Resources{CPUShares: 300, MemoryMB: 32, MemoryMaxMB: 96}
 	h := start(t, d, cfg)
@@ -183,6 +184,9 @@ func TestContainerNameAndLabels(t *testing.T) {
 		if info.Config.Labels[k] != v {
 			t.Errorf("label %s = %q, want %q", k, info.Config.Labels[k], v)
 		}
+	}
+	if info.HostConfig.NetworkMode != "none" {
+		t.Errorf("network mode = %q, want none", info.HostConfig.NetworkMode)
 	}
 	r := info.HostConfig.Resources
 	if r.Memory != 96<<20 || r.MemoryReservation != 32<<20 || r.CPUShares != 300 {
