@@ -36,7 +36,7 @@ type builtin struct {
 	spec     []sdk.ConfigField
 }
 
-// builtins is fixed at compile time; exec and docker join it later.
+// builtins is fixed at compile time; third-party drivers come from plugin_dir.
 var builtins = map[string]builtin{
 	rawexec.Name: {
 		factory:  func(l hclog.Logger) sdk.Driver { return rawexec.New(l) },
