@@ -70,14 +70,15 @@ func (d *AllocDir) Build(tasks []string) error {
 		{d.Dir, 0o755},
 		{d.SharedDir, 0o755},
 		{d.LogDir, 0o755},
-		{filepath.Join(d.SharedDir, DataDirName), 0o755},
-		// Shared scratch space is world-writable with the sticky bit, as
-		// /tmp, because tasks may run as different users.
+		// Directories tasks write to are world-writable with the sticky
+		// bit, as /tmp, because tasks may run as different users (exec
+		// runs them as nobody by default).
+		{filepath.Join(d.SharedDir, DataDirName), scratch},
 		{filepath.Join(d.SharedDir, TmpDirName), scratch},
 	}
 	for _, task := range tasks {
 		td := d.TaskDir(task)
-		dirs = append(dirs, dir{td.Dir, 0o755}, dir{td.LocalDir, 0o755}, dir{td.SecretsDir, 0o700}, dir{td.TmpDir, scratch})
+		dirs = append(dirs, dir{td.Dir, 0o755}, dir{td.LocalDir, scratch}, dir{td.SecretsDir, 0o700}, dir{td.TmpDir, scratch})
 	}
 	if err := os.MkdirAll(filepath.Dir(d.Dir), 0o755); err != nil {
 		return fmt.Errorf("create alloc root: %w", err)

@@ -19,11 +19,11 @@ func TestBuild(t *testing.T) {
 	web := d.TaskDir("web")
 	want := map[string]os.FileMode{
 		d.LogDir:                               0o755,
-		filepath.Join(d.SharedDir, "data"):     0o755,
+		filepath.Join(d.SharedDir, "data"):     0o777 | os.ModeSticky,
 		filepath.Join(d.SharedDir, "tmp"):      0o777 | os.ModeSticky,
-		web.LocalDir:                           0o755,
+		web.LocalDir:                           0o777 | os.ModeSticky,
 		web.SecretsDir:                         0o700,
-		d.TaskDir("sidecar").LocalDir:          0o755,
+		d.TaskDir("sidecar").LocalDir:          0o777 | os.ModeSticky,
 		filepath.Join(d.Dir, "sidecar", "tmp"): 0o777 | os.ModeSticky,
 	}
 	for path, mode := range want {
