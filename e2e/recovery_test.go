@@ -113,28 +113,53 @@ func killDriverPlugins(t *testing.T, clientData string) {
 	}
 }
 
-// TestClientAgentKill9Recovery: a non-dev client agent killed with -9 and
-// started again over the same data dir reattaches to its driver plugin
-// and tasks: the tasks keep their pids, the job stays running and is
-// still stoppable, and a task that exited with code 3 while the agent was
-// down is reported with exit code 3.
-func TestClientAgentKill9Recovery(t *testing.T) {
+// serverAndClient is a non-dev server agent and a separate client agent,
+// each with its own data dir, on free loopback ports.
+type serverAndClient struct {
+	root       string
+	server     *agent
+	client     *agent
+	clientData string
+	clientAddr string
+	clientLog  string
+	clientArgs []string
+}
+
+func startServerAndClient(t *testing.T) *serverAndClient {
+	t.Helper()
 	root := t.TempDir()
 	ports := freePorts(t, 6)
-	serverData, clientData := filepath.Join(root, "server"), filepath.Join(root, "client")
-	t.Cleanup(func() { killDriverPlugins(t, clientData) })
-	server := startNonDev(t, fmt.Sprintf("http://127.0.0.1:%d", ports[0]), serverData, filepath.Join(root, "server.log"),
+	sc := &serverAndClient{root: root, clientData: filepath.Join(root, "client")}
+	serverData := filepath.Join(root, "server")
+	t.Cleanup(func() { killDriverPlugins(t, sc.clientData) })
+	sc.server = startNonDev(t, fmt.Sprintf("http://127.0.0.1:%d", ports[0]), serverData, filepath.Join(root, "server.log"),
 		"-server", "-bootstrap-expect", "1", "-bind", "127.0.0.1", "-data-dir", serverData,
 		"-http-port", strconv.Itoa(ports[0]), "-rpc-port", strconv.Itoa(ports[1]), "-serf-port", strconv.Itoa(ports[2]))
 	clientCfg := writeFile(t, "client.hcl", `plugin "raw_exec" {
   config { enabled = true }
 }
 `)
-	clientArgs := []string{"-client", "-servers", fmt.Sprintf("127.0.0.1:%d", ports[1]), "-bind", "127.0.0.1",
-		"-data-dir", clientData, "-config", clientCfg,
+	sc.clientArgs = []string{"-client", "-servers", fmt.Sprintf("127.0.0.1:%d", ports[1]), "-bind", "127.0.0.1",
+		"-data-dir", sc.clientData, "-config", clientCfg,
 		"-http-port", strconv.Itoa(ports[3]), "-rpc-port", strconv.Itoa(ports[4]), "-serf-port", strconv.Itoa(ports[5])}
-	clientAddr, clientLog := fmt.Sprintf("http://127.0.0.1:%d", ports[3]), filepath.Join(root, "client.log")
-	client := startNonDev(t, clientAddr, clientData, clientLog, clientArgs...)
+	sc.clientAddr, sc.clientLog = fmt.Sprintf("http://127.0.0.1:%d", ports[3]), filepath.Join(root, "client.log")
+	sc.client = startNonDev(t, sc.clientAddr, sc.clientData, sc.clientLog, sc.clientArgs...)
+	return sc
+}
+
+// restartClient starts the client agent again over the same data dir.
+func (sc *serverAndClient) restartClient(t *testing.T) {
+	sc.client = startNonDev(t, sc.clientAddr, sc.clientData, sc.clientLog, sc.clientArgs...)
+}
+
+// TestClientAgentKill9Recovery: a non-dev client agent killed with -9 and
+// started again over the same data dir reattaches to its driver plugin
+// and tasks: the tasks keep their pids, the job stays running and is
+// still stoppable, and a task that exited with code 3 while the agent was
+// down is reported with exit code 3.
+func TestClientAgentKill9Recovery(t *testing.T) {
+	sc := startServerAndClient(t)
+	root, server, clientData := sc.root, sc.server, sc.clientData
 
 	trigger := filepath.Join(root, "exit-now")
 	jobs := map[string]string{
@@ -202,7 +227,7 @@ func TestClientAgentKill9Recovery(t *testing.T) {
 		}
 	})
 
-	client.kill9()
+	sc.client.kill9()
 	// While the agent is down one task exits on its own, with code 3.
 	if err := os.WriteFile(trigger, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -210,7 +235,7 @@ func TestClientAgentKill9Recovery(t *testing.T) {
 	waitFor(t, 10*time.Second, "exit3 task gone", func() (bool, string) {
 		return !processAlive(pids[exit3Alloc]), "still running"
 	})
-	client = startNonDev(t, clientAddr, clientData, clientLog, clientArgs...)
+	sc.restartClient(t)
 
 	waitFor(t, 20*time.Second, "exit code 3 reported after the restart", func() (bool, string) {
 		for _, al := range server.jobAllocs(t, "exit3") {
@@ -226,7 +251,7 @@ func TestClientAgentKill9Recovery(t *testing.T) {
 		}
 		return false, "alloc not listed"
 	})
-	if logs := client.logs(); !strings.Contains(logs, "reattached to driver plugin: driver=raw_exec") {
+	if logs := sc.client.logs(); !strings.Contains(logs, "reattached to driver plugin: driver=raw_exec") {
 		t.Errorf("the restarted agent did not reattach to the raw_exec plugin; its log:\n%s", logs)
 	}
 	for _, al := range server.jobAllocs(t, "recov") {
@@ -249,5 +274,128 @@ func TestClientAgentKill9Recovery(t *testing.T) {
 		}
 		c := countStatus(server.jobAllocs(t, "recov"))
 		return c["complete"] == 2, fmt.Sprint(c)
+	})
+}
+
+// TestClientAgentKill9RecoveryEveryDriver: a docker, an exec and a raw_exec
+// task all survive a kill -9 of the client agent and its restart: the
+// container is the same one, no task logs a second start, none counts a
+// restart, and the job is still stoppable afterwards.
+func TestClientAgentKill9RecoveryEveryDriver(t *testing.T) {
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		t.Skipf("the Docker engine does not answer (docker info: %v)", err)
+	}
+	if out, err := exec.Command("make", "-C", "..", "example-image").CombinedOutput(); err != nil {
+		t.Fatalf("make example-image: %v\n%s", err, out)
+	}
+	sc := startServerAndClient(t)
+	spec := writeFile(t, "every.hcl", `job "every" {
+  group "g" {
+    network {
+      port "http" {
+        to = 8080
+      }
+    }
+    task "web" {
+      driver = "docker"
+      config {
+        image = "orch-example/hello:local"
+        ports = ["http"]
+      }
+      resources {
+        cpu    = 50
+        memory = 32
+      }
+    }
+    task "iso" {
+      driver = "exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo started; while :; do sleep 0.2; done"]
+      }
+      resources {
+        cpu    = 20
+        memory = 16
+      }
+    }
+    task "raw" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo started; while :; do sleep 0.2; done"]
+      }
+      resources {
+        cpu    = 20
+        memory = 16
+      }
+    }
+  }
+}`)
+	if res := sc.server.run(t, "job", "run", spec); res.Code != 0 {
+		t.Fatalf("job run exited %d:\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	allocs := sc.server.jobAllocs(t, "every")
+	if len(allocs) != 1 {
+		t.Fatalf("want one allocation, got %d", len(allocs))
+	}
+	id := allocs[0].ID
+	container := func() string {
+		out, _ := exec.Command("docker", "ps", "-q", "--no-trunc", "--filter", "label=orch.alloc_id="+id).Output()
+		return strings.TrimSpace(string(out))
+	}
+	// startMarks counts how often a task logged its start.
+	startMarks := func(task, mark string) int {
+		b, _ := os.ReadFile(filepath.Join(sc.clientData, "alloc", id, "alloc", "logs", task+".stdout.0"))
+		return strings.Count(string(b), mark)
+	}
+	marks := map[string]string{"web": "hello listening", "iso": "started", "raw": "started"}
+	waitFor(t, 20*time.Second, "every task logged its start", func() (bool, string) {
+		got := map[string]int{}
+		for task, mark := range marks {
+			got[task] = startMarks(task, mark)
+		}
+		return got["web"] == 1 && got["iso"] == 1 && got["raw"] == 1, fmt.Sprint(got)
+	})
+	before := container()
+	if before == "" {
+		t.Fatal("no running container for the allocation")
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", before).Run() })
+
+	sc.client.kill9()
+	sc.restartClient(t)
+
+	waitFor(t, 20*time.Second, "the restarted client reports the allocation running", func() (bool, string) {
+		var al allocStub
+		sc.server.getJSON(t, "/v1/allocation/"+id, &al)
+		return al.ClientStatus == "running", al.ClientStatus
+	})
+	// All three tasks must be recovered, not started again.
+	waitFor(t, 20*time.Second, "the restarted client recovered all three tasks", func() (bool, string) {
+		logs := sc.client.logs()
+		n := strings.Count(logs, "recovered task")
+		return n == 3, fmt.Sprintf("%d tasks recovered; failures logged: %v", n, strings.Contains(logs, "Failed Restoring Task"))
+	})
+	var al allocStub
+	sc.server.getJSON(t, "/v1/allocation/"+id, &al)
+	for task, mark := range marks {
+		if n := startMarks(task, mark); n != 1 {
+			t.Errorf("task %s logged %d starts, want 1: it was restarted", task, n)
+		}
+		if ts := al.TaskStates[task]; ts.State != "running" || ts.Restarts != 0 {
+			t.Errorf("task %s after the restart: %s with %d restarts, want running with none", task, ts.State, ts.Restarts)
+		}
+	}
+	if after := container(); after != before {
+		t.Errorf("container changed across the agent restart: %q before, %q after", before, after)
+	}
+
+	if res := sc.server.run(t, "job", "stop", "every"); res.Code != 0 {
+		t.Fatalf("job stop exited %d: %s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	waitFor(t, 30*time.Second, "recovered tasks stopped and the container removed", func() (bool, string) {
+		var al allocStub
+		sc.server.getJSON(t, "/v1/allocation/"+id, &al)
+		return al.ClientStatus == "complete" && container() == "", al.ClientStatus
 	})
 }
