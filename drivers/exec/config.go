@@ -23,6 +23,8 @@ var ConfigSpec = []sdk.ConfigField{
 // PluginConfigSpec is the schema of the agent's
 // `plugin "exec" { config { ... } }` block.
 var PluginConfigSpec = []sdk.ConfigField{
+	{Name: "enabled", Type: sdk.ConfigTypeBool,
+		Description: "run exec tasks on this client (default true); when false the driver reports itself undetected so nothing is placed here for it"},
 	{Name: "chroot_paths", Type: sdk.ConfigTypeStringList,
 		Description: "host paths bind-mounted read-only at the same place in every task's chroot (default /bin, /etc, /lib, /lib64, /sbin, /usr)"},
 	{Name: "default_user", Type: sdk.ConfigTypeString,
@@ -79,6 +81,7 @@ func ParseConfig(cfg map[string]interface{}) (*TaskConfig, error) {
 
 // pluginConfig is the decoded agent-level configuration.
 type pluginConfig struct {
+	Enabled     bool
 	ChrootPaths []string
 	DefaultUser string
 }
@@ -88,6 +91,11 @@ func parsePluginConfig(cfg map[string]interface{}) (*pluginConfig, error) {
 	pc := &pluginConfig{ChrootPaths: DefaultChrootPaths, DefaultUser: DefaultUser}
 	block := taskconfig.Plugin(Name)
 	errs := block.UnknownKeys(cfg, PluginConfigSpec)
+	enabled, err := block.Bool(cfg, "enabled", true)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	pc.Enabled = enabled
 	if v, ok := cfg["chroot_paths"]; ok && v != nil {
 		paths, err := block.StringList("chroot_paths", v)
 		if err != nil {

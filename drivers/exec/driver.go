@@ -90,12 +90,22 @@ func (d *Driver) SetConfig(cfg *sdk.PluginConfig) error {
 		return err
 	}
 	d.applyConfig(pc)
-	d.logger.Debug("configured", "chroot_paths", pc.ChrootPaths, "default_user", pc.DefaultUser)
+	d.logger.Debug("configured", "enabled", pc.Enabled, "chroot_paths", pc.ChrootPaths, "default_user", pc.DefaultUser)
 	return nil
 }
 
-// unusable says why this host cannot run exec tasks, or nil.
+// errDisabled is what StartTask and the fingerprint report when the
+// operator turned the driver off.
+var errDisabled = fmt.Errorf(`%s: driver is disabled on this client (plugin %q { config { enabled = false } })`, Name, Name)
+
+// unusable says why this client cannot run exec tasks, or nil.
 func (d *Driver) unusable() error {
+	d.mu.RLock()
+	enabled := d.cfg.Enabled
+	d.mu.RUnlock()
+	if !enabled {
+		return errDisabled
+	}
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("%s: the client agent must run as root to create namespaces, mounts and cgroups", Name)
 	}

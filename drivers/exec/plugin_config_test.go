@@ -32,7 +32,7 @@ func TestPluginConfig(t *testing.T) {
 		{
 			name:    "unknown key",
 			config:  map[string]interface{}{"chroot_env": []interface{}{"/bin"}},
-			wantErr: `exec: unknown config key "chroot_env"; valid keys: chroot_paths, default_user`,
+			wantErr: `exec: unknown config key "chroot_env"; valid keys: chroot_paths, default_user, enabled`,
 		},
 		{
 			name:    "relative chroot path",
@@ -48,6 +48,11 @@ func TestPluginConfig(t *testing.T) {
 			name:    "the whole host",
 			config:  map[string]interface{}{"chroot_paths": []interface{}{"/"}},
 			wantErr: `"/" would give tasks the whole host filesystem`,
+		},
+		{
+			name:    "enabled must be a bool",
+			config:  map[string]interface{}{"enabled": "no"},
+			wantErr: `exec: plugin config "enabled" must be true or false, got a string`,
 		},
 		{
 			name:    "default_user must be a name",
@@ -79,21 +84,53 @@ func TestPluginConfig(t *testing.T) {
 
 func TestFingerprint(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ch, err := d.Fingerprint(ctx)
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name     string
+		config   map[string]interface{}
+		health   sdk.HealthState
+		startErr string
+	}{
+		{name: "enabled by default", health: sdk.HealthStateHealthy},
+		{name: "explicitly enabled", config: map[string]interface{}{"enabled": true}, health: sdk.HealthStateHealthy},
+		{name: "disabled", config: map[string]interface{}{"enabled": false}, health: sdk.HealthStateUndetected,
+			startErr: `exec: driver is disabled on this client (plugin "exec" { config { enabled = false } })`},
 	}
-	fp := <-ch
-	if fp.Health != sdk.HealthStateHealthy || fp.Attributes["driver.exec"] != "1" {
-		t.Errorf("fingerprint = %+v, want healthy with driver.exec = 1", fp)
-	}
-	if v := fp.Attributes["driver.exec.cgroup_version"]; v != "1" && v != "2" {
-		t.Errorf("driver.exec.cgroup_version = %q, want 1 or 2", v)
-	}
-	cancel()
-	for range ch {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := launch(t).Driver
+			if err := d.SetConfig(&sdk.PluginConfig{Config: tc.config}); err != nil {
+				t.Fatalf("SetConfig: %v", err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ch, err := d.Fingerprint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fp := <-ch
+			cancel()
+			for range ch {
+			}
+			if fp.Health != tc.health {
+				t.Fatalf("fingerprint = %+v, want health %s", fp, tc.health)
+			}
+			if tc.startErr == "" {
+				if fp.Attributes["driver.exec"] != "1" {
+					t.Errorf("attributes %v, want driver.exec = 1", fp.Attributes)
+				}
+				if v := fp.Attributes["driver.exec.cgroup_version"]; v != "1" && v != "2" {
+					t.Errorf("driver.exec.cgroup_version = %q, want 1 or 2", v)
+				}
+				return
+			}
+			// An undetected driver must not advertise itself to the scheduler.
+			if _, ok := fp.Attributes["driver.exec"]; ok {
+				t.Errorf("disabled driver still advertises driver.exec: %v", fp.Attributes)
+			}
+			if _, err := d.StartTask(taskConfig(t, shell("echo ran"))); err == nil || err.Error() != tc.startErr {
+				t.Errorf("StartTask error = %v, want %q", err, tc.startErr)
+			}
+		})
 	}
 }
