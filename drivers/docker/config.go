@@ -46,7 +46,12 @@ var ConfigSpec = []sdk.ConfigField{
 		Description: "credentials for a private registry",
 		Fields:      authSpec},
 	{Name: "privileged", Type: sdk.ConfigTypeBool,
-		Description: "must be false: orch does not run privileged containers"},
+		Description: "run the container privileged; refused unless the client's plugin config sets allow_privileged = true"},
+}
+
+var volumesPluginSpec = []sdk.ConfigField{
+	{Name: "enabled", Type: sdk.ConfigTypeBool,
+		Description: "allow bind mounts of host paths outside the allocation directory (default false)"},
 }
 
 var mountSpec = []sdk.ConfigField{
@@ -65,6 +70,13 @@ var authSpec = []sdk.ConfigField{
 // PluginConfigSpec is the schema of the agent's
 // `plugin "docker" { config { ... } }` block.
 var PluginConfigSpec = []sdk.ConfigField{
+	{Name: "enabled", Type: sdk.ConfigTypeBool,
+		Description: "run docker tasks on this client (default true); when false the driver reports itself undetected so nothing is placed here for it"},
+	{Name: "allow_privileged", Type: sdk.ConfigTypeBool,
+		Description: "let tasks set privileged = true (default false): a privileged container has the host's devices and every capability"},
+	{Name: "volumes", Type: sdk.ConfigTypeBlock,
+		Description: "host bind mounts (volumes and bind mounts): `volumes { enabled = true }` lets tasks mount any host path; by default only paths inside the allocation directory are allowed",
+		Fields:      volumesPluginSpec},
 	{Name: "endpoint", Type: sdk.ConfigTypeString,
 		Description: `Docker engine address, e.g. "unix:///var/run/docker.sock" (default: $DOCKER_HOST, else that socket)`},
 	{Name: "fingerprint_interval", Type: sdk.ConfigTypeString,
@@ -111,6 +123,9 @@ type TaskConfig struct {
 	WorkDir     string
 	Hostname    string
 	Auth        *Auth
+	// Privileged is checked against the client's allow_privileged at
+	// StartTask: job validation cannot know which client runs the task.
+	Privileged bool
 }
 
 // ValidateConfig reports every problem of a docker task config block, for
@@ -136,14 +151,12 @@ func ParseConfig(cfg map[string]interface{}) (*TaskConfig, error) {
 		ForcePull:   p.boolean(cfg, "force_pull"),
 		WorkDir:     p.str(cfg, "work_dir"),
 		Hostname:    p.str(cfg, "hostname"),
+		Privileged:  p.boolean(cfg, "privileged"),
 	}
 	if _, ok := cfg["image"]; !ok {
 		p.errorf(`config "image" is required: the image to run, e.g. "redis:7"`)
 	} else if strings.TrimSpace(tc.Image) == "" && p.ok("image") {
 		p.errorf(`config "image" must not be empty`)
-	}
-	if p.boolean(cfg, "privileged") {
-		p.errorf(`config "privileged" must be false: orch does not run privileged containers`)
 	}
 	if tc.WorkDir != "" && !strings.HasPrefix(tc.WorkDir, "/") {
 		p.errorf(`config "work_dir" must be an absolute path inside the container, got %q`, tc.WorkDir)
@@ -240,14 +253,21 @@ func hostPath(taskDir, p string) string {
 
 // pluginConfig is the decoded agent-level configuration.
 type pluginConfig struct {
+	Enabled             bool
+	AllowPrivileged     bool
+	VolumesEnabled      bool
 	Endpoint            string
 	FingerprintInterval time.Duration
 	PullTimeout         time.Duration
 	PullActivityTimeout time.Duration
 }
 
+// defaultPluginConfig keeps tasks away from the host unless the operator
+// says otherwise, as Nomad's docker driver does: no privileged containers
+// and no host paths outside the allocation.
 func defaultPluginConfig() *pluginConfig {
 	return &pluginConfig{
+		Enabled:             true,
 		FingerprintInterval: 15 * time.Second,
 		PullTimeout:         5 * time.Minute,
 		PullActivityTimeout: 2 * time.Minute,
@@ -258,6 +278,12 @@ func parsePluginConfig(cfg map[string]interface{}) (*pluginConfig, error) {
 	p := &parser{}
 	p.unknownKeys("plugin config", cfg, PluginConfigSpec)
 	pc := defaultPluginConfig()
+	pc.Enabled = p.pluginBool("plugin config", cfg, "enabled", pc.Enabled)
+	pc.AllowPrivileged = p.pluginBool("plugin config", cfg, "allow_privileged", pc.AllowPrivileged)
+	if vols := p.blocks(cfg, "volumes", true); len(vols) == 1 {
+		p.unknownKeys("plugin config volumes", vols[0], volumesPluginSpec)
+		pc.VolumesEnabled = p.pluginBool("plugin config volumes", vols[0], "enabled", pc.VolumesEnabled)
+	}
 	pc.Endpoint = p.str(cfg, "endpoint")
 	if scheme, _, ok := strings.Cut(pc.Endpoint, "://"); pc.Endpoint != "" && (!ok || !slices.Contains([]string{"unix", "tcp", "http", "https"}, scheme)) {
 		p.errorf(`plugin config "endpoint" %q must be unix:///path/to/socket or tcp://host:port`, pc.Endpoint)
@@ -330,6 +356,21 @@ func (p *parser) str(cfg map[string]interface{}, key string) string {
 		p.wrongType(key, "a string", v)
 	}
 	return s
+}
+
+// pluginBool decodes an optional boolean of the agent's plugin block,
+// naming the block in the error since the agent refuses to start on it.
+func (p *parser) pluginBool(where string, cfg map[string]interface{}, key string, def bool) bool {
+	v, ok := cfg[key]
+	if !ok || v == nil {
+		return def
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		p.errorf("%s %q must be true or false, got %s", where, key, kindOf(v))
+		return def
+	}
+	return b
 }
 
 func (p *parser) boolean(cfg map[string]interface{}, key string) bool {

@@ -74,9 +74,10 @@ func TestParseConfig(t *testing.T) {
 			wantErr: []string{`unknown key "sorce" in config mount[0]; valid keys: readonly, source, target, type`, `"source" is required for a bind mount`},
 		},
 		{
-			name:    "privileged refused",
-			in:      map[string]interface{}{"image": "x", "privileged": true},
-			wantErr: []string{`config "privileged" must be false`},
+			// Whether the client allows it is StartTask's call.
+			name: "privileged accepted by validation",
+			in:   map[string]interface{}{"image": "x", "privileged": true},
+			want: &docker.TaskConfig{Image: "x", Privileged: true},
 		},
 		{
 			name:    "bad volume",

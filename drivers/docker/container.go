@@ -79,6 +79,7 @@ func buildContainerSpec(cfg *sdk.TaskConfig, tc *TaskConfig) (*containerSpec, er
 
 	hc := &container.HostConfig{
 		NetworkMode:  container.NetworkMode(tc.NetworkMode),
+		Privileged:   tc.Privileged,
 		PortBindings: bindings,
 		Resources:    containerResources(cfg.Resources),
 		Mounts:       dirMounts,

@@ -80,8 +80,19 @@ func (d *Driver) SetConfig(cfg *sdk.PluginConfig) error {
 	if old != nil {
 		_ = old.Close()
 	}
-	d.logger.Debug("configured", "endpoint", cli.DaemonHost(), "fingerprint_interval", pc.FingerprintInterval.String())
+	d.logger.Debug("configured", "enabled", pc.Enabled, "endpoint", cli.DaemonHost(), "fingerprint_interval", pc.FingerprintInterval.String(),
+		"allow_privileged", pc.AllowPrivileged, "volumes_enabled", pc.VolumesEnabled)
 	return nil
+}
+
+// errDisabled is what StartTask reports when the operator turned the
+// driver off.
+var errDisabled = fmt.Errorf(`%s: driver is disabled on this client (plugin %q { config { enabled = false } })`, Name, Name)
+
+func (d *Driver) enabled() bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.cfg.Enabled
 }
 
 func newDockerClient(endpoint string) (*client.Client, error) {
@@ -126,12 +137,18 @@ func (d *Driver) StartTask(cfg *sdk.TaskConfig) (*sdk.TaskHandle, error) {
 	if _, err := d.handle(cfg.ID); err == nil {
 		return nil, fmt.Errorf("docker: task %q is already started", cfg.ID)
 	}
+	if !d.enabled() {
+		return nil, errDisabled
+	}
 	tc, err := ParseConfig(cfg.Config)
 	if err != nil {
 		return nil, err
 	}
 	cli, pc, err := d.client()
 	if err != nil {
+		return nil, err
+	}
+	if err := checkHostAccess(cfg, tc, pc); err != nil {
 		return nil, err
 	}
 	logger := d.logger.With("task_id", cfg.ID)

@@ -17,6 +17,20 @@ const fingerprintTimeout = 5 * time.Second
 // fingerprint_interval, sending a report whenever health, its reason or
 // the engine version changed.
 func (d *Driver) Fingerprint(ctx context.Context) (<-chan *sdk.Fingerprint, error) {
+	if !d.enabled() {
+		// Undetected rather than unhealthy: the operator chose this, and
+		// the node must not advertise the driver to the scheduler.
+		ch := make(chan *sdk.Fingerprint, 1)
+		ch <- &sdk.Fingerprint{
+			Health:            sdk.HealthStateUndetected,
+			HealthDescription: `disabled in the agent's plugin "docker" config`,
+		}
+		go func() {
+			<-ctx.Done()
+			close(ch)
+		}()
+		return ch, nil
+	}
 	cli, pc, err := d.client()
 	if err != nil {
 		return nil, err

@@ -23,6 +23,8 @@ func TestFingerprint(t *testing.T) {
 			health: sdk.HealthStateHealthy, wantDesc: "healthy", wantAttr: true},
 		{name: "dead endpoint", config: map[string]interface{}{"endpoint": "unix:///nonexistent.sock", "fingerprint_interval": "100ms"},
 			health: sdk.HealthStateUnhealthy, wantDesc: "docker engine at unix:///nonexistent.sock unreachable"},
+		{name: "disabled", config: map[string]interface{}{"enabled": false, "fingerprint_interval": "100ms"},
+			health: sdk.HealthStateUndetected, wantDesc: `disabled in the agent's plugin "docker" config`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,6 +45,12 @@ func TestFingerprint(t *testing.T) {
 			}
 			if got := fp.Attributes["driver.docker"] == "1" && fp.Attributes["driver.docker.version"] != ""; got != tc.wantAttr {
 				t.Errorf("attributes %v: driver.docker and its version present = %v, want %v", fp.Attributes, got, tc.wantAttr)
+			}
+			if tc.health == sdk.HealthStateUndetected {
+				cfg := taskConfig(t, map[string]interface{}{"image": testImage})
+				if _, err := d.StartTask(cfg); err == nil || !strings.Contains(err.Error(), `docker: driver is disabled on this client`) {
+					t.Errorf("StartTask on a disabled driver = %v, want the disabled error", err)
+				}
 			}
 			// Nothing changes, so nothing more arrives, though the engine
 			// is checked every 100ms; the stream ends with ctx.
@@ -70,7 +78,11 @@ func TestPluginConfigErrors(t *testing.T) {
 		config map[string]interface{}
 		want   string
 	}{
-		{map[string]interface{}{"endpont": "x"}, `unknown key "endpont" in plugin config; valid keys: endpoint, fingerprint_interval, pull_activity_timeout, pull_timeout`},
+		{map[string]interface{}{"endpont": "x"}, `unknown key "endpont" in plugin config; valid keys: allow_privileged, enabled, endpoint, fingerprint_interval, pull_activity_timeout, pull_timeout, volumes`},
+		{map[string]interface{}{"enabled": "no"}, `plugin config "enabled" must be true or false, got a string`},
+		{map[string]interface{}{"allow_privileged": 1}, `plugin config "allow_privileged" must be true or false, got a number`},
+		{map[string]interface{}{"volumes": map[string]interface{}{"enable": true}}, `unknown key "enable" in plugin config volumes; valid keys: enabled`},
+		{map[string]interface{}{"volumes": []interface{}{map[string]interface{}{"enabled": "yes"}}}, `plugin config volumes "enabled" must be true or false, got a string`},
 		{map[string]interface{}{"pull_timeout": "soon"}, `plugin config "pull_timeout" must be a positive duration such as "15s", got "soon"`},
 		{map[string]interface{}{"endpoint": "nope://x"}, `plugin config "endpoint" "nope://x" must be unix:///path/to/socket or tcp://host:port`},
 	}
