@@ -59,6 +59,10 @@ Agent Options:
   -data-dir=<path>
     Where state is kept. Required except with -dev.
 
+  -plugin-dir=<path>
+    Where third-party driver plugins are looked for (default
+    <data-dir>/plugins).
+
   -node=<name>, -dc=<datacenter>, -region=<region>
     This agent's name, datacenter (default dc1) and region (default global).
 
