@@ -161,18 +161,32 @@ func TestClientWithoutServersKeepsRetrying(t *testing.T) {
 	n.start()
 	// Visible at the default log level: an operator must see it.
 	re := regexp.MustCompile(`\[(INFO|WARN|ERROR)\].*(?i:retr(y|ies|ying)|backoff)`)
-	waitFor(t, 30*time.Second, "two logged retries", func() (bool, string) {
+	// Retries spread over a few seconds show that the client goes on
+	// trying after its first failures instead of giving up or exiting.
+	var firstLine string
+	waitFor(t, 30*time.Second, "retries logged over 3s", func() (bool, string) {
 		if !n.alive() {
 			t.Fatalf("the client exited:\n%s", tail(n.logs(), 40))
 		}
+		var first, last time.Time
 		count := 0
 		for _, line := range strings.Split(n.logs(), "\n") {
-			if re.MatchString(line) {
-				count++
+			if !re.MatchString(line) {
+				continue
 			}
+			at, err := time.Parse(time.RFC3339Nano, strings.Fields(line)[0])
+			if err != nil {
+				continue
+			}
+			if count == 0 {
+				first, firstLine = at, line
+			}
+			last = at
+			count++
 		}
-		return count >= 2, fmt.Sprintf("%d retry lines", count)
+		return count >= 2 && last.Sub(first) >= 3*time.Second, fmt.Sprintf("%d retry lines over %s", count, last.Sub(first))
 	})
+	t.Logf("first retry logged: %s", firstLine)
 	res, err := n.do("GET", "/v1/agent/health", nil, 5*time.Second)
 	if err != nil {
 		t.Fatalf("the client does not answer HTTP while retrying: %v", err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -109,10 +110,12 @@ func (l *netLab) destroy() {
 	}
 }
 
+func (h *labHost) nsPath() string { return "/var/run/netns/" + h.ns }
+
 // httpClient reaches the host's addresses from inside its namespace, so
 // the test can still question a host that is cut off from the others.
 func (h *labHost) httpClient() *http.Client {
-	nsPath := "/var/run/netns/" + h.ns
+	nsPath := h.nsPath()
 	return &http.Client{Transport: &http.Transport{
 		DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -121,52 +124,110 @@ func (h *labHost) httpClient() *http.Client {
 	}}
 }
 
-// dialInNetns opens a connection from inside the namespace at nsPath. A
-// socket belongs to the namespace it was created in, so only the dial
-// needs an OS thread switched into it; the thread is switched back after.
+// dialInNetns opens a connection from inside the namespace at nsPath.
 func dialInNetns(ctx context.Context, nsPath, network, addr string) (net.Conn, error) {
-	type result struct {
-		conn net.Conn
-		err  error
+	var conn net.Conn
+	var dialErr error
+	if err := inNetns(nsPath, func() {
+		var d net.Dialer
+		conn, dialErr = d.DialContext(ctx, network, addr)
+	}); err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, err
 	}
-	ch := make(chan result, 1)
+	return conn, dialErr
+}
+
+// inNetns runs fn on an OS thread switched into the network namespace at
+// nsPath. A socket belongs to the namespace it was created in, so what fn
+// dials or listens on stays there after the thread is switched back.
+func inNetns(nsPath string, fn func()) error {
+	ch := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		conn, restored, err := dialFromNetns(ctx, nsPath, network, addr)
+		restored, err := runInNetns(nsPath, fn)
 		// A thread left in the wrong namespace must not run other
 		// goroutines: staying locked makes it exit with this one.
 		if restored {
 			runtime.UnlockOSThread()
 		}
-		ch <- result{conn, err}
+		ch <- err
 	}()
-	r := <-ch
-	return r.conn, r.err
+	return <-ch
 }
 
-// dialFromNetns runs on a locked thread; restored says whether the thread
-// is back in its own namespace.
-func dialFromNetns(ctx context.Context, nsPath, network, addr string) (conn net.Conn, restored bool, err error) {
+// runInNetns runs on a locked thread; restored says whether the thread is
+// back in its own namespace.
+func runInNetns(nsPath string, fn func()) (restored bool, err error) {
 	self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
 	if err != nil {
-		return nil, true, fmt.Errorf("open own network namespace: %w", err)
+		return true, fmt.Errorf("open own network namespace: %w", err)
 	}
 	defer self.Close()
 	target, err := os.Open(nsPath)
 	if err != nil {
-		return nil, true, fmt.Errorf("open network namespace %s: %w", nsPath, err)
+		return true, fmt.Errorf("open network namespace %s: %w", nsPath, err)
 	}
 	defer target.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		return nil, true, fmt.Errorf("enter network namespace %s: %w", nsPath, err)
+		return true, fmt.Errorf("enter network namespace %s: %w", nsPath, err)
 	}
-	var d net.Dialer
-	conn, err = d.DialContext(ctx, network, addr)
-	if serr := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); serr != nil {
-		if conn != nil {
-			conn.Close()
+	fn()
+	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
+		return false, fmt.Errorf("leave network namespace %s: %w", nsPath, err)
+	}
+	return true, nil
+}
+
+// TestNetLabCut checks the lab itself, so that a partition test failing
+// points at orch rather than at the network: hosts reach each other, a
+// cut host reaches nobody and nobody reaches it, it still reaches itself,
+// and healing restores the links.
+func TestNetLabCut(t *testing.T) {
+	lab := newNetLab(t, 2)
+	var ln net.Listener
+	var lerr error
+	if err := inNetns(lab.host(0).nsPath(), func() { ln, lerr = net.Listen("tcp", lab.host(0).ip+":7000") }); err != nil || lerr != nil {
+		t.Fatalf("listening in %s: %v %v", lab.host(0).ns, err, lerr)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
 		}
-		return nil, false, fmt.Errorf("leave network namespace %s: %w", nsPath, serr)
+	}()
+	reach := func(from int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		c, err := dialInNetns(ctx, lab.host(from).nsPath(), "tcp", lab.host(0).ip+":7000")
+		if err == nil {
+			c.Close()
+		}
+		return err
 	}
-	return conn, true, err
+	for _, step := range []struct {
+		name      string
+		change    func()
+		fromOther bool
+	}{
+		{"connected", func() {}, true},
+		{"cut", func() { lab.cut(0) }, false},
+		{"healed", func() { lab.heal(0) }, true},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			step.change()
+			if err := reach(0); err != nil {
+				t.Errorf("host 0 cannot reach itself: %v", err)
+			}
+			if err := reach(1); (err == nil) != step.fromOther {
+				t.Errorf("host 1 reaching host 0: %v, want reachable %v", err, step.fromOther)
+			}
+		})
+	}
 }
