@@ -140,6 +140,10 @@ func (s *HTTPServer) registerRoutes() {
 		{"GET /v1/status/leader", "status_leader", s.statusLeader},
 		{"GET /v1/status/peers", "status_peers", s.statusPeers},
 		{"GET /v1/metrics", "metrics", s.metricsGet},
+		{"GET /v1/operator/raft/configuration", "operator_raft_configuration", s.operatorRaftConfiguration},
+		{"DELETE /v1/operator/raft/peer", "operator_raft_peer", s.operatorRaftPeer},
+		{"GET /v1/operator/snapshot", "operator_snapshot_save", s.operatorSnapshotSave},
+		{"PUT /v1/operator/snapshot", "operator_snapshot_restore", s.operatorSnapshotRestore},
 	}
 	for _, rt := range routes {
 		s.mux.Handle(rt.pattern, s.wrap(rt.name, rt.h))
