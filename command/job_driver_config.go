@@ -6,6 +6,7 @@ import (
 
 	"github.com/orch-dev/orch/api"
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/docker"
 	"github.com/orch-dev/orch/jobspec"
 )
 
@@ -43,6 +44,9 @@ func validateDriverConfigs(path string, job *api.Job) error {
 				continue
 			}
 			err := catalog.ValidateTaskConfig(t.Driver, t.Config)
+			if err == nil && t.Driver == docker.Name {
+				err = docker.ValidatePortLabels(t.Config, portLabels(tg, t))
+			}
 			if err == nil || errors.Is(err, catalog.ErrUnknownDriver) {
 				continue
 			}
@@ -53,4 +57,24 @@ func validateDriverConfigs(path string, job *api.Job) error {
 		return fmt.Errorf("validating job file %s:\n%w", path, err)
 	}
 	return nil
+}
+
+// portLabels are the labels a task's ports may name: those of its group's
+// network blocks and of its own resources' (the older per-task form), the
+// same set the client hands the driver.
+func portLabels(tg *api.TaskGroup, t *api.Task) []string {
+	nets := append([]*api.NetworkResource(nil), tg.Networks...)
+	if t.Resources != nil {
+		nets = append(nets, t.Resources.Networks...)
+	}
+	var labels []string
+	for _, n := range nets {
+		if n == nil {
+			continue
+		}
+		for _, p := range append(append([]api.Port(nil), n.ReservedPorts...), n.DynamicPorts...) {
+			labels = append(labels, p.Label)
+		}
+	}
+	return labels
 }

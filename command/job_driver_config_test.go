@@ -15,6 +15,13 @@ func driverConfigJob(driver, body string) string {
 		body + "      }\n    }\n  }\n}\n"
 }
 
+// dockerPortsJob is a docker job whose group network defines the ports
+// http and db, and whose task publishes ports (an HCL list).
+func dockerPortsJob(ports string) string {
+	return "job \"web\" {\n  group \"web\" {\n    network {\n      port \"http\" { to = 8080 }\n      port \"db\" { static = 5432 }\n    }\n" +
+		"    task \"server\" {\n      driver = \"docker\"\n      config {\n        image = \"redis:7\"\n        ports = " + ports + "\n      }\n    }\n  }\n}\n"
+}
+
 func TestJobValidateAndRun_DriverConfig(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -30,6 +37,19 @@ func TestJobValidateAndRun_DriverConfig(t *testing.T) {
 		{name: "value of the wrong type, from the driver's own check",
 			body:    driverConfigJob("raw_exec", "        command = 42\n"),
 			wantErr: `group "web", task "server": invalid raw_exec config: raw_exec: config "command" must be a string`},
+		{name: "docker port label of the group's network block",
+			body: dockerPortsJob(`["http"]`)},
+		{name: "docker port label missing from the network block",
+			body:    dockerPortsJob(`["http", "metrics"]`),
+			wantErr: `group "web", task "server": invalid docker config: docker: config "ports"[1]: "metrics" is not a port label of the group's network block; labels defined: db, http`},
+		{name: "docker port label of the task's own resources network",
+			json: true,
+			body: `{"Job": {"ID": "web", "TaskGroups": [{"Name": "web", "Tasks": [{"Name": "server", "Driver": "docker", "Config": {"image": "redis:7", "ports": ["admin"]},
+				"Resources": {"Networks": [{"DynamicPorts": [{"Label": "admin"}]}]}}]}]}}`},
+		{name: "docker ports without any network block",
+			json:    true,
+			body:    `{"Job": {"ID": "web", "TaskGroups": [{"Name": "web", "Tasks": [{"Name": "server", "Driver": "docker", "Config": {"image": "redis:7", "ports": ["http"]}}]}]}}`,
+			wantErr: `task "server": invalid docker config: docker: config "ports"[0]: "http" is not a port label of the group's network block; labels defined: none`},
 		{name: "third-party driver is not checked",
 			body: driverConfigJob("my_plugin", "        anything = true\n")},
 		{name: "JSON job gets the driver's check",

@@ -506,3 +506,28 @@ func kindOf(v interface{}) string {
 		return fmt.Sprintf("%T", v)
 	}
 }
+
+// ValidatePortLabels reports each label of a task's `ports` that names no
+// port of its network blocks (labels), so `job validate` catches what
+// StartTask would refuse only once the job is placed. A `ports` value of
+// the wrong type is left to ValidateConfig.
+func ValidatePortLabels(cfg map[string]interface{}, labels []string) error {
+	p := &parser{}
+	ports := p.list(cfg, "ports")
+	if len(p.errs) > 0 {
+		return nil
+	}
+	have := "none"
+	if len(labels) > 0 {
+		sorted := slices.Clone(labels)
+		slices.Sort(sorted)
+		have = strings.Join(slices.Compact(sorted), ", ")
+	}
+	for i, port := range ports {
+		if strings.TrimSpace(port) == "" || slices.Contains(labels, port) {
+			continue
+		}
+		p.errorf(`config "ports"[%d]: %q is not a port label of the group's network block; labels defined: %s`, i, port, have)
+	}
+	return errors.Join(p.errs...)
+}
