@@ -116,10 +116,7 @@ func TestClusterRefusesBadJoins(t *testing.T) {
 					t.Errorf("%s sees alive members %v, want only the three servers", s.name, names)
 				}
 			}
-			out.proc.stop()
-			if t.Failed() {
-				t.Logf("log of %s:\n%s", out.name, tail(out.logs(), 80))
-			}
+			stopAgent(out.proc)
 		})
 	}
 }

@@ -101,8 +101,33 @@ func (n *clusterNode) start() {
 		logFile.Close()
 		close(a.done)
 	}()
-	n.t.Cleanup(a.stop)
+	n.t.Cleanup(func() {
+		stopAgent(a)
+		// The log file spans restarts: print it once, with the newest
+		// process's cleanup.
+		if n.t.Failed() && n.proc == a {
+			n.t.Logf("---- log of %s (%s) ----\n%s", n.name, n.logPath, tail(n.logs(), 300))
+		}
+	})
 	n.proc = a
+}
+
+// stopAgent interrupts the agent as Ctrl-C would and waits for it to exit,
+// killing its process group if it has not within 20 seconds.
+func stopAgent(a *agent) {
+	select {
+	case <-a.done:
+		return
+	default:
+	}
+	_ = a.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-a.done:
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
+		<-a.done
+		a.t.Errorf("agent %s did not stop within 20s of SIGINT", a.addr)
+	}
 }
 
 func (n *clusterNode) alive() bool {
@@ -346,15 +371,10 @@ func (c *cluster) stopAll() {
 		wg.Add(1)
 		go func(a *agent) {
 			defer wg.Done()
-			a.stop()
+			stopAgent(a)
 		}(n.proc)
 	}
 	wg.Wait()
-	if c.t.Failed() {
-		for _, n := range append(append([]*clusterNode{}, c.servers...), c.clients...) {
-			c.t.Logf("---- log of %s ----\n%s", n.name, tail(n.logs(), 200))
-		}
-	}
 }
 
 // killLeftovers kills what non-dev clients leave running on purpose when

@@ -93,6 +93,7 @@ func (l *registrationLoop) finish() ([]*registerResult, []string, int) {
 // killed with -9. A new leader must be elected, every acknowledged
 // registration must be on it, and every acknowledged job must run exactly
 // once (no evaluation lost or scheduled twice across the leader change).
+// The killed server, restarted, rejoins and catches up.
 func TestClusterLeaderKillUnderLoad(t *testing.T) {
 	c := startCluster(t, clusterSpec{servers: 3, clients: 1})
 	old, _ := c.waitLeader(30*time.Second, nil)
@@ -145,6 +146,35 @@ func TestClusterLeaderKillUnderLoad(t *testing.T) {
 			}
 		}
 		return true, ""
+	})
+
+	// The killed server, started again over its data dir, rejoins as a
+	// voter and catches up with what was written while it was down.
+	c.restart(old)
+	waitFor(t, 30*time.Second, old.name+" caught up after its restart", func() (bool, string) {
+		jobs, _, err := jobIDs(old, true)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, id := range ids {
+			if _, ok := jobs[id]; !ok {
+				return false, fmt.Sprintf("job %s missing of %d", id, len(ids))
+			}
+		}
+		return true, ""
+	})
+	waitFor(t, 30*time.Second, "three voters in the raft configuration", func() (bool, string) {
+		var cfg api.RaftConfiguration
+		if _, err := leader.getJSON("/v1/operator/raft/configuration", &cfg); err != nil {
+			return false, err.Error()
+		}
+		voters := 0
+		for _, srv := range cfg.Servers {
+			if srv.Voter {
+				voters++
+			}
+		}
+		return voters == 3 && len(cfg.Servers) == 3, fmt.Sprintf("%d servers, %d voters", len(cfg.Servers), voters)
 	})
 }
 
