@@ -59,6 +59,20 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 			return &groupCommand{name: "eval", synopsis: "Interact with evaluations"}, nil
 		},
 		"eval status": func() (cli.Command, error) { return &EvalStatusCommand{Meta: *m}, nil },
+		"operator": func() (cli.Command, error) {
+			return &groupCommand{name: "operator", synopsis: "Operate the cluster: Raft peers and snapshots"}, nil
+		},
+		"operator raft": func() (cli.Command, error) {
+			return &groupCommand{name: "operator raft", synopsis: "Inspect and change the Raft peer set"}, nil
+		},
+		"operator raft list-peers":  func() (cli.Command, error) { return &OperatorRaftListPeersCommand{Meta: *m}, nil },
+		"operator raft remove-peer": func() (cli.Command, error) { return &OperatorRaftRemovePeerCommand{Meta: *m}, nil },
+		"operator snapshot": func() (cli.Command, error) {
+			return &groupCommand{name: "operator snapshot", synopsis: "Save, inspect and restore snapshots of the cluster state"}, nil
+		},
+		"operator snapshot save":    func() (cli.Command, error) { return &OperatorSnapshotSaveCommand{Meta: *m}, nil },
+		"operator snapshot inspect": func() (cli.Command, error) { return &OperatorSnapshotInspectCommand{Meta: *m}, nil },
+		"operator snapshot restore": func() (cli.Command, error) { return &OperatorSnapshotRestoreCommand{Meta: *m}, nil },
 	}
 }
 
