@@ -171,11 +171,16 @@ func raftConfig(cfg *Config, id string) *raft.Config {
 		rc.LeaderLeaseTimeout = 50 * time.Millisecond
 		rc.CommitTimeout = 5 * time.Millisecond
 	}
+	if cfg.RaftTune != nil {
+		cfg.RaftTune(rc)
+	}
 	return rc
 }
 
-// setupRaft starts Raft over the shared listener, bootstrapping a
-// single-server cluster when there is no state yet.
+// setupRaft starts Raft over the shared listener. Without state yet, a
+// lone server (BootstrapExpect 1) bootstraps itself at once; one of a
+// larger cluster leaves that to bootstrapLoop, which waits for gossip to
+// show the other servers. A server with state never bootstraps again.
 func (s *Server) setupRaft() error {
 	id, err := serverID(s.config)
 	if err != nil {
@@ -199,7 +204,11 @@ func (s *Server) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("raft: check for existing state: %w", err)
 	}
-	if !hasState {
+	switch {
+	case hasState:
+	case s.config.BootstrapExpect > 1:
+		s.bootstrapPending = true
+	default:
 		configuration := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter,
 			ID:       rc.LocalID,
