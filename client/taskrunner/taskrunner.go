@@ -79,6 +79,9 @@ type TaskRunner struct {
 
 	mu    sync.Mutex
 	state *structs.TaskState
+	// driverTaskID is the driver's ID of the task while it runs, for
+	// Stats; empty between runs.
+	driverTaskID string
 }
 
 // New returns a runner for cfg.Task, in state pending with a Received
@@ -369,6 +372,7 @@ func (tr *TaskRunner) runOnce(base sdk.TaskConfig) (restarts.Outcome, bool) {
 // wait follows a started task until it exits, is killed or the runner is
 // detached; the results are runOnce's.
 func (tr *TaskRunner) wait(taskID string) (restarts.Outcome, bool) {
+	tr.setDriverTaskID(taskID)
 	waitCh, err := tr.cfg.Driver.WaitTask(tr.ctx, taskID)
 	if err != nil {
 		tr.destroy(taskID)
@@ -431,6 +435,7 @@ func (tr *TaskRunner) stop(taskID string, waitCh <-chan *sdk.ExitResult) {
 }
 
 func (tr *TaskRunner) destroy(taskID string) {
+	tr.setDriverTaskID("")
 	if err := tr.cfg.Driver.DestroyTask(taskID, true); err != nil && !errors.Is(err, sdk.ErrTaskNotFound) {
 		tr.logger.Warn("failed to destroy task", "task_id", taskID, "error", err)
 	}
