@@ -101,6 +101,7 @@ func (c *Client) register() (time.Duration, error) {
 	if err := c.rpc.RPC(structs.NodeRegisterRPC, req, &resp); err != nil {
 		return 0, err
 	}
+	c.updateServers(resp.Servers)
 	return resp.HeartbeatTTL, nil
 }
 
@@ -118,5 +119,6 @@ func (c *Client) heartbeat() (time.Duration, error) {
 	if err := c.rpc.RPC(structs.NodeUpdateStatusRPC, req, &resp); err != nil {
 		return 0, err
 	}
+	c.updateServers(resp.Servers)
 	return resp.HeartbeatTTL, nil
 }

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -20,7 +18,6 @@ import (
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/jobspec"
 	"github.com/orch-dev/orch/nomadlike"
-	"github.com/orch-dev/orch/nomadlike/pool"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
@@ -52,15 +49,16 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 		return nil, fmt.Errorf("rpc address %q: %w", cfg.RPCAddr(), err)
 	}
 	sc := &nomadlike.Config{
-		Logger:          logger,
-		NodeName:        cfg.NodeName,
-		Region:          cfg.Region,
-		Datacenter:      cfg.Datacenter,
-		DataDir:         cfg.DataDir,
-		DevMode:         cfg.DevMode,
-		RPCAddr:         rpcAddr,
-		BootstrapExpect: cfg.Server.BootstrapExpect,
-		NumSchedulers:   cfg.Server.NumSchedulers,
+		Logger:               logger,
+		NodeName:             cfg.NodeName,
+		Region:               cfg.Region,
+		Datacenter:           cfg.Datacenter,
+		DataDir:              cfg.DataDir,
+		DevMode:              cfg.DevMode,
+		RPCAddr:              rpcAddr,
+		BootstrapExpect:      cfg.Server.BootstrapExpect,
+		NumSchedulers:        cfg.Server.NumSchedulers,
+		FailoverHeartbeatTTL: cfg.Server.FailoverHeartbeatTTL,
 	}
 	if cfg.Advertise.RPC != "" {
 		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC)))
@@ -186,51 +184,12 @@ func pluginConfig(cfg *agent.Config) func(name string) *sdk.PluginConfig {
 	}
 }
 
-// remoteServers reaches servers over the RPC port, sticking to the one
-// that answered last and moving on when it cannot be reached.
-type remoteServers struct {
-	pool  *pool.ConnPool
-	addrs []net.Addr
-
-	mu   sync.Mutex
-	next int
-}
-
+// dialServers is the client's way to the servers named by -servers (or
+// client { servers }): a client.Servers, which uses one server at a time,
+// fails over to the others, and follows the server list the servers send
+// back with each heartbeat.
 func dialServers(servers []string, logger hclog.Logger) (structs.RPCer, error) {
-	if len(servers) == 0 {
-		return nil, errors.New("no servers given")
-	}
-	rs := &remoteServers{pool: pool.NewPool(logger, 2*time.Minute)}
-	for _, s := range servers {
-		if _, _, err := net.SplitHostPort(s); err != nil {
-			s = net.JoinHostPort(s, strconv.Itoa(agent.DefaultRPCPort))
-		}
-		addr, err := net.ResolveTCPAddr("tcp", s)
-		if err != nil {
-			return nil, fmt.Errorf("server address %q: %w", s, err)
-		}
-		rs.addrs = append(rs.addrs, addr)
-	}
-	return rs, nil
-}
-
-func (r *remoteServers) RPC(method string, args, reply interface{}) error {
-	r.mu.Lock()
-	start := r.next
-	r.mu.Unlock()
-	var err error
-	for i := range r.addrs {
-		idx := (start + i) % len(r.addrs)
-		err = r.pool.RPC(r.addrs[idx], method, args, reply)
-		var opErr *net.OpError
-		if err == nil || !errors.As(err, &opErr) {
-			r.mu.Lock()
-			r.next = idx
-			r.mu.Unlock()
-			return err
-		}
-	}
-	return fmt.Errorf("no server reachable: %w", err)
+	return client.NewServers(servers, agent.DefaultRPCPort, logger)
 }
 
 // advertisedHTTPAddr is where others reach this agent's HTTP API:

@@ -18,6 +18,9 @@ type Alloc struct {
 // none.
 func (a *Alloc) GetAlloc(args *structs.AllocSpecificRequest, reply *structs.SingleAllocResponse) error {
 	countRPC(structs.AllocGetAllocRPC)
+	if handled, err := a.srv.forward(structs.AllocGetAllocRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("AllocID", args.AllocID); err != nil {
 		return fmt.Errorf("alloc get: %w", err)
 	}
@@ -40,6 +43,9 @@ func (a *Alloc) GetAlloc(args *structs.AllocSpecificRequest, reply *structs.Sing
 // index Node.GetClientAllocs gave them, for the allocations that changed.
 func (a *Alloc) GetAllocs(args *structs.AllocsGetRequest, reply *structs.AllocsGetResponse) error {
 	countRPC(structs.AllocGetAllocsRPC)
+	if handled, err := a.srv.forward(structs.AllocGetAllocsRPC, args, args, reply); handled {
+		return err
+	}
 	return a.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
 		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
 			allocs := make([]*structs.Allocation, 0, len(args.AllocIDs))
@@ -60,6 +66,9 @@ func (a *Alloc) GetAllocs(args *structs.AllocsGetRequest, reply *structs.AllocsG
 // List returns allocation stubs, filtered by namespace and ID prefix.
 func (a *Alloc) List(args *structs.AllocListRequest, reply *structs.AllocListResponse) error {
 	countRPC(structs.AllocListRPC)
+	if handled, err := a.srv.forward(structs.AllocListRPC, args, args, reply); handled {
+		return err
+	}
 	ns := queryNamespace(args.Namespace)
 	return a.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
 		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {

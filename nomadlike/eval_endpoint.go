@@ -17,6 +17,9 @@ type Eval struct {
 // GetEval returns an evaluation, or a nil Eval when there is none.
 func (e *Eval) GetEval(args *structs.EvalSpecificRequest, reply *structs.SingleEvalResponse) error {
 	countRPC(structs.EvalGetEvalRPC)
+	if handled, err := e.srv.forward(structs.EvalGetEvalRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("EvalID", args.EvalID); err != nil {
 		return fmt.Errorf("eval get: %w", err)
 	}
@@ -37,6 +40,9 @@ func (e *Eval) GetEval(args *structs.EvalSpecificRequest, reply *structs.SingleE
 // List returns evaluations, filtered by namespace and ID prefix.
 func (e *Eval) List(args *structs.EvalListRequest, reply *structs.EvalListResponse) error {
 	countRPC(structs.EvalListRPC)
+	if handled, err := e.srv.forward(structs.EvalListRPC, args, args, reply); handled {
+		return err
+	}
 	ns := queryNamespace(args.Namespace)
 	return e.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
 		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
@@ -52,6 +58,9 @@ func (e *Eval) List(args *structs.EvalListRequest, reply *structs.EvalListRespon
 // Allocations returns the stubs of the allocations an evaluation placed.
 func (e *Eval) Allocations(args *structs.EvalSpecificRequest, reply *structs.EvalAllocationsResponse) error {
 	countRPC(structs.EvalAllocationsRPC)
+	if handled, err := e.srv.forward(structs.EvalAllocationsRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("EvalID", args.EvalID); err != nil {
 		return fmt.Errorf("eval allocations: %w", err)
 	}

@@ -21,6 +21,9 @@ type Job struct {
 // in one Raft entry. A request that fails validation writes nothing.
 func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegisterResponse) error {
 	countRPC(structs.JobRegisterRPC)
+	if handled, err := j.srv.forward(structs.JobRegisterRPC, args, args, reply); handled {
+		return err
+	}
 	if args.Job == nil {
 		return fmt.Errorf("job register: %w: missing job", structs.ErrBadRequest)
 	}
@@ -36,9 +39,6 @@ func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegis
 	}
 	if err := api.UnsupportedJobType(job.Type); err != nil {
 		return fmt.Errorf("job register: %w: %w", structs.ErrBadRequest, err)
-	}
-	if err := j.srv.checkLeader(); err != nil {
-		return fmt.Errorf("job register: %w", err)
 	}
 	existing, err := j.srv.fsm.State().JobByID(nil, job.Namespace, job.ID)
 	if err != nil {
@@ -111,10 +111,10 @@ func checkEnforcedIndex(existing *structs.Job, want uint64) error {
 // or, with Purge, removes it; either way with a job-deregister evaluation.
 func (j *Job) Deregister(args *structs.JobDeregisterRequest, reply *structs.JobDeregisterResponse) error {
 	countRPC(structs.JobDeregisterRPC)
-	if err := requireString("JobID", args.JobID); err != nil {
-		return fmt.Errorf("job deregister: %w", err)
+	if handled, err := j.srv.forward(structs.JobDeregisterRPC, args, args, reply); handled {
+		return err
 	}
-	if err := j.srv.checkLeader(); err != nil {
+	if err := requireString("JobID", args.JobID); err != nil {
 		return fmt.Errorf("job deregister: %w", err)
 	}
 	ns := queryNamespace(args.Namespace)
@@ -157,6 +157,9 @@ func (j *Job) Deregister(args *structs.JobDeregisterRequest, reply *structs.JobD
 // so a blocking query can wait for a job to appear).
 func (j *Job) GetJob(args *structs.JobSpecificRequest, reply *structs.SingleJobResponse) error {
 	countRPC(structs.JobGetJobRPC)
+	if handled, err := j.srv.forward(structs.JobGetJobRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("JobID", args.JobID); err != nil {
 		return fmt.Errorf("job get: %w", err)
 	}
@@ -179,6 +182,9 @@ func (j *Job) GetJob(args *structs.JobSpecificRequest, reply *structs.SingleJobR
 // ID prefix.
 func (j *Job) List(args *structs.JobListRequest, reply *structs.JobListResponse) error {
 	countRPC(structs.JobListRPC)
+	if handled, err := j.srv.forward(structs.JobListRPC, args, args, reply); handled {
+		return err
+	}
 	ns := queryNamespace(args.Namespace)
 	return j.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
 		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
@@ -207,6 +213,9 @@ func (j *Job) List(args *structs.JobListRequest, reply *structs.JobListResponse)
 // the job's ID is listed.
 func (j *Job) Allocations(args *structs.JobSpecificRequest, reply *structs.JobAllocationsResponse) error {
 	countRPC(structs.JobAllocationsRPC)
+	if handled, err := j.srv.forward(structs.JobAllocationsRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("JobID", args.JobID); err != nil {
 		return fmt.Errorf("job allocations: %w", err)
 	}
@@ -247,6 +256,9 @@ func currentInstanceAllocs(job *structs.Job, allocs []*structs.Allocation) []*st
 // Evaluations returns a job's evaluations.
 func (j *Job) Evaluations(args *structs.JobSpecificRequest, reply *structs.JobEvaluationsResponse) error {
 	countRPC(structs.JobEvaluationsRPC)
+	if handled, err := j.srv.forward(structs.JobEvaluationsRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("JobID", args.JobID); err != nil {
 		return fmt.Errorf("job evaluations: %w", err)
 	}
@@ -266,6 +278,9 @@ func (j *Job) Evaluations(args *structs.JobSpecificRequest, reply *structs.JobEv
 // when the job does not exist.
 func (j *Job) Summary(args *structs.JobSpecificRequest, reply *structs.JobSummaryResponse) error {
 	countRPC(structs.JobSummaryRPC)
+	if handled, err := j.srv.forward(structs.JobSummaryRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("JobID", args.JobID); err != nil {
 		return fmt.Errorf("job summary: %w", err)
 	}

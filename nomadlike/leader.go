@@ -117,9 +117,6 @@ func (s *Server) establishLeadership(stopCh chan struct{}, wg *sync.WaitGroup) e
 		func() { s.blockedEvals.EmitStats(statsPeriod, stopCh) },
 		func() { s.planQueue.EmitStats(statsPeriod, stopCh) },
 	}
-	if s.gossip != nil {
-		loops = append(loops, func() { s.reconcileMembers(stopCh) })
-	}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func(loop func()) {
@@ -153,7 +150,8 @@ func (s *Server) restoreEvals() error {
 }
 
 // initHeartbeats arms a timer for every node not already down. A new
-// leader gives them the long failover TTL, so nodes have time to find it.
+// leader gives them the failover TTL (long by default), so nodes have time
+// to find it.
 func (s *Server) initHeartbeats() error {
 	nodes, err := s.fsm.State().Nodes(nil)
 	if err != nil {
@@ -161,7 +159,7 @@ func (s *Server) initHeartbeats() error {
 	}
 	for _, n := range nodes {
 		if n.Status != structs.NodeStatusDown {
-			s.heartbeater.ResetTTL(n.ID, DefaultFailoverHeartbeatTTL)
+			s.heartbeater.ResetTTL(n.ID, s.config.FailoverHeartbeatTTL)
 		}
 	}
 	return nil

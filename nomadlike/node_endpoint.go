@@ -43,14 +43,14 @@ func (n *Node) heartbeatTTL(nodeID string) (time.Duration, error) {
 // jobs with allocations on it and unblocks waiting evaluations.
 func (n *Node) Register(args *structs.NodeRegisterRequest, reply *structs.NodeUpdateResponse) error {
 	countRPC(structs.NodeRegisterRPC)
+	if handled, err := n.srv.forward(structs.NodeRegisterRPC, args, args, reply); handled {
+		return err
+	}
 	if args.Node == nil {
 		return fmt.Errorf("node register: %w: missing node", structs.ErrBadRequest)
 	}
 	if err := args.Node.Validate(); err != nil {
 		return fmt.Errorf("node register: %w: invalid node:\n%w", structs.ErrBadRequest, err)
-	}
-	if err := n.srv.checkLeader(); err != nil {
-		return fmt.Errorf("node register: %w", err)
 	}
 	node := args.Node.Copy()
 	if node.Status == "" {
@@ -92,10 +92,12 @@ func (n *Node) Register(args *structs.NodeRegisterRequest, reply *structs.NodeUp
 	return nil
 }
 
-// fillServers tells a node where the servers are.
+// fillServers tells a node where the servers are: the RPC address of
+// every server in the Raft configuration (Raft shares the RPC port), so
+// a client can fail over to any of them.
 func (n *Node) fillServers(reply *structs.NodeUpdateResponse) {
 	reply.LeaderRPCAddr = n.srv.Leader()
-	reply.Servers = []string{n.srv.RPCAddr().String()}
+	reply.Servers = n.srv.serverRPCAddrs()
 	if nodes, err := n.srv.fsm.State().Nodes(nil); err == nil {
 		reply.NumNodes = int32(len(nodes))
 	}
@@ -107,15 +109,15 @@ func (n *Node) fillServers(reply *structs.NodeUpdateResponse) {
 // evaluations for the jobs with allocations on the node.
 func (n *Node) UpdateStatus(args *structs.NodeUpdateStatusRequest, reply *structs.NodeUpdateResponse) error {
 	countRPC(structs.NodeUpdateStatusRPC)
+	if handled, err := n.srv.forward(structs.NodeUpdateStatusRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("NodeID", args.NodeID); err != nil {
 		return fmt.Errorf("node update status: %w", err)
 	}
 	if !structs.ValidNodeStatus(args.Status) {
 		return fmt.Errorf("node update status: %w: Status %q: want %s, %s or %s", structs.ErrBadRequest,
 			args.Status, structs.NodeStatusInit, structs.NodeStatusReady, structs.NodeStatusDown)
-	}
-	if err := n.srv.checkLeader(); err != nil {
-		return fmt.Errorf("node update status: %w", err)
 	}
 	node, err := n.srv.fsm.State().NodeByID(nil, args.NodeID)
 	if err != nil {
@@ -150,6 +152,9 @@ func (n *Node) UpdateStatus(args *structs.NodeUpdateStatusRequest, reply *struct
 // GetNode returns a node, or a nil Node when there is none.
 func (n *Node) GetNode(args *structs.NodeSpecificRequest, reply *structs.SingleNodeResponse) error {
 	countRPC(structs.NodeGetNodeRPC)
+	if handled, err := n.srv.forward(structs.NodeGetNodeRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("NodeID", args.NodeID); err != nil {
 		return fmt.Errorf("node get: %w", err)
 	}
@@ -170,6 +175,9 @@ func (n *Node) GetNode(args *structs.NodeSpecificRequest, reply *structs.SingleN
 // List returns node stubs, filtered by ID prefix.
 func (n *Node) List(args *structs.NodeListRequest, reply *structs.NodeListResponse) error {
 	countRPC(structs.NodeListRPC)
+	if handled, err := n.srv.forward(structs.NodeListRPC, args, args, reply); handled {
+		return err
+	}
 	return n.srv.blockingQuery(&args.QueryOptions, &reply.QueryMeta,
 		func(ws memdb.WatchSet, st *state.StateStore) (uint64, error) {
 			nodes, err := st.NodesByIDPrefix(ws, args.Prefix)
@@ -191,6 +199,9 @@ func (n *Node) List(args *structs.NodeListRequest, reply *structs.NodeListRespon
 // changes do.
 func (n *Node) GetClientAllocs(args *structs.NodeSpecificRequest, reply *structs.NodeClientAllocsResponse) error {
 	countRPC(structs.NodeGetClientAllocsRPC)
+	if handled, err := n.srv.forward(structs.NodeGetClientAllocsRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("NodeID", args.NodeID); err != nil {
 		return fmt.Errorf("node get client allocs: %w", err)
 	}
@@ -234,6 +245,9 @@ func (n *Node) GetClientAllocs(args *structs.NodeSpecificRequest, reply *structs
 // this node.
 func (n *Node) GetAllocs(args *structs.NodeSpecificRequest, reply *structs.NodeAllocsResponse) error {
 	countRPC(structs.NodeGetAllocsRPC)
+	if handled, err := n.srv.forward(structs.NodeGetAllocsRPC, args, args, reply); handled {
+		return err
+	}
 	if err := requireString("NodeID", args.NodeID); err != nil {
 		return fmt.Errorf("node get allocs: %w", err)
 	}
@@ -260,11 +274,11 @@ func (n *Node) GetAllocs(args *structs.NodeSpecificRequest, reply *structs.NodeA
 // alloc-failure evaluation in the same entry, so it is rescheduled.
 func (n *Node) UpdateAlloc(args *structs.AllocUpdateRequest, reply *structs.GenericResponse) error {
 	countRPC(structs.NodeUpdateAllocRPC)
+	if handled, err := n.srv.forward(structs.NodeUpdateAllocRPC, args, args, reply); handled {
+		return err
+	}
 	if len(args.Alloc) == 0 {
 		return fmt.Errorf("node update alloc: %w: missing allocations", structs.ErrBadRequest)
-	}
-	if err := n.srv.checkLeader(); err != nil {
-		return fmt.Errorf("node update alloc: %w", err)
 	}
 	st := n.srv.fsm.State()
 	var evals []*structs.Evaluation

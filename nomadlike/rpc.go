@@ -191,14 +191,102 @@ func (s *Server) raftApply(t structs.MessageType, msg interface{}) (uint64, inte
 	return future.Index(), resp, nil
 }
 
-// checkLeader refuses writes on a server that is not the leader. Requests
-// are not forwarded yet: there is only ever one server.
-func (s *Server) checkLeader() error {
-	if s.raft.State() != raft.Leader {
-		return fmt.Errorf("this server is not the leader: %w", structs.ErrNoLeader)
+// leaderWait bounds how long a request waits for a leader to be known
+// before it fails with ErrNoLeader: long enough to ride out an election.
+const leaderWait = 5 * time.Second
+
+// leaderPoll is how often a request waiting for a leader looks again.
+const leaderPoll = 20 * time.Millisecond
+
+// forward runs a request on the leader when this server must not answer
+// it: every write, and every read that does not allow a stale answer.
+// handled is false when this server should serve the request itself (it
+// leads, or the read may be stale); otherwise err is the leader's answer.
+// A request is forwarded at most once: one that arrives forwarded at a
+// server that no longer leads fails with ErrNoLeader, and the caller may
+// retry.
+func (s *Server) forward(method string, info structs.RPCInfo, args, reply interface{}) (handled bool, err error) {
+	if info.IsRead() && info.AllowStaleRead() {
+		return false, nil
 	}
-	return nil
+	leader, err := s.waitForLeader()
+	if err != nil {
+		return true, fmt.Errorf("%s: %w", method, err)
+	}
+	if leader == "" {
+		return false, nil
+	}
+	if info.IsForwarded() {
+		return true, fmt.Errorf("%s: forwarded to a server that is not the leader (leader is %s): %w",
+			method, leader, structs.ErrNoLeader)
+	}
+	info.SetForwarded()
+	defer metrics.MeasureSinceWithLabels([]string{"orch", "rpc", "forward"}, time.Now(),
+		[]metrics.Label{{Name: "method", Value: method}})
+	err = s.connPool.RPC(rpcAddr(leader), method, args, reply)
+	if err != nil && !pool.IsRemote(err) {
+		// The leader is unreachable: most likely it died and an election
+		// is under way. Callers retry on ErrNoLeader.
+		return true, fmt.Errorf("forward to leader %s: %w: %w", leader, structs.ErrNoLeader, err)
+	}
+	return true, err
 }
+
+// waitForLeader returns "" when this server leads and has taken up the
+// leader's duties, or the leader's RPC address, waiting up to leaderWait
+// for either. While this server has won an election but is still
+// restoring the leader's state it waits too: forwarding to itself would
+// loop.
+func (s *Server) waitForLeader() (string, error) {
+	var deadline <-chan time.Time
+	for {
+		if s.IsLeader() {
+			return "", nil
+		}
+		addr, id := s.raft.LeaderWithID()
+		if addr != "" && id != s.raftID {
+			return string(addr), nil
+		}
+		if deadline == nil {
+			t := time.NewTimer(leaderWait)
+			defer t.Stop()
+			deadline = t.C
+		}
+		select {
+		case <-deadline:
+			return "", fmt.Errorf("no leader known after %s: %w", leaderWait, structs.ErrNoLeader)
+		case <-s.shutdownCh:
+			return "", fmt.Errorf("server shutting down: %w", structs.ErrNoLeader)
+		case <-time.After(leaderPoll):
+		}
+	}
+}
+
+// serverRPCAddrs lists the RPC addresses of the servers in the Raft
+// configuration, falling back to this server's own when the configuration
+// cannot be read.
+func (s *Server) serverRPCAddrs() []string {
+	future := s.raft.GetConfiguration()
+	if err := future.Error(); err != nil {
+		s.logger.Warn("failed to read raft configuration for the server list", "error", err)
+		return []string{s.rpcAdvertise.String()}
+	}
+	var addrs []string
+	for _, srv := range future.Configuration().Servers {
+		addrs = append(addrs, string(srv.Address))
+	}
+	if len(addrs) == 0 {
+		addrs = []string{s.rpcAdvertise.String()}
+	}
+	return addrs
+}
+
+// rpcAddr is a server's RPC address as Raft reports it; the pool needs
+// only its text, and dialing resolves it.
+type rpcAddr string
+
+func (a rpcAddr) Network() string { return "tcp" }
+func (a rpcAddr) String() string  { return string(a) }
 
 // blockingQuery runs a read endpoint's query under the request's blocking
 // options and fills the reply's QueryMeta.

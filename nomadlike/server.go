@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
+	"github.com/orch-dev/orch/nomadlike/pool"
 	"github.com/orch-dev/orch/nomadlike/state"
 	"github.com/orch-dev/orch/nomadlike/structs"
 	"github.com/orch-dev/orch/scheduler"
@@ -37,19 +38,15 @@ type Server struct {
 	raftLayer     *raftLayer
 	raftTransport *raft.NetworkTransport
 	raftStores    *raftStores
-	// bootstrapPending is set when Raft had no state and more than one
-	// server is expected: bootstrapLoop bootstraps once gossip shows them.
-	bootstrapPending bool
-	// gossip is the region's server pool; nil for a lone server run
-	// without gossip.
-	gossip *gossip
 	// leaderNotifyCh receives raft's leadership changes.
 	leaderNotifyCh chan bool
 	// leaderReady is set while this server leads and its leader-only
 	// components run.
 	leaderReady atomic.Bool
 
-	rpcListener  net.Listener
+	rpcListener net.Listener
+	// connPool carries requests this server forwards to the leader.
+	connPool     *pool.ConnPool
 	rpcAdvertise net.Addr
 	rpcServer    *rpc.Server
 	listenDone   chan struct{}
@@ -98,18 +95,17 @@ func NewServer(cfg *Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.connPool = pool.NewPool(cfg.Logger, 2*time.Minute)
 	if err := s.setupRPC(); err != nil {
+		s.connPool.Shutdown()
 		return nil, err
 	}
 	if err := s.setupRaft(); err != nil {
+		s.connPool.Shutdown()
 		s.closeRPC()
 		if s.raftStores != nil {
 			_ = s.raftStores.close()
 		}
-		return nil, err
-	}
-	if err := s.setupGossip(); err != nil {
-		_ = s.Shutdown()
 		return nil, err
 	}
 	s.loops.Add(1)
@@ -127,7 +123,7 @@ func NewServer(cfg *Config) (*Server, error) {
 func (s *Server) setupRPC() error {
 	s.rpcServer = rpc.NewServer()
 	endpoints := []interface{}{
-		&Job{srv: s}, &Node{srv: s}, &Alloc{srv: s}, &Eval{srv: s}, &Status{srv: s},
+		&Job{srv: s}, &Node{srv: s}, &Alloc{srv: s}, &Eval{srv: s}, &Status{srv: s}, &Plan{srv: s},
 	}
 	for _, e := range endpoints {
 		if err := s.rpcServer.Register(e); err != nil {
@@ -170,24 +166,33 @@ func (s *Server) closeRPC() {
 	s.connsMu.Unlock()
 }
 
-// startWorkers starts the scheduling workers. They dequeue from the local
-// broker, which is enabled only while this server leads.
+// startWorkers starts the scheduling workers. Every server runs them; they
+// take evaluations from the leader's broker and submit plans to its plan
+// queue through RPCs (worker_rpc.go), in process on the leader.
 func (s *Server) startWorkers() {
+	broker := &leaderBroker{srv: s}
 	for i := 0; i < s.config.NumSchedulers; i++ {
 		w := NewWorker(WorkerConfig{
-			Logger:     s.config.Logger.With("worker_id", i),
-			Broker:     s.evalBroker,
-			Snapshot:   s.schedulerSnapshot,
-			SubmitPlan: s.submitPlan,
-			ApplyEvals: func(req *structs.EvalUpdateRequest) (uint64, error) {
-				index, _, err := s.raftApply(structs.EvalUpdateRequestType, req)
-				return index, err
-			},
-			Factory: s.config.SchedulerFactory,
+			Logger:      s.config.Logger.With("worker_id", i),
+			Broker:      broker,
+			Snapshot:    s.schedulerSnapshot,
+			SubmitPlan:  s.submitPlanRPC,
+			ApplyEvals:  s.evalWriteRPC(structs.EvalUpdateRPC),
+			CreateEvals: s.evalWriteRPC(structs.EvalCreateRPC),
+			Factory:     s.config.SchedulerFactory,
 		})
 		s.workers = append(s.workers, w)
 		w.Start()
 	}
+}
+
+// EvalsProcessed is how many evaluations this server's workers finished.
+func (s *Server) EvalsProcessed() uint64 {
+	var n uint64
+	for _, w := range s.workers {
+		n += w.EvalsAcked()
+	}
+	return n
 }
 
 // snapshotMinIndex returns a state snapshot at least as new as minIndex.
@@ -252,13 +257,9 @@ func (s *Server) Shutdown() error {
 			w.Stop()
 		}
 		s.loops.Wait()
-		if s.gossip != nil {
-			// No leave: the others see this server failed, as Nomad's
-			// servers do by default; Leave is the way out for good.
-			if err := s.gossip.shutdown(); err != nil {
-				s.logger.Warn("gossip shutdown failed", "error", err)
-			}
-		}
+		// After the workers: a worker on a follower may be waiting on
+		// the leader through the pool.
+		s.connPool.Shutdown()
 		var errs []error
 		if s.raft != nil {
 			if err := s.raft.Shutdown().Error(); err != nil {

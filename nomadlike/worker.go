@@ -8,6 +8,7 @@ package nomadlike
 //	NewWorker(cfg WorkerConfig) *Worker
 //	(*Worker).Start() / Stop()
 //	(*Worker).Pause() / Resume()
+//	(*Worker).EvalsAcked() uint64
 //	DefaultWorkerSchedulers []string
 //
 // A server runs several workers; each handles one evaluation at a time.
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -68,7 +70,12 @@ type WorkerConfig struct {
 	SubmitPlan func(*structs.Plan) (*structs.PlanResult, error)
 	// ApplyEvals writes evaluations through Raft and returns the index.
 	ApplyEvals func(*structs.EvalUpdateRequest) (uint64, error)
-	Factory    scheduler.Factory
+	// CreateEvals writes the new evaluations a scheduler makes (blocked
+	// and follow-up ones); nil means ApplyEvals. The leader checks them
+	// differently: they must not exist yet, and the token is their
+	// PreviousEval's.
+	CreateEvals func(*structs.EvalUpdateRequest) (uint64, error)
+	Factory     scheduler.Factory
 	// Now is the schedulers' clock; nil means time.Now.
 	Now func() time.Time
 
@@ -93,6 +100,10 @@ type Worker struct {
 
 	pauseMu  sync.Mutex
 	resumeCh chan struct{} // non-nil while paused; closed by Resume
+
+	// acked counts the evaluations this worker finished, so operators
+	// and tests can see which servers do the scheduling.
+	acked atomic.Uint64
 }
 
 // NewWorker returns a worker; Start runs it.
@@ -105,6 +116,9 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.CreateEvals == nil {
+		cfg.CreateEvals = cfg.ApplyEvals
 	}
 	if cfg.DequeueTimeout <= 0 {
 		cfg.DequeueTimeout = defaultWorkerDequeueTimeout
@@ -224,7 +238,14 @@ func (w *Worker) process(eval *structs.Evaluation, token string) {
 	}
 	if err := w.cfg.Broker.Ack(eval.ID, token); err != nil {
 		logger.Warn("failed to ack evaluation", "error", err)
+		return
 	}
+	w.acked.Add(1)
+}
+
+// EvalsAcked is how many evaluations the worker has finished and acked.
+func (w *Worker) EvalsAcked() uint64 {
+	return w.acked.Load()
 }
 
 func (w *Worker) invoke(eval *structs.Evaluation, token string, logger hclog.Logger) error {
@@ -298,7 +319,7 @@ func (p *evalPlanner) SubmitPlan(plan *structs.Plan) (*structs.PlanResult, sched
 
 // UpdateEval implements scheduler.Planner.
 func (p *evalPlanner) UpdateEval(eval *structs.Evaluation) error {
-	if err := p.writeEval(eval, "update_eval"); err != nil {
+	if err := p.writeEval(eval, p.cfg.ApplyEvals, "update_eval"); err != nil {
 		return fmt.Errorf("update eval: %w", err)
 	}
 	return nil
@@ -306,7 +327,7 @@ func (p *evalPlanner) UpdateEval(eval *structs.Evaluation) error {
 
 // CreateEval implements scheduler.Planner.
 func (p *evalPlanner) CreateEval(eval *structs.Evaluation) error {
-	if err := p.writeEval(eval, "create_eval"); err != nil {
+	if err := p.writeEval(eval, p.cfg.CreateEvals, "create_eval"); err != nil {
 		return fmt.Errorf("create eval: %w", err)
 	}
 	return nil
@@ -315,13 +336,13 @@ func (p *evalPlanner) CreateEval(eval *structs.Evaluation) error {
 // writeEval stamps eval with the snapshot index it was decided on (a
 // blocked evaluation uses it to see whether capacity has changed since)
 // and writes it through Raft under this delivery's token.
-func (p *evalPlanner) writeEval(eval *structs.Evaluation, metric string) error {
+func (p *evalPlanner) writeEval(eval *structs.Evaluation, write func(*structs.EvalUpdateRequest) (uint64, error), metric string) error {
 	eval.SnapshotIndex = p.snapIndex
 	if err := p.cfg.Broker.OutstandingReset(p.eval.ID, p.token); err != nil {
 		return err
 	}
 	start := time.Now()
-	_, err := p.cfg.ApplyEvals(&structs.EvalUpdateRequest{
+	_, err := write(&structs.EvalUpdateRequest{
 		Evals:     []*structs.Evaluation{eval},
 		EvalToken: p.token,
 	})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Default ports, as Nomad's.
@@ -69,6 +70,10 @@ type ServerConfig struct {
 	RetryJoin       []string
 	// NumSchedulers is how many scheduling workers run; 0 means one per CPU.
 	NumSchedulers int
+	// FailoverHeartbeatTTL is how long a new leader waits for each node's
+	// first heartbeat before marking it down; 0 means the server's
+	// default (5 minutes, as Nomad).
+	FailoverHeartbeatTTL time.Duration
 }
 
 // ClientConfig is the client block.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -49,11 +50,13 @@ type fileAddresses struct {
 }
 
 type fileServer struct {
-	Enabled         *bool           `hcl:"enabled,optional"`
-	BootstrapExpect *int            `hcl:"bootstrap_expect,optional"`
-	NumSchedulers   *int            `hcl:"num_schedulers,optional"`
-	RetryJoin       []string        `hcl:"retry_join,optional"`
-	ServerJoin      *fileServerJoin `hcl:"server_join,block"`
+	Enabled         *bool `hcl:"enabled,optional"`
+	BootstrapExpect *int  `hcl:"bootstrap_expect,optional"`
+	NumSchedulers   *int  `hcl:"num_schedulers,optional"`
+	// FailoverHeartbeatTTL is a duration such as "5m".
+	FailoverHeartbeatTTL *string         `hcl:"failover_heartbeat_ttl,optional"`
+	RetryJoin            []string        `hcl:"retry_join,optional"`
+	ServerJoin           *fileServerJoin `hcl:"server_join,block"`
 }
 
 type fileServerJoin struct {
@@ -230,6 +233,13 @@ func (c *Config) merge(f *fileConfig) error {
 		set(&c.Server.Enabled, s.Enabled)
 		set(&c.Server.BootstrapExpect, s.BootstrapExpect)
 		set(&c.Server.NumSchedulers, s.NumSchedulers)
+		if s.FailoverHeartbeatTTL != nil {
+			d, err := time.ParseDuration(*s.FailoverHeartbeatTTL)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("server.failover_heartbeat_ttl %q: want a positive duration such as \"5m\" or \"30s\"", *s.FailoverHeartbeatTTL)
+			}
+			c.Server.FailoverHeartbeatTTL = d
+		}
 		c.Server.RetryJoin = append(c.Server.RetryJoin, s.RetryJoin...)
 		if s.ServerJoin != nil {
 			c.Server.RetryJoin = append(c.Server.RetryJoin, s.ServerJoin.RetryJoin...)

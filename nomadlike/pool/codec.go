@@ -66,6 +66,14 @@ func ErrorFromString(msg string) error {
 	return e
 }
 
+// IsRemote reports whether err is an error a server's endpoint answered
+// with, as opposed to a failure to reach the server or to carry the call:
+// after a remote error the connection is fine and the server is up.
+func IsRemote(err error) bool {
+	var re *remoteError
+	return errors.As(err, &re)
+}
+
 // IsErrNotFound reports whether err, local or remote, means the object
 // asked for does not exist.
 func IsErrNotFound(err error) bool { return isErr(err, structs.ErrNotFound) }

@@ -90,6 +90,9 @@ type QueryOptions struct {
 	AllowStale    bool
 	Prefix        string
 	AuthToken     string
+	// Forwarded is set by the server that forwarded the request to the
+	// leader, so the request is forwarded at most once.
+	Forwarded bool
 }
 
 // QueryMeta is returned with every read.
@@ -104,6 +107,8 @@ type WriteRequest struct {
 	Region    string
 	Namespace string
 	AuthToken string
+	// Forwarded: see QueryOptions.Forwarded.
+	Forwarded bool
 }
 
 // WriteMeta is returned with every write.
