@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
 
 	"github.com/orch-dev/orch/scheduler"
 )
@@ -35,9 +36,21 @@ type Config struct {
 	// one at; default the bound address.
 	RPCAdvertise *net.TCPAddr
 
-	// BootstrapExpect is how many servers form the cluster; only 1 is
-	// supported so far (implied by DevMode).
+	// BootstrapExpect is how many servers form the cluster (1 in
+	// DevMode). With more than one, a server without Raft state waits
+	// until gossip shows that many servers of its region, then bootstraps
+	// Raft with them.
 	BootstrapExpect int
+
+	// Gossip configures server membership; see GossipConfig.
+	Gossip GossipConfig
+	// Autopilot configures the leader's clean-up of dead servers.
+	Autopilot AutopilotConfig
+	// Build is the version this server reports in its gossip tags.
+	Build string
+	// RaftTune, when set, adjusts the Raft configuration last; tests use
+	// it for short timeouts.
+	RaftTune func(*raft.Config)
 
 	// NumSchedulers is how many scheduling workers run (default the
 	// number of CPUs; negative runs none, for tests of the endpoints).
@@ -98,12 +111,19 @@ func (c *Config) withDefaults() (*Config, error) {
 		cfg.BootstrapExpect = 1
 	}
 	switch {
-	case cfg.BootstrapExpect < 0:
-		return nil, fmt.Errorf("config: BootstrapExpect %d: want 1", cfg.BootstrapExpect)
-	case cfg.BootstrapExpect == 0:
-		return nil, errors.New("config: BootstrapExpect 0: set it to 1 (joining servers is not supported yet)")
-	case cfg.BootstrapExpect > 1:
-		return nil, fmt.Errorf("config: BootstrapExpect %d: clusters of more than one server are not supported yet", cfg.BootstrapExpect)
+	case cfg.BootstrapExpect < 1:
+		return nil, fmt.Errorf("config: BootstrapExpect %d: want 1 for a single server, or the number of servers of the cluster", cfg.BootstrapExpect)
+	case cfg.BootstrapExpect > 1 && cfg.DevMode:
+		return nil, fmt.Errorf("config: BootstrapExpect %d: dev mode runs a single server, want 1", cfg.BootstrapExpect)
+	case cfg.BootstrapExpect > 1 && cfg.Gossip.BindAddr == nil:
+		return nil, fmt.Errorf("config: BootstrapExpect %d needs gossip to find the other servers: set Gossip.BindAddr", cfg.BootstrapExpect)
+	}
+	if err := cfg.Gossip.withDefaults(); err != nil {
+		return nil, err
+	}
+	cfg.Autopilot.withDefaults()
+	if cfg.Build == "" {
+		cfg.Build = "unknown"
 	}
 	switch {
 	case cfg.NumSchedulers == 0:

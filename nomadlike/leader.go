@@ -117,6 +117,9 @@ func (s *Server) establishLeadership(stopCh chan struct{}, wg *sync.WaitGroup) e
 		func() { s.blockedEvals.EmitStats(statsPeriod, stopCh) },
 		func() { s.planQueue.EmitStats(statsPeriod, stopCh) },
 	}
+	if s.gossip != nil {
+		loops = append(loops, func() { s.reconcileMembers(stopCh) })
+	}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func(loop func()) {

@@ -38,6 +38,12 @@ type Server struct {
 	raftLayer     *raftLayer
 	raftTransport *raft.NetworkTransport
 	raftStores    *raftStores
+	// bootstrapPending is set when Raft had no state and more than one
+	// server is expected: bootstrapLoop bootstraps once gossip shows them.
+	bootstrapPending bool
+	// gossip is the region's server pool; nil for a lone server run
+	// without gossip.
+	gossip *gossip
 	// leaderNotifyCh receives raft's leadership changes.
 	leaderNotifyCh chan bool
 	// leaderReady is set while this server leads and its leader-only
@@ -106,6 +112,10 @@ func NewServer(cfg *Config) (*Server, error) {
 		if s.raftStores != nil {
 			_ = s.raftStores.close()
 		}
+		return nil, err
+	}
+	if err := s.setupGossip(); err != nil {
+		_ = s.Shutdown()
 		return nil, err
 	}
 	s.loops.Add(1)
@@ -260,6 +270,13 @@ func (s *Server) Shutdown() error {
 		// After the workers: a worker on a follower may be waiting on
 		// the leader through the pool.
 		s.connPool.Shutdown()
+		if s.gossip != nil {
+			// No leave: the others see this server failed, as Nomad's
+			// servers do by default; Leave is the way out for good.
+			if err := s.gossip.shutdown(); err != nil {
+				s.logger.Warn("gossip shutdown failed", "error", err)
+			}
+		}
 		var errs []error
 		if s.raft != nil {
 			if err := s.raft.Shutdown().Error(); err != nil {
