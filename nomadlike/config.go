@@ -73,6 +73,18 @@ type Config struct {
 	// EvalDeliveryLimit is how many deliveries an evaluation gets before
 	// it fails.
 	EvalDeliveryLimit int
+
+	// RaftSnapshotThreshold is how many Raft entries since the last
+	// snapshot make Raft take the next one (default 8192, as Nomad).
+	RaftSnapshotThreshold uint64
+	// RaftSnapshotInterval is how often Raft checks the threshold; each
+	// check waits a random time between one and two intervals (default
+	// 120s).
+	RaftSnapshotInterval time.Duration
+	// RaftTrailingLogs is how many entries a snapshot leaves in the log,
+	// so a follower slightly behind catches up from the log rather than
+	// a whole snapshot (default 10240).
+	RaftTrailingLogs uint64
 }
 
 // DefaultRPCPort is Nomad's RPC port.
@@ -148,6 +160,9 @@ func (c *Config) withDefaults() (*Config, error) {
 	}
 	if cfg.EvalDeliveryLimit <= 0 {
 		cfg.EvalDeliveryLimit = DefaultEvalDeliveryLimit
+	}
+	if err := cfg.raftSnapshotDefaults(); err != nil {
+		return nil, err
 	}
 	return &cfg, nil
 }

@@ -38,22 +38,36 @@ func (s *Server) monitorLeadership() {
 		duties.Wait()
 		stopCh = nil
 	}
+	start := func() {
+		stopCh = make(chan struct{})
+		duties.Add(1)
+		go func(stopCh chan struct{}) {
+			defer duties.Done()
+			s.leaderLoop(stopCh)
+		}(stopCh)
+	}
 	for {
 		select {
 		case isLeader := <-s.leaderNotifyCh:
 			switch {
 			case isLeader && stopCh == nil:
-				stopCh = make(chan struct{})
-				duties.Add(1)
-				go func(stopCh chan struct{}) {
-					defer duties.Done()
-					s.leaderLoop(stopCh)
-				}(stopCh)
+				start()
 				s.logger.Info("cluster leadership acquired")
 			case !isLeader && stopCh != nil:
 				stop()
 				s.logger.Info("cluster leadership lost")
 			}
+		case errCh := <-s.reassertLeaderCh:
+			// The duties hold work taken from the state a snapshot
+			// restore just replaced: rebuild them from the new one.
+			if stopCh == nil {
+				errCh <- fmt.Errorf("reassert leadership: %w", structs.ErrNoLeader)
+				continue
+			}
+			stop()
+			start()
+			s.logger.Info("leader duties restarted on restored state")
+			errCh <- nil
 		case <-s.shutdownCh:
 			stop()
 			return

@@ -17,6 +17,33 @@ import (
 	"github.com/orch-dev/orch/nomadlike/pool"
 )
 
+// Nomad's defaults for when Raft snapshots and compacts its log.
+const (
+	DefaultRaftSnapshotThreshold = 8192
+	DefaultRaftSnapshotInterval  = 120 * time.Second
+	DefaultRaftTrailingLogs      = 10240
+	// minRaftSnapshotInterval is the shortest interval Raft accepts.
+	minRaftSnapshotInterval = 5 * time.Millisecond
+)
+
+// raftSnapshotDefaults fills the snapshot settings left zero and refuses
+// an interval Raft would reject at start.
+func (c *Config) raftSnapshotDefaults() error {
+	if c.RaftSnapshotThreshold == 0 {
+		c.RaftSnapshotThreshold = DefaultRaftSnapshotThreshold
+	}
+	if c.RaftTrailingLogs == 0 {
+		c.RaftTrailingLogs = DefaultRaftTrailingLogs
+	}
+	switch {
+	case c.RaftSnapshotInterval == 0:
+		c.RaftSnapshotInterval = DefaultRaftSnapshotInterval
+	case c.RaftSnapshotInterval < minRaftSnapshotInterval:
+		return fmt.Errorf("config: RaftSnapshotInterval %s: want at least %s", c.RaftSnapshotInterval, minRaftSnapshotInterval)
+	}
+	return nil
+}
+
 const (
 	raftSnapshotsRetained = 2
 	raftLogCacheSize      = 512
@@ -163,8 +190,9 @@ func raftConfig(cfg *Config, id string) *raft.Config {
 	// hand-off: a plan, its eval updates and client updates often do.
 	rc.BatchApplyCh = true
 	rc.MaxAppendEntries = 256
-	rc.SnapshotThreshold = 8192
-	rc.TrailingLogs = 10240
+	rc.SnapshotThreshold = cfg.RaftSnapshotThreshold
+	rc.SnapshotInterval = cfg.RaftSnapshotInterval
+	rc.TrailingLogs = cfg.RaftTrailingLogs
 	if cfg.DevMode || cfg.BootstrapExpect == 1 {
 		rc.HeartbeatTimeout = 100 * time.Millisecond
 		rc.ElectionTimeout = 100 * time.Millisecond

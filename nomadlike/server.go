@@ -46,6 +46,10 @@ type Server struct {
 	gossip *gossip
 	// leaderNotifyCh receives raft's leadership changes.
 	leaderNotifyCh chan bool
+	// reassertLeaderCh asks the leadership monitor to restart the
+	// leader's duties (after a snapshot restore replaced the state); it
+	// answers on the channel it is sent.
+	reassertLeaderCh chan chan error
 	// leaderReady is set while this server leads and its leader-only
 	// components run.
 	leaderReady atomic.Bool
@@ -83,12 +87,13 @@ func NewServer(cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		config:         cfg,
-		logger:         cfg.Logger.Named("server"),
-		conns:          make(map[net.Conn]struct{}),
-		listenDone:     make(chan struct{}),
-		leaderNotifyCh: make(chan bool, 8),
-		shutdownCh:     make(chan struct{}),
+		config:           cfg,
+		logger:           cfg.Logger.Named("server"),
+		conns:            make(map[net.Conn]struct{}),
+		listenDone:       make(chan struct{}),
+		leaderNotifyCh:   make(chan bool, 8),
+		reassertLeaderCh: make(chan chan error),
+		shutdownCh:       make(chan struct{}),
 	}
 	s.shutdownCtx, s.shutdownCancel = shutdownContext(s.shutdownCh)
 
@@ -134,6 +139,7 @@ func (s *Server) setupRPC() error {
 	s.rpcServer = rpc.NewServer()
 	endpoints := []interface{}{
 		&Job{srv: s}, &Node{srv: s}, &Alloc{srv: s}, &Eval{srv: s}, &Status{srv: s}, &Plan{srv: s},
+		&Operator{srv: s},
 	}
 	for _, e := range endpoints {
 		if err := s.rpcServer.Register(e); err != nil {
@@ -267,9 +273,6 @@ func (s *Server) Shutdown() error {
 			w.Stop()
 		}
 		s.loops.Wait()
-		// After the workers: a worker on a follower may be waiting on
-		// the leader through the pool.
-		s.connPool.Shutdown()
 		if s.gossip != nil {
 			// No leave: the others see this server failed, as Nomad's
 			// servers do by default; Leave is the way out for good.
@@ -277,6 +280,9 @@ func (s *Server) Shutdown() error {
 				s.logger.Warn("gossip shutdown failed", "error", err)
 			}
 		}
+		// After the workers: a worker on a follower may be waiting on
+		// the leader through the pool.
+		s.connPool.Shutdown()
 		var errs []error
 		if s.raft != nil {
 			if err := s.raft.Shutdown().Error(); err != nil {
