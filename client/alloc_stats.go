@@ -17,7 +17,7 @@ const (
 	// statsInterval spaces the two samples a stats request takes of each
 	// task: CPU use is a rate, and a driver's first sample has no earlier
 	// one to measure it against.
-	statsInterval = 250 * time.Millisecond
+	statsInterval = 500 * time.Millisecond
 	// statsTimeout bounds a stats request, so a wedged driver or engine
 	// costs the caller this long and not more. Docker's engine samples
 	// once a second, so its second sample arrives within it.

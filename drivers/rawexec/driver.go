@@ -369,9 +369,13 @@ func (d *Driver) streamStats(ctx context.Context, h *taskHandle, interval time.D
 	var prev sample
 	for {
 		cur, err := d.sample(h.pid)
-		if err != nil {
+		switch {
+		case err != nil:
 			h.logger.Warn("sampling task resource usage failed", "error", err)
-		} else {
+		case cur.at.Equal(prev.at):
+			// The shared scan is not older than procTableMaxAge yet: the
+			// same numbers again would read as zero CPU.
+		default:
 			select {
 			case out <- cur.usage(prev, d.mhz):
 			case <-ctx.Done():
@@ -398,11 +402,11 @@ type sample struct {
 }
 
 func (d *Driver) sample(pgid int) (sample, error) {
-	members, err := d.procs.group(pgid)
+	members, at, err := d.procs.group(pgid)
 	if err != nil {
 		return sample{}, err
 	}
-	s := sample{at: time.Now(), pids: make([]int, 0, len(members))}
+	s := sample{at: at, pids: make([]int, 0, len(members))}
 	page := uint64(os.Getpagesize())
 	for _, p := range members {
 		s.userTicks += p.UTime + p.CUTime

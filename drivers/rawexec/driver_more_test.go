@@ -63,6 +63,38 @@ func TestTaskStats(t *testing.T) {
 	})
 }
 
+// TestTaskStatsShortInterval: asked for samples more often than the
+// shared /proc scan refreshes, the driver still reports a busy task as
+// busy in every sample after the first, never a repeat that reads as idle.
+func TestTaskStatsShortInterval(t *testing.T) {
+	t.Parallel()
+	d := launch(t).Driver
+	cfg := taskConfig(t, shell("while :; do :; done"))
+	start(t, d, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ch, err := d.TaskStats(ctx, cfg.ID, 20*time.Millisecond)
+	if err != nil {
+		t.Fatalf("TaskStats: %v", err)
+	}
+	var prev *sdk.TaskResourceUsage
+	for n := 0; n < 5; n++ {
+		u, ok := <-ch
+		if !ok {
+			t.Fatalf("stats stream ended after %d samples: %v", n, ctx.Err())
+		}
+		if prev != nil {
+			if u.Timestamp <= prev.Timestamp {
+				t.Errorf("sample %d at %d, not after the previous one at %d", n, u.Timestamp, prev.Timestamp)
+			}
+			if u.CPUPercent <= 0 || u.CPUUserMS <= prev.CPUUserMS {
+				t.Errorf("sample %d of a spinning task: %.1f%% CPU, user ms %.0f after %.0f", n, u.CPUPercent, u.CPUUserMS, prev.CPUUserMS)
+			}
+		}
+		prev = u
+	}
+}
+
 func TestFingerprintAndConfig(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -26,18 +26,20 @@ func newProcTable(maxAge time.Duration) *procTable {
 	return &procTable{maxAge: maxAge}
 }
 
-// group returns the live members of process group pgid.
-func (t *procTable) group(pgid int) ([]*taskproc.Stat, error) {
+// group returns the live members of process group pgid and when /proc
+// was read for them: rates must be computed over scan times, since two
+// calls within maxAge see the same scan.
+func (t *procTable) group(pgid int) ([]*taskproc.Stat, time.Time, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.groups == nil || time.Since(t.scanned) > t.maxAge {
 		groups, err := scanProcs()
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		t.groups, t.scanned = groups, time.Now()
 	}
-	return t.groups[pgid], nil
+	return t.groups[pgid], t.scanned, nil
 }
 
 func scanProcs() (map[int][]*taskproc.Stat, error) {
