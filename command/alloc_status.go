@@ -30,6 +30,10 @@ Alloc Status Options:
   -json
     Print JSON.
 
+  -stats
+    Show each running task's resource usage (CPU in MHz and percent,
+    memory), sampled from the client that runs the allocation.
+
   -verbose
     Show full IDs and the placement metrics.`)
 }
@@ -39,9 +43,10 @@ func (c *AllocStatusCommand) Synopsis() string {
 }
 
 func (c *AllocStatusCommand) Run(args []string) int {
-	var asJSON, verbose bool
+	var asJSON, verbose, stats bool
 	fs := c.FlagSet("alloc status")
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.BoolVar(&stats, "stats", false, "")
 	fs.BoolVar(&verbose, "verbose", false, "")
 	if !c.parseArgs(fs, args, 1, 1, c.Help()) {
 		return exitError
@@ -71,11 +76,18 @@ func (c *AllocStatusCommand) Run(args []string) int {
 	if verbose {
 		idLen = 0
 	}
-	c.show(alloc, idLen, verbose, now())
+	var usage *api.AllocResourceUsage
+	if stats {
+		// The allocation is worth showing without them, as Nomad does.
+		if usage, err = client.Allocations().Stats(alloc, nil); err != nil {
+			c.Ui.Warn(fmt.Sprintf("Couldn't retrieve stats: %v", err))
+		}
+	}
+	c.show(alloc, usage, idLen, verbose, now())
 	return exitOK
 }
 
-func (c *AllocStatusCommand) show(a *api.Allocation, idLen int, verbose bool, now time.Time) {
+func (c *AllocStatusCommand) show(a *api.Allocation, usage *api.AllocResourceUsage, idLen int, verbose bool, now time.Time) {
 	var version uint64
 	if a.Job != nil {
 		version = deref(a.Job.Version)
@@ -117,6 +129,9 @@ func (c *AllocStatusCommand) show(a *api.Allocation, idLen int, verbose bool, no
 			"Started At|" + formatTime(st.StartedAt),
 			"Finished At|" + formatTime(st.FinishedAt),
 		}))
+		if tu := taskStats(usage, name); tu != nil {
+			c.Ui.Output(taskUsageTables(a, name, tu))
+		}
 		c.Ui.Output("\nRecent Events:")
 		c.Ui.Output(eventsTable(st.Events, verbose))
 	}

@@ -152,8 +152,9 @@ func taskForLogs(alloc *structs.Allocation, task string) (string, error) {
 // stale view of where an allocation runs cannot bounce it back and forth.
 const forwardedHeader = "X-Orch-Forwarded"
 
-// forwardToNode proxies a log request for an allocation on another node to
-// that node's agent, streaming its answer back as it comes. It returns an
+// forwardToNode proxies a request about an allocation on another node
+// (logs, resource usage) to that node's agent, streaming its answer back
+// as it comes. It returns an
 // error only when nothing was written yet.
 func (s *HTTPServer) forwardToNode(w http.ResponseWriter, r *http.Request, alloc *structs.Allocation) error {
 	args := structs.NodeSpecificRequest{NodeID: alloc.NodeID}
@@ -177,7 +178,7 @@ func (s *HTTPServer) forwardToNode(w http.ResponseWriter, r *http.Request, alloc
 		// Flush every write: followed logs must not sit in a buffer.
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
-			s.logger.Warn("forwarding log request failed", "alloc_id", alloc.ID, "node_addr", out.Node.HTTPAddr, "error", err)
+			s.logger.Warn("forwarding request to the allocation's node failed", "path", r.URL.Path, "alloc_id", alloc.ID, "node_addr", out.Node.HTTPAddr, "error", err)
 			http.Error(w, fmt.Sprintf("allocation %s runs on node %s, whose agent at %s did not answer: %v",
 				alloc.ID, alloc.NodeID, out.Node.HTTPAddr, err), http.StatusBadGateway)
 		},
