@@ -45,7 +45,7 @@ func taskUsageTables(a *api.Allocation, task string, tu *api.TaskResourceUsage) 
 	}
 	cpuCols := map[string]string{
 		"Percent": percent(cpu.Percent), "System Mode": percent(cpu.SystemMode), "User Mode": percent(cpu.UserMode),
-		"Total Ticks": fmt.Sprintf("%.0f", cpu.TotalTicks),
+		"Total Ticks":       fmt.Sprintf("%.0f", cpu.TotalTicks),
 		"Throttled Periods": fmt.Sprint(cpu.ThrottledPeriods), "Throttled Time": fmt.Sprint(cpu.ThrottledTime),
 	}
 	b.WriteString("\n\nMemory Stats\n")
