@@ -1,5 +1,10 @@
 package api
 
+import (
+	"errors"
+	"net/http"
+)
+
 // Agent is the part of the API about the agent answering the request.
 type Agent struct{ client *Client }
 
@@ -76,4 +81,32 @@ func (a *Agent) Members() (*ServerMembers, error) {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// joinResponse is the body of PUT /v1/agent/join.
+type joinResponse struct {
+	NumJoined int    `json:"num_joined"`
+	Error     string `json:"error"`
+}
+
+// Join asks the agent's server to join the gossip pool at addrs (host or
+// host:port of a server's serf port) and returns how many answered. A
+// join that reached nobody is an error.
+func (a *Agent) Join(addrs ...string) (int, error) {
+	r := a.client.newRequest(http.MethodPut, "/v1/agent/join")
+	for _, addr := range addrs {
+		r.params.Add("address", addr)
+	}
+	resp, _, err := a.client.do(r)
+	if err != nil {
+		return 0, err
+	}
+	var out joinResponse
+	if err := decodeBody(resp, &out); err != nil {
+		return 0, err
+	}
+	if out.Error != "" {
+		return out.NumJoined, errors.New(out.Error)
+	}
+	return out.NumJoined, nil
 }

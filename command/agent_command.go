@@ -48,7 +48,17 @@ Agent Options:
     How many servers to wait for before electing a leader.
 
   -retry-join=<addr>
-    A server to join; may be repeated.
+    A server's gossip address (host, or host:port; port 4648 by default)
+    to join; may be repeated. Joining is retried in the background until
+    one answers.
+
+  -retry-interval=<duration>, -retry-max=<n>
+    The longest pause between join attempts (default 30s), and how many
+    failed attempts to give up after (default 0: never).
+
+  -encrypt=<key>
+    The gossip encryption key, base64 of 16, 24 or 32 bytes; every server
+    needs the same one.
 
   -servers=<host:port,...>
     Servers a client registers with.
@@ -125,6 +135,12 @@ func (c *AgentCommand) Run(args []string) int {
 	}
 	sig := <-sigs
 	c.Ui.Output(fmt.Sprintf("==> Caught signal: %v", sig))
+	if (sig == os.Interrupt && cfg.LeaveOnInterrupt) || (sig == syscall.SIGTERM && cfg.LeaveOnTerm) {
+		c.Ui.Output("==> Leaving the cluster...")
+		if err := a.Leave(); err != nil {
+			c.Ui.Error(fmt.Sprintf("Error leaving the cluster: %v", err))
+		}
+	}
 	c.Ui.Output("==> Gracefully shutting down agent...")
 	if err := a.Shutdown(); err != nil {
 		c.Ui.Error(fmt.Sprintf("Error shutting down agent: %v", err))

@@ -67,7 +67,41 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 		}
 		sc.RPCAdvertise = adv
 	}
+	if err := gossipConfig(cfg, sc); err != nil {
+		return nil, err
+	}
 	return nomadlike.NewServer(sc)
+}
+
+// gossipConfig passes the agent's gossip, join and autopilot settings to
+// the server: gossip listens on the serf address, and is advertised at
+// advertise.serf when set.
+func gossipConfig(cfg *agent.Config, sc *nomadlike.Config) error {
+	bind, err := net.ResolveTCPAddr("tcp", cfg.SerfAddr())
+	if err != nil {
+		return fmt.Errorf("serf address %q: %w", cfg.SerfAddr(), err)
+	}
+	sc.Build = agent.Version
+	sc.Gossip = nomadlike.GossipConfig{
+		BindAddr:      bind,
+		EncryptKey:    cfg.Server.Encrypt,
+		RetryJoin:     cfg.Server.RetryJoin,
+		RetryInterval: cfg.Server.RetryInterval,
+		RetryMax:      cfg.Server.RetryMax,
+		DefaultPort:   agent.DefaultSerfPort,
+	}
+	if cfg.Advertise.Serf != "" {
+		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.Serf, strconv.Itoa(cfg.Ports.Serf)))
+		if err != nil {
+			return fmt.Errorf("advertise.serf %q: %w", cfg.Advertise.Serf, err)
+		}
+		sc.Gossip.Advertise = adv
+	}
+	sc.Autopilot = nomadlike.AutopilotConfig{
+		DisableDeadServerCleanup: !cfg.Autopilot.CleanupDeadServers,
+		DeadServerThreshold:      cfg.Autopilot.DeadServerCleanupThreshold,
+	}
+	return nil
 }
 
 // clientBackend is a client plus what the agent started for it: the state

@@ -59,6 +59,11 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 			return &groupCommand{name: "eval", synopsis: "Interact with evaluations"}, nil
 		},
 		"eval status": func() (cli.Command, error) { return &EvalStatusCommand{Meta: *m}, nil },
+		"server": func() (cli.Command, error) {
+			return &groupCommand{name: "server", synopsis: "Interact with servers"}, nil
+		},
+		"server members": func() (cli.Command, error) { return &ServerMembersCommand{Meta: *m}, nil },
+		"server join":    func() (cli.Command, error) { return &ServerJoinCommand{Meta: *m}, nil },
 		"operator": func() (cli.Command, error) {
 			return &groupCommand{name: "operator", synopsis: "Operate the cluster: Raft peers and snapshots"}, nil
 		},

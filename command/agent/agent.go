@@ -260,8 +260,8 @@ func (a *Agent) member() api.AgentMember {
 	}
 }
 
-// Members lists the servers this agent knows: only itself until gossip
-// between servers exists.
+// Members lists the servers this agent's gossip knows, alive or not; a
+// server without gossip lists itself alone.
 func (a *Agent) Members() *api.ServerMembers {
 	out := &api.ServerMembers{
 		ServerName:   a.nodeName(),
@@ -269,7 +269,9 @@ func (a *Agent) Members() *api.ServerMembers {
 		ServerDC:     a.config.Datacenter,
 		Members:      []*api.AgentMember{},
 	}
-	if a.server != nil {
+	if g, ok := a.server.(gossipServer); ok && len(g.Members()) > 0 {
+		out.Members = gossipMembers(g.Members())
+	} else if a.server != nil {
 		m := a.member()
 		out.Members = append(out.Members, &m)
 	}

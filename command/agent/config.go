@@ -41,6 +41,14 @@ type Config struct {
 	Advertise Addresses
 
 	Server    ServerConfig
+	Autopilot AutopilotConfig
+	// LeaveOnInterrupt and LeaveOnTerm make a server leave the cluster
+	// for good on SIGINT or SIGTERM (default false, as Nomad: a stopped
+	// server stays a Raft voter, seen failed, until the dead-server
+	// clean-up).
+	LeaveOnInterrupt bool
+	LeaveOnTerm      bool
+
 	Client    ClientConfig
 	Plugins   map[string]*PluginConfig
 	Telemetry Telemetry
@@ -68,6 +76,12 @@ type ServerConfig struct {
 	Enabled         bool
 	BootstrapExpect int
 	RetryJoin       []string
+	// RetryInterval caps the pause between join attempts (default 30s);
+	// RetryMax stops after that many failed attempts (0: never).
+	RetryInterval time.Duration
+	RetryMax      int
+	// Encrypt is the gossip encryption key, base64 of 16, 24 or 32 bytes.
+	Encrypt string
 	// NumSchedulers is how many scheduling workers run; 0 means one per CPU.
 	NumSchedulers int
 	// FailoverHeartbeatTTL is how long a new leader waits for each node's
@@ -122,7 +136,8 @@ func DefaultConfig() *Config {
 			MinDynamicPort: 20000,
 			MaxDynamicPort: 32000,
 		},
-		Plugins: map[string]*PluginConfig{},
+		Plugins:   map[string]*PluginConfig{},
+		Autopilot: AutopilotConfig{CleanupDeadServers: true},
 	}
 }
 
@@ -166,6 +181,7 @@ func (c *Config) Validate() error {
 	if c.Server.NumSchedulers < 0 {
 		add("server.num_schedulers %d is invalid: must be 0 or more", c.Server.NumSchedulers)
 	}
+	c.validateGossip(add)
 	if c.Client.Enabled && !c.Server.Enabled && len(c.Client.Servers) == 0 {
 		add("client.servers is required when this agent runs no server: set -servers or client { servers = [...] }")
 	}

@@ -35,6 +35,10 @@ type fileConfig struct {
 	Client     *fileClient    `hcl:"client,block"`
 	Plugins    []*filePlugin  `hcl:"plugin,block"`
 	Telemetry  *fileTelemetry `hcl:"telemetry,block"`
+	// Gossip settings outside the server block; see mergeGossip.
+	LeaveOnInterrupt *bool          `hcl:"leave_on_interrupt,optional"`
+	LeaveOnTerm      *bool          `hcl:"leave_on_terminate,optional"`
+	Autopilot        *fileAutopilot `hcl:"autopilot,block"`
 }
 
 type filePorts struct {
@@ -57,10 +61,16 @@ type fileServer struct {
 	FailoverHeartbeatTTL *string         `hcl:"failover_heartbeat_ttl,optional"`
 	RetryJoin            []string        `hcl:"retry_join,optional"`
 	ServerJoin           *fileServerJoin `hcl:"server_join,block"`
+	// Encrypt and the join retry settings are read by mergeGossip.
+	Encrypt       *string `hcl:"encrypt,optional"`
+	RetryInterval *string `hcl:"retry_interval,optional"`
+	RetryMax      *int    `hcl:"retry_max,optional"`
 }
 
 type fileServerJoin struct {
-	RetryJoin []string `hcl:"retry_join,optional"`
+	RetryJoin     []string `hcl:"retry_join,optional"`
+	RetryInterval *string  `hcl:"retry_interval,optional"`
+	RetryMax      *int     `hcl:"retry_max,optional"`
 }
 
 type fileClient struct {
@@ -245,6 +255,9 @@ func (c *Config) merge(f *fileConfig) error {
 			c.Server.RetryJoin = append(c.Server.RetryJoin, s.ServerJoin.RetryJoin...)
 		}
 	}
+	if err := c.mergeGossip(f); err != nil {
+		return err
+	}
 	mergeClient(&c.Client, f.Client)
 	for _, p := range f.Plugins {
 		pc := &PluginConfig{Name: p.Name, Config: map[string]interface{}{}}
@@ -365,6 +378,9 @@ type agentFlags struct {
 	bootstrapExpect                       int
 	httpPort, rpcPort, serfPort           int
 	configs, retryJoin                    stringList
+	encrypt                               string
+	retryInterval                         time.Duration
+	retryMax                              int
 }
 
 // FlagSet returns the agent's flags bound to a fresh set, for parsing and
@@ -389,6 +405,9 @@ func (f *agentFlags) flagSet(out io.Writer) *flag.FlagSet {
 	fs.IntVar(&f.serfPort, "serf-port", 0, "")
 	fs.Var(&f.configs, "config", "")
 	fs.Var(&f.retryJoin, "retry-join", "")
+	fs.StringVar(&f.encrypt, "encrypt", "", "")
+	fs.DurationVar(&f.retryInterval, "retry-interval", 0, "")
+	fs.IntVar(&f.retryMax, "retry-max", 0, "")
 	return fs
 }
 
@@ -442,6 +461,7 @@ func (f *agentFlags) apply(cfg *Config, visited map[string]bool) {
 		"bind": {&cfg.BindAddr, f.bind}, "data-dir": {&cfg.DataDir, f.dataDir}, "plugin-dir": {&cfg.PluginDir, f.pluginDir},
 		"node": {&cfg.NodeName, f.node}, "dc": {&cfg.Datacenter, f.dc},
 		"region": {&cfg.Region, f.region}, "log-level": {&cfg.LogLevel, f.logL},
+		"encrypt": {&cfg.Server.Encrypt, f.encrypt},
 	}
 	for name, s := range strs {
 		if visited[name] {
@@ -456,11 +476,15 @@ func (f *agentFlags) apply(cfg *Config, visited map[string]bool) {
 		"http-port":        {&cfg.Ports.HTTP, f.httpPort},
 		"rpc-port":         {&cfg.Ports.RPC, f.rpcPort},
 		"serf-port":        {&cfg.Ports.Serf, f.serfPort},
+		"retry-max":        {&cfg.Server.RetryMax, f.retryMax},
 	}
 	for name, i := range ints {
 		if visited[name] {
 			*i.dst = i.v
 		}
+	}
+	if visited["retry-interval"] {
+		cfg.Server.RetryInterval = f.retryInterval
 	}
 	if visited["server"] {
 		cfg.Server.Enabled = f.server

@@ -107,6 +107,7 @@ telemetry {
 					Addresses: Addresses{HTTP: "127.0.0.1"},
 					Advertise: Addresses{RPC: "10.0.0.9"},
 					Server:    ServerConfig{Enabled: true, BootstrapExpect: 3, NumSchedulers: 2, RetryJoin: []string{"10.0.0.2", "10.0.0.3"}},
+					Autopilot: AutopilotConfig{CleanupDeadServers: true},
 					Client: ClientConfig{Enabled: true, Servers: []string{"10.0.0.1:4647"}, NodeClass: "big", NodePool: "batch",
 						Meta: map[string]string{"rack": "r1"}, NetworkInterface: "eth0", MinDynamicPort: 21000, MaxDynamicPort: 22000,
 						Reserved: Reserved{CPU: 500, MemoryMB: 512, DiskMB: 1024, ReservedPorts: "22,80"}},

@@ -137,6 +137,8 @@ func (s *HTTPServer) registerRoutes() {
 		{"GET /v1/agent/self", "agent_self", s.agentSelf},
 		{"GET /v1/agent/health", "agent_health", s.agentHealth},
 		{"GET /v1/agent/members", "agent_members", s.agentMembers},
+		{"PUT /v1/agent/join", "agent_join", s.agentJoin},
+		{"POST /v1/agent/join", "agent_join", s.agentJoin},
 		{"GET /v1/status/leader", "status_leader", s.statusLeader},
 		{"GET /v1/status/peers", "status_peers", s.statusPeers},
 		{"GET /v1/metrics", "metrics", s.metricsGet},
