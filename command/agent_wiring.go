@@ -59,6 +59,10 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 		BootstrapExpect:      cfg.Server.BootstrapExpect,
 		NumSchedulers:        cfg.Server.NumSchedulers,
 		FailoverHeartbeatTTL: cfg.Server.FailoverHeartbeatTTL,
+		// Negative values were refused by the agent config's Validate.
+		RaftSnapshotThreshold: uint64(cfg.Server.RaftSnapshotThreshold),
+		RaftSnapshotInterval:  cfg.Server.RaftSnapshotInterval,
+		RaftTrailingLogs:      uint64(cfg.Server.RaftTrailingLogs),
 	}
 	if cfg.Advertise.RPC != "" {
 		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC)))

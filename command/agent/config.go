@@ -88,6 +88,15 @@ type ServerConfig struct {
 	// first heartbeat before marking it down; 0 means the server's
 	// default (5 minutes, as Nomad).
 	FailoverHeartbeatTTL time.Duration
+	// RaftSnapshotThreshold is how many Raft entries since the last
+	// snapshot trigger the next; 0 means the server's default (8192).
+	RaftSnapshotThreshold int
+	// RaftSnapshotInterval is how often Raft checks that threshold; 0
+	// means the server's default (120s).
+	RaftSnapshotInterval time.Duration
+	// RaftTrailingLogs is how many entries a snapshot leaves in the log;
+	// 0 means the server's default (10240).
+	RaftTrailingLogs int
 }
 
 // ClientConfig is the client block.
@@ -180,6 +189,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.NumSchedulers < 0 {
 		add("server.num_schedulers %d is invalid: must be 0 or more", c.Server.NumSchedulers)
+	}
+	if c.Server.RaftSnapshotThreshold < 0 {
+		add("server.raft_snapshot_threshold %d is invalid: must be 0 (the default, 8192) or more", c.Server.RaftSnapshotThreshold)
+	}
+	if c.Server.RaftTrailingLogs < 0 {
+		add("server.raft_trailing_logs %d is invalid: must be 0 (the default, 10240) or more", c.Server.RaftTrailingLogs)
 	}
 	c.validateGossip(add)
 	if c.Client.Enabled && !c.Server.Enabled && len(c.Client.Servers) == 0 {

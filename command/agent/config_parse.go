@@ -58,7 +58,11 @@ type fileServer struct {
 	BootstrapExpect *int  `hcl:"bootstrap_expect,optional"`
 	NumSchedulers   *int  `hcl:"num_schedulers,optional"`
 	// FailoverHeartbeatTTL is a duration such as "5m".
-	FailoverHeartbeatTTL *string         `hcl:"failover_heartbeat_ttl,optional"`
+	FailoverHeartbeatTTL  *string `hcl:"failover_heartbeat_ttl,optional"`
+	RaftSnapshotThreshold *int    `hcl:"raft_snapshot_threshold,optional"`
+	// RaftSnapshotInterval is a duration such as "120s".
+	RaftSnapshotInterval *string         `hcl:"raft_snapshot_interval,optional"`
+	RaftTrailingLogs     *int            `hcl:"raft_trailing_logs,optional"`
 	RetryJoin            []string        `hcl:"retry_join,optional"`
 	ServerJoin           *fileServerJoin `hcl:"server_join,block"`
 	// Encrypt and the join retry settings are read by mergeGossip.
@@ -249,6 +253,9 @@ func (c *Config) merge(f *fileConfig) error {
 				return fmt.Errorf("server.failover_heartbeat_ttl %q: want a positive duration such as \"5m\" or \"30s\"", *s.FailoverHeartbeatTTL)
 			}
 			c.Server.FailoverHeartbeatTTL = d
+		}
+		if err := mergeRaftSnapshot(&c.Server, s); err != nil {
+			return err
 		}
 		c.Server.RetryJoin = append(c.Server.RetryJoin, s.RetryJoin...)
 		if s.ServerJoin != nil {
@@ -500,4 +507,18 @@ func (f *agentFlags) apply(cfg *Config, visited map[string]bool) {
 			}
 		}
 	}
+}
+
+// mergeRaftSnapshot applies the server block's Raft snapshot settings.
+func mergeRaftSnapshot(dst *ServerConfig, s *fileServer) error {
+	set(&dst.RaftSnapshotThreshold, s.RaftSnapshotThreshold)
+	set(&dst.RaftTrailingLogs, s.RaftTrailingLogs)
+	if s.RaftSnapshotInterval != nil {
+		d, err := time.ParseDuration(*s.RaftSnapshotInterval)
+		if err != nil || d < 5*time.Millisecond {
+			return fmt.Errorf("server.raft_snapshot_interval %q: want a duration of at least 5ms, such as \"120s\"", *s.RaftSnapshotInterval)
+		}
+		dst.RaftSnapshotInterval = d
+	}
+	return nil
 }
