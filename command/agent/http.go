@@ -26,7 +26,7 @@ import (
 type JobParser func(filename string, src, vars []byte) (*api.Job, error)
 
 // LogStreamer reads task logs of allocations on this agent's own node;
-// the client satisfies it.
+// the client satisfies it, and AllocStatsReader too.
 type LogStreamer interface {
 	NodeID() string
 	// StreamLogs copies a task's log to w from offset relative to origin
@@ -134,6 +134,7 @@ func (s *HTTPServer) registerRoutes() {
 		{"GET /v1/node/{id}", "node_get", s.nodeGet},
 		{"GET /v1/node/{id}/allocations", "node_allocations", s.nodeAllocations},
 		{"GET /v1/client/fs/logs/{id}", "fs_logs", s.allocLogs},
+		{"GET /v1/client/allocation/{id}/stats", "client_allocation_stats", s.allocStats},
 		{"GET /v1/agent/self", "agent_self", s.agentSelf},
 		{"GET /v1/agent/health", "agent_health", s.agentHealth},
 		{"GET /v1/agent/members", "agent_members", s.agentMembers},
