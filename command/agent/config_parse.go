@@ -269,7 +269,7 @@ func (c *Config) merge(f *fileConfig) error {
 	for _, p := range f.Plugins {
 		pc := &PluginConfig{Name: p.Name, Config: map[string]interface{}{}}
 		if p.Config != nil {
-			m, err := bodyToMap(p.Config.Body)
+			m, err := pluginBodyToMap(p.Config.Body)
 			if err != nil {
 				return err
 			}
