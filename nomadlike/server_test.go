@@ -404,7 +404,10 @@ func TestNewServer_ConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"no data dir", nomadlike.Config{BootstrapExpect: 1}, "DataDir"},
-		{"multi-server", nomadlike.Config{DataDir: t.TempDir(), BootstrapExpect: 3}, "not supported yet"},
+		{"multi-server without gossip", nomadlike.Config{DataDir: t.TempDir(), BootstrapExpect: 3}, "needs gossip to find the other servers"},
+		{"dev mode expecting servers", nomadlike.Config{DevMode: true, BootstrapExpect: 3}, "dev mode runs a single server"},
+		{"bad gossip key", nomadlike.Config{DevMode: true, Gossip: nomadlike.GossipConfig{EncryptKey: "c2hvcnQ="}},
+			"encrypt: key is 5 bytes long: want 16, 24 or 32 bytes"},
 		{"wildcard bind without advertise", nomadlike.Config{DevMode: true,
 			RPCAddr: &net.TCPAddr{IP: net.IPv4zero}}, "RPCAdvertise"},
 	}
