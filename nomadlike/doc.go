@@ -19,4 +19,11 @@
 // (see package pool): msgpack net/rpc for the endpoints and Raft's own
 // transport. Server.RPC serves in-process calls through the same net/rpc
 // server, so a dev agent and a remote client take one code path.
+//
+// Servers find each other by gossip (hashicorp/memberlist, gossip.go):
+// each carries tags with its region, datacenter, Raft ID and address and
+// bootstrap_expect. A new cluster bootstraps Raft once gossip shows the
+// expected servers (bootstrap.go); afterwards the leader keeps the Raft
+// configuration in step with gossip, adding servers that join and removing
+// those that left or stayed failed past a grace period (autopilot.go).
 package nomadlike
