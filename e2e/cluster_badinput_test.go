@@ -52,16 +52,47 @@ func aliveMembers(n *clusterNode) ([]string, error) {
 	return names, nil
 }
 
-// logLine finds the first line matching re in any of the nodes' logs.
-func logLine(re *regexp.Regexp, nodes ...*clusterNode) (string, bool) {
+// logLine finds the first line matching re in any of the nodes' logs,
+// past the offsets in since (from logOffsets), so that a line an earlier
+// step caused is not taken for one this step caused.
+func logLine(re *regexp.Regexp, since map[*clusterNode]int, nodes ...*clusterNode) (string, bool) {
 	for _, n := range nodes {
-		for _, line := range strings.Split(n.logs(), "\n") {
+		logs := n.logs()
+		if off := since[n]; off <= len(logs) {
+			logs = logs[off:]
+		}
+		for _, line := range strings.Split(logs, "\n") {
 			if re.MatchString(line) {
 				return n.name + ": " + line, true
 			}
 		}
 	}
 	return "", false
+}
+
+// logOffsets records how long each node's log is now.
+func logOffsets(nodes ...*clusterNode) map[*clusterNode]int {
+	out := map[*clusterNode]int{}
+	for _, n := range nodes {
+		out[n] = len(n.logs())
+	}
+	return out
+}
+
+// holdFor checks cond every 100ms for d and fails the test the first time
+// it does not hold: for what must stay true, not for waiting on a change.
+func holdFor(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		if ok, msg := cond(); !ok {
+			t.Fatalf("%s stopped holding: %s", what, msg)
+		}
+		if time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond) // sampling interval of an invariant
+	}
 }
 
 // TestClusterRefusesBadJoins: servers of another region, with another
@@ -90,32 +121,38 @@ func TestClusterRefusesBadJoins(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := outsider(c, "outsider-"+strings.ReplaceAll(tc.name, " ", "-"), tc.args...)
 			out.t = t
-			out.start()
 			watched := c.servers
 			if tc.name != "other region" {
 				// A key mismatch is only seen as undecryptable packets; either
 				// side may be the one to say so.
 				watched = append(append([]*clusterNode{}, c.servers...), out)
 			}
+			since := logOffsets(watched...)
+			out.start()
 			waitFor(t, 30*time.Second, "a log line refusing "+out.name, func() (bool, string) {
 				if !out.alive() {
 					t.Fatalf("%s exited instead of being refused:\n%s", out.name, tail(out.logs(), 40))
 				}
-				line, ok := logLine(tc.seen, watched...)
+				line, ok := logLine(tc.seen, since, watched...)
 				if ok {
 					t.Logf("refusal logged: %s", line)
 				}
 				return ok, "no such line yet"
 			})
-			for _, s := range c.servers {
-				names, err := aliveMembers(s)
-				if err != nil {
-					t.Fatal(err)
+			// The outsider keeps retrying its join: membership must stay
+			// the three servers while it does.
+			holdFor(t, 3*time.Second, "membership of exactly the three servers", func() (bool, string) {
+				for _, s := range c.servers {
+					names, err := aliveMembers(s)
+					if err != nil {
+						return false, err.Error()
+					}
+					if len(names) != 3 || strings.Contains(strings.Join(names, ","), out.name) {
+						return false, fmt.Sprintf("%s sees alive members %v, want only the three servers", s.name, names)
+					}
 				}
-				if len(names) != 3 || strings.Contains(strings.Join(names, ","), out.name) {
-					t.Errorf("%s sees alive members %v, want only the three servers", s.name, names)
-				}
-			}
+				return true, ""
+			})
 			stopAgent(out.proc)
 		})
 	}
@@ -133,7 +170,7 @@ func TestClusterBootstrapExpectMismatch(t *testing.T) {
 				t.Fatalf("%s exited:\n%s", s.name, tail(s.logs(), 40))
 			}
 		}
-		line, ok := logLine(re, c.servers...)
+		line, ok := logLine(re, nil, c.servers...)
 		if ok {
 			t.Logf("reported: %s", line)
 		}
