@@ -396,6 +396,8 @@ func TestClusterSnapshotSaveRestore(t *testing.T) {
 		saved = before
 		return diffState(before, after) == "", diffState(before, after)
 	})
+	t.Logf("saved %d jobs, %d allocations, %d evaluations, %d nodes; table indexes %v",
+		len(saved.Jobs), len(saved.Allocs), len(saved.Evals), saved.NodeCount, saved.TableIndex)
 	if fi, err := os.Stat(file); err != nil || fi.Size() == 0 {
 		t.Fatalf("snapshot file %s: %v (empty: %v)", file, err, fi != nil && fi.Size() == 0)
 	}
