@@ -153,7 +153,7 @@ func TestClusterRefusesBadJoins(t *testing.T) {
 				}
 				return true, ""
 			})
-			stopAgent(out.proc)
+			out.stopProc(out.proc)
 		})
 	}
 }

@@ -70,6 +70,12 @@ type clusterNode struct {
 	wrap    []string // command prefix, e.g. `ip netns exec NS`
 	http    *http.Client
 	proc    *agent
+
+	// orphans are the driver plugins a client agent had started when it
+	// was stopped or killed: outside -dev they outlive the agent on
+	// purpose, and nothing else ties them to it once they are reparented.
+	mu      sync.Mutex
+	orphans []procRef
 }
 
 func (n *clusterNode) httpURL() string {
@@ -102,7 +108,7 @@ func (n *clusterNode) start() {
 		close(a.done)
 	}()
 	n.t.Cleanup(func() {
-		stopAgent(a)
+		n.stopProc(a)
 		// The log file spans restarts: print it once, with the newest
 		// process's cleanup.
 		if n.t.Failed() && n.proc == a {
@@ -143,7 +149,73 @@ func (n *clusterNode) alive() bool {
 }
 
 // kill9 ends the agent as a crash would.
-func (n *clusterNode) kill9() { n.proc.kill9() }
+func (n *clusterNode) kill9() {
+	n.noteChildren(n.proc)
+	n.proc.kill9()
+}
+
+// stopProc stops one process of the node, noting its plugins first.
+func (n *clusterNode) stopProc(a *agent) {
+	n.noteChildren(a)
+	stopAgent(a)
+}
+
+func (n *clusterNode) noteChildren(a *agent) {
+	select {
+	case <-a.done:
+		return
+	default:
+	}
+	kids := procChildren(a.cmd.Process.Pid)
+	n.mu.Lock()
+	n.orphans = append(n.orphans, kids...)
+	n.mu.Unlock()
+}
+
+// procRef names a process by pid and start time, so that a pid reused by
+// another process is not mistaken for it.
+type procRef struct {
+	pid   int
+	start string
+}
+
+// procStat returns a process's parent pid and start time from
+// /proc/PID/stat.
+func procStat(pid int) (ppid int, start string, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, "", false
+	}
+	// Fields after the command name, which may itself hold spaces:
+	// state, ppid, ... with the start time the 20th.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 20 {
+		return 0, "", false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return ppid, f[19], true
+}
+
+func procChildren(pid int) []procRef {
+	var out []procRef
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		child, err := strconv.Atoi(filepath.Base(d))
+		if err != nil {
+			continue
+		}
+		if ppid, start, ok := procStat(child); ok && ppid == pid {
+			out = append(out, procRef{pid: child, start: start})
+		}
+	}
+	return out
+}
+
+func (r procRef) kill() {
+	if _, start, ok := procStat(r.pid); ok && start == r.start {
+		_ = syscall.Kill(r.pid, syscall.SIGKILL)
+	}
+}
 
 func (n *clusterNode) logs() string {
 	b, _ := os.ReadFile(n.logPath)
@@ -369,19 +441,24 @@ func (c *cluster) stopAll() {
 			continue
 		}
 		wg.Add(1)
-		go func(a *agent) {
+		go func(n *clusterNode, a *agent) {
 			defer wg.Done()
-			stopAgent(a)
-		}(n.proc)
+			n.stopProc(a)
+		}(n, n.proc)
 	}
 	wg.Wait()
 }
 
 // killLeftovers kills what non-dev clients leave running on purpose when
-// they stop or die: driver plugins and their tasks, found by a working
-// directory or an open file under a client's data dir.
+// they stop or die: the driver plugins they had started, and tasks, found
+// by a working directory or an open file under a client's data dir.
 func (c *cluster) killLeftovers() {
 	for _, n := range c.clients {
+		n.mu.Lock()
+		for _, r := range n.orphans {
+			r.kill()
+		}
+		n.mu.Unlock()
 		killProcessesUnder(n.dataDir)
 	}
 }
