@@ -59,6 +59,8 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 		BootstrapExpect:      cfg.Server.BootstrapExpect,
 		NumSchedulers:        cfg.Server.NumSchedulers,
 		FailoverHeartbeatTTL: cfg.Server.FailoverHeartbeatTTL,
+		MinHeartbeatTTL:      cfg.Server.MinHeartbeatTTL,
+		HeartbeatGrace:       cfg.Server.HeartbeatGrace,
 		// Negative values were refused by the agent config's Validate.
 		RaftSnapshotThreshold: uint64(cfg.Server.RaftSnapshotThreshold),
 		RaftSnapshotInterval:  cfg.Server.RaftSnapshotInterval,

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/orch-dev/orch/api"
-	"github.com/orch-dev/orch/nomadlike"
 )
 
 // registrationLoop registers jobs load-000, load-001, ... through any live
@@ -194,7 +193,11 @@ func describeAllocs(allocs []api.AllocationListStub) string {
 // grace plus scheduling time its allocations are lost and replacements run
 // on the other client.
 func TestClusterLostClientReplaced(t *testing.T) {
-	c := startCluster(t, clusterSpec{servers: 3, clients: 2})
+	// Short heartbeats, set as an operator would, keep the test quick;
+	// BenchmarkClusterLostClient measures the defaults.
+	const minTTL, grace = 2 * time.Second, time.Second
+	hb := writeFile(t, "heartbeat.hcl", fmt.Sprintf("server {\n  min_heartbeat_ttl = %q\n  heartbeat_grace = %q\n}\n", minTTL, grace))
+	c := startCluster(t, clusterSpec{servers: 3, clients: 2, serverArgs: func(int) []string { return []string{"-config", hb} }})
 	leader, _ := c.waitLeader(30*time.Second, nil)
 	victim, survivor, took := runAndLoseClient(t, c, leader, "lost")
 	t.Logf("allocations of %s running on %s %s after its kill -9", victim.name, survivor.name, took)
@@ -202,8 +205,8 @@ func TestClusterLostClientReplaced(t *testing.T) {
 	// grace after its last heartbeat. With two nodes the TTL is the
 	// minimum plus a random stagger of up to the minimum again; a few
 	// seconds more go to scheduling and to the task start elsewhere.
-	maxTTL := 2 * nomadlike.DefaultMinHeartbeatTTL
-	if limit := maxTTL + nomadlike.DefaultHeartbeatGrace + 10*time.Second; took > limit {
+	maxTTL := 2 * minTTL
+	if limit := maxTTL + grace + 10*time.Second; took > limit {
 		t.Errorf("replacement took %s, more than the heartbeat TTL plus grace plus scheduling time (%s)", took, limit)
 	}
 }

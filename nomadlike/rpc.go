@@ -223,13 +223,42 @@ func (s *Server) forward(method string, info structs.RPCInfo, args, reply interf
 	info.SetForwarded()
 	defer metrics.MeasureSinceWithLabels([]string{"orch", "rpc", "forward"}, time.Now(),
 		[]metrics.Label{{Name: "method", Value: method}})
-	err = s.connPool.RPC(rpcAddr(leader), method, args, reply)
+	err = s.connPool.RPCTimeout(rpcAddr(leader), method, args, reply, forwardTimeout(method, info, args))
 	if err != nil && !pool.IsRemote(err) {
 		// The leader is unreachable: most likely it died and an election
 		// is under way. Callers retry on ErrNoLeader.
 		return true, fmt.Errorf("forward to leader %s: %w: %w", leader, structs.ErrNoLeader, err)
 	}
 	return true, err
+}
+
+// forwardHold bounds the wait for the leader's answer to a forwarded call,
+// beyond any wait the call asks for itself: a leader cut off by a
+// partition must not hold the caller until TCP gives up. The caller then
+// gets ErrNoLeader and retries, as it would during an election.
+const forwardHold = 10 * time.Second
+
+// forwardTimeout is how long a forwarded call may take: forwardHold, plus
+// the longest a blocking query or a dequeue may wait by design, or a
+// generous bound for snapshots, which move the whole state.
+func forwardTimeout(method string, info structs.RPCInfo, args interface{}) time.Duration {
+	switch method {
+	case structs.OperatorSnapshotSaveRPC, structs.OperatorSnapshotRestoreRPC:
+		return 10 * time.Minute
+	}
+	d := forwardHold
+	if q, ok := info.(*structs.QueryOptions); ok && q.MinQueryIndex > 0 {
+		wait := q.MaxQueryTime
+		if wait <= 0 {
+			wait = defaultQueryTime
+		}
+		wait = min(wait, maxQueryTime)
+		d += wait + wait/queryJitterFrac
+	}
+	if dq, ok := args.(*structs.EvalDequeueRequest); ok {
+		d += dq.Timeout
+	}
+	return d
 }
 
 // waitForLeader returns "" when this server leads and has taken up the

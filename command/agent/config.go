@@ -88,6 +88,12 @@ type ServerConfig struct {
 	// first heartbeat before marking it down; 0 means the server's
 	// default (5 minutes, as Nomad).
 	FailoverHeartbeatTTL time.Duration
+	// MinHeartbeatTTL is the shortest heartbeat TTL a node is given, and
+	// HeartbeatGrace the slack added before a silent node is marked down;
+	// 0 means the server's defaults (10s each, as Nomad). Lowering them
+	// finds a dead client sooner at the cost of more heartbeats.
+	MinHeartbeatTTL time.Duration
+	HeartbeatGrace  time.Duration
 	// RaftSnapshotThreshold is how many Raft entries since the last
 	// snapshot trigger the next; 0 means the server's default (8192).
 	RaftSnapshotThreshold int

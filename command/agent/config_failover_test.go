@@ -7,16 +7,22 @@ import (
 	"time"
 )
 
-func TestFailoverHeartbeatTTLConfig(t *testing.T) {
+func TestHeartbeatConfig(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
 		file    string
-		want    time.Duration
+		want    [3]time.Duration // failover TTL, min TTL, grace
 		wantErr string
 	}{
-		{name: "unset leaves the server default", file: `server { enabled = true }`},
-		{name: "set", file: `server { failover_heartbeat_ttl = "45s" }`, want: 45 * time.Second},
+		{name: "unset leaves the server defaults", file: `server { enabled = true }`},
+		{name: "set", file: `server {
+  failover_heartbeat_ttl = "45s"
+  min_heartbeat_ttl      = "2s"
+  heartbeat_grace        = "1s"
+}`, want: [3]time.Duration{45 * time.Second, 2 * time.Second, time.Second}},
+		{name: "grace not a duration", file: `server { heartbeat_grace = "later" }`,
+			wantErr: `server.heartbeat_grace "later": want a positive duration`},
 		{name: "not a duration", file: `server { failover_heartbeat_ttl = "soon" }`,
 			wantErr: `server.failover_heartbeat_ttl "soon": want a positive duration`},
 		{name: "zero", file: `server { failover_heartbeat_ttl = "0s" }`,
@@ -36,8 +42,9 @@ func TestFailoverHeartbeatTTLConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Server.FailoverHeartbeatTTL != tc.want {
-				t.Fatalf("failover heartbeat TTL %v, want %v", c.Server.FailoverHeartbeatTTL, tc.want)
+			got := [3]time.Duration{c.Server.FailoverHeartbeatTTL, c.Server.MinHeartbeatTTL, c.Server.HeartbeatGrace}
+			if got != tc.want {
+				t.Fatalf("heartbeat settings (failover TTL, min TTL, grace) = %v, want %v", got, tc.want)
 			}
 		})
 	}

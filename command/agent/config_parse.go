@@ -59,6 +59,8 @@ type fileServer struct {
 	NumSchedulers   *int  `hcl:"num_schedulers,optional"`
 	// FailoverHeartbeatTTL is a duration such as "5m".
 	FailoverHeartbeatTTL  *string `hcl:"failover_heartbeat_ttl,optional"`
+	MinHeartbeatTTL       *string `hcl:"min_heartbeat_ttl,optional"`
+	HeartbeatGrace        *string `hcl:"heartbeat_grace,optional"`
 	RaftSnapshotThreshold *int    `hcl:"raft_snapshot_threshold,optional"`
 	// RaftSnapshotInterval is a duration such as "120s".
 	RaftSnapshotInterval *string         `hcl:"raft_snapshot_interval,optional"`
@@ -247,12 +249,23 @@ func (c *Config) merge(f *fileConfig) error {
 		set(&c.Server.Enabled, s.Enabled)
 		set(&c.Server.BootstrapExpect, s.BootstrapExpect)
 		set(&c.Server.NumSchedulers, s.NumSchedulers)
-		if s.FailoverHeartbeatTTL != nil {
-			d, err := time.ParseDuration(*s.FailoverHeartbeatTTL)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("server.failover_heartbeat_ttl %q: want a positive duration such as \"5m\" or \"30s\"", *s.FailoverHeartbeatTTL)
+		for _, d := range []struct {
+			key string
+			in  *string
+			out *time.Duration
+		}{
+			{"failover_heartbeat_ttl", s.FailoverHeartbeatTTL, &c.Server.FailoverHeartbeatTTL},
+			{"min_heartbeat_ttl", s.MinHeartbeatTTL, &c.Server.MinHeartbeatTTL},
+			{"heartbeat_grace", s.HeartbeatGrace, &c.Server.HeartbeatGrace},
+		} {
+			if d.in == nil {
+				continue
 			}
-			c.Server.FailoverHeartbeatTTL = d
+			v, err := time.ParseDuration(*d.in)
+			if err != nil || v <= 0 {
+				return fmt.Errorf("server.%s %q: want a positive duration such as \"5m\" or \"30s\"", d.key, *d.in)
+			}
+			*d.out = v
 		}
 		if err := mergeRaftSnapshot(&c.Server, s); err != nil {
 			return err

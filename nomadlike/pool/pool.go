@@ -63,11 +63,36 @@ func NewPool(logger hclog.Logger, maxIdle time.Duration) *ConnPool {
 // dropped so the next call dials afresh. The call is not retried: the
 // server may have applied it.
 func (p *ConnPool) RPC(addr net.Addr, method string, args, reply interface{}) error {
+	return p.RPCTimeout(addr, method, args, reply, 0)
+}
+
+// ErrTimeout is returned by RPCTimeout when no answer came in time. The
+// call's outcome is unknown: the far side may still apply it.
+var ErrTimeout = errors.New("no answer in time")
+
+// RPCTimeout is RPC with a bound on the wait for the answer (none when
+// timeout <= 0). A call that times out drops its connection: on a TCP
+// connection to a host cut off by a partition, every later call would hang
+// as well until the kernel gives up, which takes many minutes.
+func (p *ConnPool) RPCTimeout(addr net.Addr, method string, args, reply interface{}, timeout time.Duration) error {
 	c, err := p.acquire(addr.String())
 	if err != nil {
 		return fmt.Errorf("rpc %s to %s: %w", method, addr, err)
 	}
-	err = c.client.Call(method, args, reply)
+	if timeout <= 0 {
+		err = c.client.Call(method, args, reply)
+	} else {
+		call := c.client.Go(method, args, reply, make(chan *rpc.Call, 1))
+		timer := time.NewTimer(timeout)
+		select {
+		case <-call.Done:
+			err = call.Error
+		case <-timer.C:
+			err = fmt.Errorf("after %s: %w", timeout, ErrTimeout)
+			c.close()
+		}
+		timer.Stop()
+	}
 	p.release(c, err)
 	if err == nil {
 		return nil

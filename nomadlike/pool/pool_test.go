@@ -29,6 +29,15 @@ func (Echo) Echo(args *EchoArgs, reply *EchoReply) error {
 	return nil
 }
 
+// Hang never answers while its release channel is open, as a leader cut
+// off by a partition would not.
+func (Echo) Hang(args *EchoArgs, reply *EchoReply) error {
+	<-hangRelease
+	return nil
+}
+
+var hangRelease = make(chan struct{})
+
 func (Echo) Missing(args *EchoArgs, reply *EchoReply) error {
 	return fmt.Errorf("job %q: %w", args.Msg, structs.ErrNotFound)
 }
@@ -146,6 +155,29 @@ func TestConnPool_RPC(t *testing.T) {
 			t.Fatalf("%d connections dialed, want 2", n)
 		}
 	})
+}
+
+// TestConnPool_RPCTimeout: a call that gets no answer in time fails with
+// ErrTimeout, and the suspect connection is dropped so the next call dials
+// a fresh one instead of queueing behind the hung one.
+func TestConnPool_RPCTimeout(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	t.Cleanup(func() { close(hangRelease) })
+	p := NewPool(hclog.NewNullLogger(), time.Minute)
+	defer p.Shutdown()
+
+	var reply EchoReply
+	err := p.RPCTimeout(ts.ln.Addr(), "Echo.Hang", &EchoArgs{}, &reply, 50*time.Millisecond)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("hung call: got %v, want ErrTimeout", err)
+	}
+	if err := p.RPCTimeout(ts.ln.Addr(), "Echo.Echo", &EchoArgs{Msg: "next"}, &reply, time.Second); err != nil || reply.Msg != "next" {
+		t.Fatalf("call after a timeout: %v (%q)", err, reply.Msg)
+	}
+	if n := ts.accepts.Load(); n != 2 {
+		t.Fatalf("%d connections dialed, want 2: the timed-out one must be dropped", n)
+	}
 }
 
 func TestConnPool_ReapsIdle(t *testing.T) {
