@@ -117,6 +117,7 @@ func killDriverPlugins(t *testing.T, clientData string) {
 // each with its own data dir, on free loopback ports.
 type serverAndClient struct {
 	root       string
+	plugins    []procRef // driver plugins the client agents started
 	server     *agent
 	client     *agent
 	clientData string
@@ -131,7 +132,14 @@ func startServerAndClient(t *testing.T) *serverAndClient {
 	ports := freePorts(t, 6)
 	sc := &serverAndClient{root: root, clientData: filepath.Join(root, "client")}
 	serverData := filepath.Join(root, "server")
-	t.Cleanup(func() { killDriverPlugins(t, sc.clientData) })
+	t.Cleanup(func() {
+		killDriverPlugins(t, sc.clientData)
+		// Idle plugins hold nothing under the data dir; they are known by
+		// the agent that started them.
+		for _, p := range sc.plugins {
+			p.kill()
+		}
+	})
 	sc.server = startNonDev(t, fmt.Sprintf("http://127.0.0.1:%d", ports[0]), serverData, filepath.Join(root, "server.log"),
 		"-server", "-bootstrap-expect", "1", "-bind", "127.0.0.1", "-data-dir", serverData,
 		"-http-port", strconv.Itoa(ports[0]), "-rpc-port", strconv.Itoa(ports[1]), "-serf-port", strconv.Itoa(ports[2]))
@@ -144,12 +152,37 @@ func startServerAndClient(t *testing.T) *serverAndClient {
 		"-http-port", strconv.Itoa(ports[3]), "-rpc-port", strconv.Itoa(ports[4]), "-serf-port", strconv.Itoa(ports[5])}
 	sc.clientAddr, sc.clientLog = fmt.Sprintf("http://127.0.0.1:%d", ports[3]), filepath.Join(root, "client.log")
 	sc.client = startNonDev(t, sc.clientAddr, sc.clientData, sc.clientLog, sc.clientArgs...)
+	sc.notePluginsAtCleanup(t)
 	return sc
+}
+
+// notePluginsAtCleanup remembers the current client agent's children
+// before its own cleanup stops it: a non-dev agent leaves its plugins
+// running on purpose, and once it is gone they are no longer its children.
+func (sc *serverAndClient) notePluginsAtCleanup(t *testing.T) {
+	a := sc.client
+	t.Cleanup(func() { sc.notePlugins(a) })
+}
+
+func (sc *serverAndClient) notePlugins(a *agent) {
+	select {
+	case <-a.done:
+	default:
+		sc.plugins = append(sc.plugins, procChildren(a.cmd.Process.Pid)...)
+	}
+}
+
+// killClient ends the client agent as a crash would, remembering its
+// plugins first.
+func (sc *serverAndClient) killClient() {
+	sc.notePlugins(sc.client)
+	sc.client.kill9()
 }
 
 // restartClient starts the client agent again over the same data dir.
 func (sc *serverAndClient) restartClient(t *testing.T) {
 	sc.client = startNonDev(t, sc.clientAddr, sc.clientData, sc.clientLog, sc.clientArgs...)
+	sc.notePluginsAtCleanup(t)
 }
 
 // TestClientAgentKill9Recovery: a non-dev client agent killed with -9 and
@@ -227,7 +260,7 @@ func TestClientAgentKill9Recovery(t *testing.T) {
 		}
 	})
 
-	sc.client.kill9()
+	sc.killClient()
 	// While the agent is down one task exits on its own, with code 3.
 	if err := os.WriteFile(trigger, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -362,7 +395,7 @@ func TestClientAgentKill9RecoveryEveryDriver(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", before).Run() })
 
-	sc.client.kill9()
+	sc.killClient()
 	sc.restartClient(t)
 
 	waitFor(t, 20*time.Second, "the restarted client reports the allocation running", func() (bool, string) {
