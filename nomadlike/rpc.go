@@ -224,6 +224,13 @@ func (s *Server) forward(method string, info structs.RPCInfo, args, reply interf
 	defer metrics.MeasureSinceWithLabels([]string{"orch", "rpc", "forward"}, time.Now(),
 		[]metrics.Label{{Name: "method", Value: method}})
 	err = s.connPool.RPCTimeout(rpcAddr(leader), method, args, reply, forwardTimeout(method, info, args))
+	if errors.Is(err, pool.ErrTimeout) {
+		// The connection was reset, so nothing still queued will reach
+		// the leader; but a request it already received may have been
+		// applied. Callers retry on ErrNoLeader, which idempotent writes
+		// such as registrations tolerate.
+		return true, fmt.Errorf("forward to leader %s: %w: outcome unknown: %w", leader, structs.ErrNoLeader, err)
+	}
 	if err != nil && !pool.IsRemote(err) {
 		// The leader is unreachable: most likely it died and an election
 		// is under way. Callers retry on ErrNoLeader.

@@ -283,6 +283,9 @@ func errorStatus(err error) (int, string) {
 		return errors.Is(err, target) || strings.Contains(err.Error(), target.Error())
 	}
 	switch {
+	case is(structs.ErrNoLeader) && strings.Contains(err.Error(), "outcome unknown"):
+		// Nomad's words first, so clients matching them still retry.
+		return http.StatusInternalServerError, "No cluster leader: the leader did not answer in time, so the request may or may not have been applied"
 	case is(structs.ErrNoLeader):
 		return http.StatusInternalServerError, "No cluster leader"
 	case is(structs.ErrPermission):

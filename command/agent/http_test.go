@@ -165,6 +165,8 @@ func TestErrorMapping(t *testing.T) {
 		{"bad request", fmt.Errorf("count: %w", structs.ErrBadRequest), 400, "count: bad request"},
 		{"no leader", structs.ErrNoLeader, 500, "No cluster leader"},
 		{"no leader over the wire", errors.New("rpc error: no cluster leader"), 500, "No cluster leader"},
+		{"no answer from the leader", fmt.Errorf("forward to leader x: %w: outcome unknown: after 10s: no answer in time", structs.ErrNoLeader),
+			500, "No cluster leader: the leader did not answer in time, so the request may or may not have been applied"},
 		{"permission", structs.ErrPermission, 403, "permission denied"},
 		{"enforced index lost", fmt.Errorf("job register: %w: Enforcing job modify index 3: job exists with conflicting job modify index: 5", structs.ErrIndexChanged),
 			400, "Enforcing job modify index 3: job exists with conflicting job modify index: 5"},

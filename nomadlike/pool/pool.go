@@ -89,7 +89,7 @@ func (p *ConnPool) RPCTimeout(addr net.Addr, method string, args, reply interfac
 			err = call.Error
 		case <-timer.C:
 			err = fmt.Errorf("after %s: %w", timeout, ErrTimeout)
-			c.close()
+			c.abort()
 		}
 		timer.Stop()
 	}
@@ -171,6 +171,17 @@ func dial(addr string) (*conn, error) {
 // the msgpack codec's unsynchronised closed flag with that reader.
 func (c *conn) close() {
 	_ = c.nc.Close()
+}
+
+// abort resets the connection, discarding what the kernel has not yet
+// sent: a plain close would keep retransmitting it, so a request that timed
+// out behind a partition could still be delivered, and applied, once the
+// network heals, after its caller was told it failed.
+func (c *conn) abort() {
+	if tcp, ok := c.nc.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	c.close()
 }
 
 // release returns c after a call; a call that failed for want of a working
