@@ -39,7 +39,9 @@ func decideBootstrap(expect int, servers []serverInfo) bootstrapDecision {
 	var alive []serverInfo
 	var conflicts []string
 	for _, s := range servers {
-		if s.Status != MemberAlive {
+		// A server with bootstrap_expect 0 only ever joins an existing
+		// cluster: it neither counts towards a bootstrap nor disagrees.
+		if s.Status != MemberAlive || s.Expect == 0 {
 			continue
 		}
 		alive = append(alive, s)

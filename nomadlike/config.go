@@ -123,8 +123,10 @@ func (c *Config) withDefaults() (*Config, error) {
 		cfg.BootstrapExpect = 1
 	}
 	switch {
-	case cfg.BootstrapExpect < 1:
-		return nil, fmt.Errorf("config: BootstrapExpect %d: want 1 for a single server, or the number of servers of the cluster", cfg.BootstrapExpect)
+	case cfg.BootstrapExpect < 0:
+		return nil, fmt.Errorf("config: BootstrapExpect %d: want 1 for a single server, the number of servers of the cluster, or 0 to join an existing cluster", cfg.BootstrapExpect)
+	case cfg.BootstrapExpect == 0 && cfg.Gossip.BindAddr == nil:
+		return nil, fmt.Errorf("config: BootstrapExpect 0 joins an existing cluster, which needs gossip: set Gossip.BindAddr, or BootstrapExpect 1 for a single server")
 	case cfg.BootstrapExpect > 1 && cfg.DevMode:
 		return nil, fmt.Errorf("config: BootstrapExpect %d: dev mode runs a single server, want 1", cfg.BootstrapExpect)
 	case cfg.BootstrapExpect > 1 && cfg.Gossip.BindAddr == nil:

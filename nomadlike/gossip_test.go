@@ -62,11 +62,18 @@ func TestGossip_ClusterBootstrapsAndAgrees(t *testing.T) {
 
 func TestAutopilot_LateServerBecomesVoter(t *testing.T) {
 	t.Parallel()
-	servers := nomadtest.TestCluster(t, 3, nil)
-	cfg := nomadtest.ClusterServerConfig(t, "server-late", 3)
-	cfg.Gossip.RetryJoin = []string{servers[1].GossipAddr()}
-	late := nomadtest.StartServer(t, cfg)
-	nomadtest.WaitForCluster(t, append(servers, late))
+	// The cluster's own bootstrap_expect, or 0 as Nomad operators set on a
+	// server meant only to join.
+	for _, expect := range []int{3, 0} {
+		t.Run(fmt.Sprintf("bootstrap_expect=%d", expect), func(t *testing.T) {
+			t.Parallel()
+			servers := nomadtest.TestCluster(t, 3, nil)
+			cfg := nomadtest.ClusterServerConfig(t, "server-late", expect)
+			cfg.Gossip.RetryJoin = []string{servers[1].GossipAddr()}
+			late := nomadtest.StartServer(t, cfg)
+			nomadtest.WaitForCluster(t, append(servers, late))
+		})
+	}
 }
 
 func TestAutopilot_ServerRemovedFromRaft(t *testing.T) {

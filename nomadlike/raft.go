@@ -236,6 +236,10 @@ func (s *Server) setupRaft() error {
 	case hasState:
 	case s.config.BootstrapExpect > 1:
 		s.bootstrapPending = true
+	case s.config.BootstrapExpect == 0:
+		// As Nomad: a server without bootstrap_expect never bootstraps;
+		// it joins by gossip and the cluster's leader adds it to Raft.
+		s.logger.Info("bootstrap_expect is 0: waiting for an existing cluster's leader to add this server")
 	default:
 		configuration := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter,

@@ -405,6 +405,7 @@ func TestNewServer_ConfigErrors(t *testing.T) {
 	}{
 		{"no data dir", nomadlike.Config{BootstrapExpect: 1}, "DataDir"},
 		{"multi-server without gossip", nomadlike.Config{DataDir: t.TempDir(), BootstrapExpect: 3}, "needs gossip to find the other servers"},
+		{"joining without gossip", nomadlike.Config{DataDir: t.TempDir(), BootstrapExpect: 0}, "BootstrapExpect 0 joins an existing cluster, which needs gossip"},
 		{"dev mode expecting servers", nomadlike.Config{DevMode: true, BootstrapExpect: 3}, "dev mode runs a single server"},
 		{"bad gossip key", nomadlike.Config{DevMode: true, Gossip: nomadlike.GossipConfig{EncryptKey: "c2hvcnQ="}},
 			"encrypt: key is 5 bytes long: want 16, 24 or 32 bytes"},
