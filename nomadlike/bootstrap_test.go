@@ -51,8 +51,8 @@ func TestBootstrap_Decide(t *testing.T) {
 			conflict: []string{"bootstrap_expect = 3", "server b has bootstrap_expect = 5"},
 		},
 		{
-			name:   "a joining server with expect 0 neither counts nor conflicts",
-			expect: 2,
+			name:    "a joining server with expect 0 neither counts nor conflicts",
+			expect:  2,
 			servers: []serverInfo{srv("a", "1", 2, MemberAlive), srv("z", "9", 0, MemberAlive)},
 		},
 		{
