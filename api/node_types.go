@@ -25,6 +25,7 @@ type Node struct {
 	NodeClass             string
 	NodePool              string
 	Drain                 bool
+	DrainStrategy         *DrainStrategy
 	SchedulingEligibility string
 	Status                string
 	StatusDescription     string

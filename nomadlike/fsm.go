@@ -99,6 +99,7 @@ var fsmAppliers = map[structs.MessageType]struct {
 	structs.NodeDeregisterRequestType:    {"node_deregister", (*FSM).applyNodeDeregister},
 	structs.NodeUpdateStatusRequestType:  {"node_status_update", (*FSM).applyNodeStatus},
 	structs.NodeUpdateEligibilityReqType: {"node_eligibility_update", (*FSM).applyNodeEligibility},
+	structs.NodeUpdateDrainRequestType:   {"node_drain_update", (*FSM).applyNodeDrain},
 	structs.JobRegisterRequestType:       {"job_register", (*FSM).applyJobRegister},
 	structs.JobDeregisterRequestType:     {"job_deregister", (*FSM).applyJobDeregister},
 	structs.EvalUpdateRequestType:        {"eval_update", (*FSM).applyEvalUpdate},

@@ -26,6 +26,7 @@ func (s *StateStore) UpsertNode(index uint64, in *structs.Node) error {
 		node.CreateIndex = existing.CreateIndex
 		node.SchedulingEligibility = existing.SchedulingEligibility
 		node.Drain = existing.Drain
+		node.DrainStrategy = existing.DrainStrategy.Copy()
 	} else {
 		node.CreateIndex = index
 		if node.SchedulingEligibility == "" {

@@ -13,18 +13,20 @@ const (
 type Node struct {
 	ID string
 	// SecretID authenticates the node's own RPCs; never shown by the API.
-	SecretID              string `json:"-"`
-	Datacenter            string
-	Name                  string
-	HTTPAddr              string
-	TLSEnabled            bool
-	Attributes            map[string]string
-	NodeResources         *NodeResources
-	ReservedResources     *NodeReservedResources
-	Meta                  map[string]string
-	NodeClass             string
-	NodePool              string
-	Drain                 bool
+	SecretID          string `json:"-"`
+	Datacenter        string
+	Name              string
+	HTTPAddr          string
+	TLSEnabled        bool
+	Attributes        map[string]string
+	NodeResources     *NodeResources
+	ReservedResources *NodeReservedResources
+	Meta              map[string]string
+	NodeClass         string
+	NodePool          string
+	Drain             bool
+	// DrainStrategy is set while the node drains; nil otherwise.
+	DrainStrategy         *DrainStrategy
 	SchedulingEligibility string
 	Status                string
 	StatusDescription     string

@@ -73,6 +73,7 @@ const (
 	AllocClientUpdateRequestType  MessageType = 8
 	NodeUpdateEligibilityReqType  MessageType = 9
 	AllocUpdateDesiredTransitType MessageType = 10
+	NodeUpdateDrainRequestType    MessageType = 11
 
 	// IgnoreUnknownTypeFlag marks an entry an older server may skip when it
 	// does not know the type, rather than fail to apply it.
