@@ -133,7 +133,9 @@ Node Eligibility Options:
     Make the node ineligible.`)
 }
 
-func (c *NodeEligibilityCommand) Synopsis() string { return "Toggle scheduling eligibility for a given node" }
+func (c *NodeEligibilityCommand) Synopsis() string {
+	return "Toggle scheduling eligibility for a given node"
+}
 
 func (c *NodeEligibilityCommand) Run(args []string) int {
 	var enable, disable bool
