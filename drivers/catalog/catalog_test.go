@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,40 +17,14 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
 func TestMain(m *testing.M) {
 	catalog.MaybeServePlugin()
-	// See drivers/rawexec/main_test.go: no second of race-detector
-	// lingering for every plugin child.
-	_ = os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	drivertest.NoRaceLinger()
 	os.Exit(m.Run())
-}
-
-type testWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) hclog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Debug, Output: w})
 }
 
 func TestBuiltin(t *testing.T) {
@@ -116,7 +89,7 @@ func TestValidateTaskConfig(t *testing.T) {
 // sees the task the first one started.
 func TestLaunchAndReattach(t *testing.T) {
 	t.Parallel()
-	inst, err := catalog.Launch("raw_exec", testLogger(t))
+	inst, err := catalog.Launch("raw_exec", drivertest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +127,7 @@ func TestLaunchAndReattach(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReattachState.Config: %v", err)
 	}
-	again, err := catalog.Reattach("raw_exec", rc, testLogger(t))
+	again, err := catalog.Reattach("raw_exec", rc, drivertest.Logger(t))
 	if err != nil {
 		t.Fatalf("Reattach: %v", err)
 	}

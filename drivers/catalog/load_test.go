@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
@@ -113,7 +114,7 @@ func TestLoadPluginDirAndReattach(t *testing.T) {
 	t.Parallel()
 	dir := pluginDir(t, "third_party", "raw_exec")
 	store := &memStore{}
-	cfg := catalog.LoadConfig{Logger: testLogger(t), Store: store, PluginDir: dir}
+	cfg := catalog.LoadConfig{Logger: drivertest.Logger(t), Store: store, PluginDir: dir}
 
 	first, err := catalog.Load(cfg)
 	if err != nil {
@@ -207,7 +208,7 @@ func TestDiscover(t *testing.T) {
 func TestLaunchFileRefusesBuiltinName(t *testing.T) {
 	t.Parallel()
 	dir := pluginDir(t, "raw_exec")
-	_, err := catalog.LaunchFile(filepath.Join(dir, "raw_exec"), testLogger(t))
+	_, err := catalog.LaunchFile(filepath.Join(dir, "raw_exec"), drivertest.Logger(t))
 	if !errors.Is(err, catalog.ErrBuiltinName) {
 		t.Errorf("LaunchFile = %v, want ErrBuiltinName", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
@@ -47,7 +48,7 @@ func alive(pid int) bool {
 // its wait carries on) and reports the one that died meanwhile as lost.
 func TestSupervisedPluginCrash(t *testing.T) {
 	t.Parallel()
-	logger := testLogger(t)
+	logger := drivertest.Logger(t)
 	inst, err := catalog.Launch("raw_exec", logger)
 	if err != nil {
 		t.Fatal(err)

@@ -3,15 +3,14 @@ package docker
 import (
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/orch-dev/orch/drivers/sdk"
+	"github.com/orch-dev/orch/drivers/shared/taskconfig"
 )
 
 // ConfigSpec is the schema of a docker task's `config` block, in the shape
@@ -325,7 +324,7 @@ func (p *parser) ok(key string) bool { return !slices.Contains(p.bad, key) }
 
 func (p *parser) wrongType(key, want string, v interface{}) {
 	p.bad = append(p.bad, key)
-	p.errorf("config %q must be %s, got %s", key, want, kindOf(v))
+	p.errorf("config %q must be %s, got %s", key, want, taskconfig.KindOf(v))
 }
 
 func (p *parser) unknownKeys(where string, cfg map[string]interface{}, spec []sdk.ConfigField) {
@@ -367,7 +366,7 @@ func (p *parser) pluginBool(where string, cfg map[string]interface{}, key string
 	}
 	b, isBool := v.(bool)
 	if !isBool {
-		p.errorf("%s %q must be true or false, got %s", where, key, kindOf(v))
+		p.errorf("%s %q must be true or false, got %s", where, key, taskconfig.KindOf(v))
 		return def
 	}
 	return b
@@ -404,9 +403,9 @@ func (p *parser) list(cfg map[string]interface{}, key string) []string {
 	}
 	out := make([]string, 0, len(items))
 	for i, item := range items {
-		s, ok := scalarString(item)
+		s, ok := taskconfig.ScalarString(item)
 		if !ok {
-			p.errorf("config %q[%d] must be a string, got %s", key, i, kindOf(item))
+			p.errorf("config %q[%d] must be a string, got %s", key, i, taskconfig.KindOf(item))
 			continue
 		}
 		out = append(out, s)
@@ -423,9 +422,9 @@ func (p *parser) stringMap(cfg map[string]interface{}, key string) map[string]st
 	}
 	out := make(map[string]string, len(ms[0]))
 	for k, v := range ms[0] {
-		s, ok := scalarString(v)
+		s, ok := taskconfig.ScalarString(v)
 		if !ok {
-			p.errorf("config %s.%s must be a string, got %s", key, k, kindOf(v))
+			p.errorf("config %s.%s must be a string, got %s", key, k, taskconfig.KindOf(v))
 			continue
 		}
 		out[k] = s
@@ -450,7 +449,7 @@ func (p *parser) blocks(cfg map[string]interface{}, key string, single bool) []m
 		for i, item := range b {
 			m, isMap := item.(map[string]interface{})
 			if !isMap {
-				p.errorf("config %s[%d] must be a block, got %s", key, i, kindOf(item))
+				p.errorf("config %s[%d] must be a block, got %s", key, i, taskconfig.KindOf(item))
 				return nil
 			}
 			out = append(out, m)
@@ -464,47 +463,6 @@ func (p *parser) blocks(cfg map[string]interface{}, key string, single bool) []m
 		return nil
 	}
 	return out
-}
-
-func scalarString(v interface{}) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case bool:
-		return strconv.FormatBool(x), true
-	case int:
-		return strconv.Itoa(x), true
-	case int64:
-		return strconv.FormatInt(x, 10), true
-	case uint64:
-		return strconv.FormatUint(x, 10), true
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-			return strconv.FormatInt(int64(x), 10), true
-		}
-		return strconv.FormatFloat(x, 'g', -1, 64), true
-	default:
-		return "", false
-	}
-}
-
-func kindOf(v interface{}) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a bool"
-	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
-		return "a number"
-	case []interface{}, []string:
-		return "a list"
-	case map[string]interface{}, []map[string]interface{}:
-		return "a block"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
 }
 
 // ValidatePortLabels reports each label of a task's `ports` that names no

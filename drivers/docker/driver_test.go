@@ -14,6 +14,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
@@ -40,7 +41,7 @@ func TestExitCodeAndLogs(t *testing.T) {
 			t.Parallel()
 			cfg := taskConfig(t, tc.config)
 			start(t, d, cfg)
-			res := waitExit(t, d, cfg.ID, 30*time.Second)
+			res := drivertest.WaitExit(t, d, cfg.ID, 30*time.Second)
 			if res.ExitCode != tc.wantCode || res.OOMKilled || res.Err != nil {
 				t.Errorf("exit = %+v, want code %d", res, tc.wantCode)
 			}
@@ -76,7 +77,7 @@ func TestEnvAndDirectories(t *testing.T) {
 		"NOMAD_ALLOC_DIR": filepath.Join(cfg.AllocDir, "alloc"),
 	}
 	start(t, d, cfg)
-	if res := waitExit(t, d, cfg.ID, 30*time.Second); !res.Successful() {
+	if res := drivertest.WaitExit(t, d, cfg.ID, 30*time.Second); !res.Successful() {
 		t.Fatalf("exit = %+v", res)
 	}
 	for _, want := range []string{"GREETING=hello from the client\n", "NOMAD_TASK_DIR=/local\n", "NOMAD_ALLOC_DIR=/alloc\n"} {
@@ -121,7 +122,7 @@ func TestVolumesMountsWorkDirHostname(t *testing.T) {
 				}
 			}
 			start(t, d, cfg)
-			if res := waitExit(t, d, cfg.ID, 30*time.Second); !res.Successful() {
+			if res := drivertest.WaitExit(t, d, cfg.ID, 30*time.Second); !res.Successful() {
 				b, _ := os.ReadFile(logFile(cfg.StderrPath))
 				t.Fatalf("exit = %+v, stderr %q", res, b)
 			}
@@ -146,7 +147,7 @@ func TestPortPublished(t *testing.T) {
 	start(t, d, cfg)
 	url := "http://127.0.0.1:" + itoa(hostPort) + "/"
 	hc := &http.Client{Timeout: 2 * time.Second}
-	eventually(t, 15*time.Second, func() (bool, string) {
+	drivertest.Eventually(t, 15*time.Second, func() (bool, string) {
 		resp, err := hc.Get(url)
 		if err != nil {
 			return false, err.Error()
@@ -202,7 +203,7 @@ func TestOOMKilled(t *testing.T) {
 	cfg := taskConfig(t, prog("oom"))
 	cfg.Resources = &sdk.Resources{MemoryMB: 16}
 	start(t, d, cfg)
-	res := waitExit(t, d, cfg.ID, 60*time.Second)
+	res := drivertest.WaitExit(t, d, cfg.ID, 60*time.Second)
 	if !res.OOMKilled || res.ExitCode != 137 {
 		t.Errorf("exit = %+v, want OOMKilled with code 137", res)
 	}
@@ -246,7 +247,7 @@ func TestStop(t *testing.T) {
 				t.Fatalf("StopTask: %v", err)
 			}
 			took := time.Since(began)
-			res := waitExit(t, d, cfg.ID, 5*time.Second)
+			res := drivertest.WaitExit(t, d, cfg.ID, 5*time.Second)
 			if res.ExitCode != tc.wantCode {
 				t.Errorf("exit = %+v, want code %d", res, tc.wantCode)
 			}
@@ -277,7 +278,7 @@ func TestSignal(t *testing.T) {
 	if err := d.SignalTask(cfg.ID, "SIGTERM"); err != nil {
 		t.Fatal(err)
 	}
-	if res := waitExit(t, d, cfg.ID, 10*time.Second); !res.Successful() {
+	if res := drivertest.WaitExit(t, d, cfg.ID, 10*time.Second); !res.Successful() {
 		t.Errorf("exit after SIGTERM = %+v, want 0", res)
 	}
 	if err := d.SignalTask(cfg.ID, "SIGHUP"); err == nil || !strings.Contains(err.Error(), "has exited") {

@@ -1,58 +1,24 @@
 package docker_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
-
-// testWriter sends log lines to t until the test ends; plugin goroutines
-// may log after that, which t.Log would panic on. A race report of a
-// plugin child arrives here too and fails the test.
-type testWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-		if bytes.Contains(p, []byte("WARNING: DATA RACE")) {
-			w.t.Error("the plugin process reported a data race")
-		}
-	}
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) hclog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Debug, Output: w})
-}
 
 func requireEngine(t testing.TB) {
 	t.Helper()
@@ -64,11 +30,7 @@ func requireEngine(t testing.TB) {
 // launch starts a docker plugin subprocess with the given plugin config.
 func launch(t testing.TB, pluginConfig map[string]interface{}) *catalog.Instance {
 	t.Helper()
-	inst, err := catalog.Launch("docker", testLogger(t))
-	if err != nil {
-		t.Fatalf("launch docker plugin: %v", err)
-	}
-	t.Cleanup(inst.Kill)
+	inst := drivertest.Launch(t, "docker")
 	if err := inst.Driver.SetConfig(&sdk.PluginConfig{Config: pluginConfig}); err != nil {
 		t.Fatalf("SetConfig: %v", err)
 	}
@@ -86,19 +48,11 @@ func engine(t testing.TB) *client.Client {
 	return cli
 }
 
-var taskSeq struct {
-	sync.Mutex
-	n int
-}
-
 // taskConfig returns a task of the test image with its own allocation
 // directory laid out as the client lays it out.
 func taskConfig(t testing.TB, config map[string]interface{}) *sdk.TaskConfig {
 	t.Helper()
-	taskSeq.Lock()
-	taskSeq.n++
-	n := taskSeq.n
-	taskSeq.Unlock()
+	n := drivertest.NextSeq()
 	dir := t.TempDir()
 	for _, d := range []string{"alloc/logs", "web/local", "web/secrets"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
@@ -156,51 +110,12 @@ func prog(args ...string) map[string]interface{} {
 	return map[string]interface{}{"command": "/testprog", "args": list}
 }
 
-// start starts a task and destroys it when the test ends.
+// start starts a task and destroys it when the test ends; a test that
+// killed its plugin loses the connection DestroyTask needs, and that is
+// no cleanup failure.
 func start(t testing.TB, d sdk.Driver, cfg *sdk.TaskConfig) *sdk.TaskHandle {
 	t.Helper()
-	h, err := d.StartTask(cfg)
-	if err != nil {
-		t.Fatalf("StartTask: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := d.DestroyTask(cfg.ID, true); err != nil && !errors.Is(err, sdk.ErrTaskNotFound) && !strings.Contains(err.Error(), "connection") {
-			t.Errorf("cleanup: DestroyTask: %v", err)
-		}
-	})
-	return h
-}
-
-// waitExit waits for a task's result, failing the test after timeout.
-func waitExit(t testing.TB, d sdk.Driver, id string, timeout time.Duration) *sdk.ExitResult {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	ch, err := d.WaitTask(ctx, id)
-	if err != nil {
-		t.Fatalf("WaitTask: %v", err)
-	}
-	res, ok := <-ch
-	if !ok {
-		t.Fatalf("task %s did not exit within %s", id, timeout)
-	}
-	return res
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %s", timeout, why)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return drivertest.Start(t, d, cfg, func(err error) bool { return strings.Contains(err.Error(), "connection") })
 }
 
 // logFile is the first rotated file of a log base path.
@@ -209,14 +124,7 @@ func logFile(base string) string { return base + ".0" }
 // fileContains polls until the task's log holds want.
 func fileContains(t testing.TB, base, want string) {
 	t.Helper()
-	path := logFile(base)
-	eventually(t, 10*time.Second, func() (bool, string) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return false, err.Error()
-		}
-		return bytes.Contains(b, []byte(want)), fmt.Sprintf("%s = %q, want it to contain %q", path, b, want)
-	})
+	drivertest.FileContains(t, logFile(base), want, 10*time.Second)
 }
 
 // containerID reads the container's ID from the handle's driver state.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
@@ -103,7 +104,7 @@ func TestHostAccess(t *testing.T) {
 				return
 			}
 			start(t, d, cfg)
-			if res := waitExit(t, d, cfg.ID, 30*time.Second); !res.Successful() {
+			if res := drivertest.WaitExit(t, d, cfg.ID, 30*time.Second); !res.Successful() {
 				t.Fatalf("exit = %+v", res)
 			}
 			fileContains(t, cfg.StdoutPath, tc.want)

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 )
 
 // testImage is built once per test binary from testdata/testprog; the pid
@@ -34,8 +34,7 @@ var engineSkip string
 // plugin, and builds the test image the tests run.
 func TestMain(m *testing.M) {
 	catalog.MaybeServePlugin()
-	// See drivers/rawexec/main_test.go: no lingering plugin children.
-	_ = os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	drivertest.NoRaceLinger()
 	os.Exit(run(m))
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
@@ -30,7 +31,7 @@ func TestRecoverAfterPluginKill(t *testing.T) {
 	if err := syscall.Kill(first.ReattachConfig.Pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill plugin: %v", err)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) { return first.Exited(), "first plugin still running" })
+	drivertest.Eventually(t, 5*time.Second, func() (bool, string) { return first.Exited(), "first plugin still running" })
 
 	second := launch(t, nil).Driver
 	if err := second.RecoverTask(h); err != nil {
@@ -43,7 +44,7 @@ func TestRecoverAfterPluginKill(t *testing.T) {
 	if err := second.RecoverTask(h); err != nil {
 		t.Errorf("RecoverTask of a task already recovered = %v, want nil", err)
 	}
-	res := waitExit(t, second, cfg.ID, 30*time.Second)
+	res := drivertest.WaitExit(t, second, cfg.ID, 30*time.Second)
 	if res.ExitCode != 7 {
 		t.Errorf("exit = %+v, want the container's code 7", res)
 	}
@@ -113,7 +114,7 @@ func TestLogsDisabled(t *testing.T) {
 	if err := second.StopTask(cfg.ID, 10*time.Second, ""); err != nil {
 		t.Fatalf("StopTask: %v", err)
 	}
-	if res := waitExit(t, second, cfg.ID, 10*time.Second); !res.Successful() {
+	if res := drivertest.WaitExit(t, second, cfg.ID, 10*time.Second); !res.Successful() {
 		t.Errorf("exit = %+v, want 0 after SIGTERM", res)
 	}
 	if _, err := os.Stat(logFile(cfg.StdoutPath)); !os.IsNotExist(err) {

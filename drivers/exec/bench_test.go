@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
@@ -67,21 +67,10 @@ func BenchmarkExecMemory(b *testing.B) {
 			cfgs[j] = benchTask(b, filepath.Join(root, strconv.Itoa(j)), fmt.Sprintf("mem-%d-%d", i, j))
 		}
 		b.StartTimer()
-		began := time.Now()
-		var wg sync.WaitGroup
-		errs := make(chan error, memTasks)
-		for _, cfg := range cfgs {
-			wg.Go(func() {
-				if _, err := d.StartTask(cfg); err != nil {
-					errs <- err
-				}
-			})
-		}
-		wg.Wait()
-		total += time.Since(began)
+		took, err := drivertest.StartAll(d, cfgs)
+		total += took
 		b.StopTimer()
-		close(errs)
-		for err := range errs {
+		if err != nil {
 			b.Fatalf("StartTask: %v", err)
 		}
 		kb, n := orchPSS(b)

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
 func TestTaskDirectoriesAreSharedWithTheHost(t *testing.T) {
 	t.Parallel()
 	d := launch(t).Driver
-	cfg := taskConfig(t, shell(`cat /local/in; echo out > /local/out; echo shared > /alloc/tmp/shared; echo secret > /secrets/s; echo END`))
+	cfg := taskConfig(t, drivertest.Shell(`cat /local/in; echo out > /local/out; echo shared > /alloc/tmp/shared; echo secret > /secrets/s; echo END`))
 	if err := os.WriteFile(filepath.Join(cfg.TaskDir, "local", "in"), []byte("from-host\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestCgroupLimits(t *testing.T) {
 			t.Parallel()
 			cfg := taskConfig(t, map[string]interface{}{"command": "sleep", "args": []interface{}{"60"}})
 			cfg.Resources = &tc.res
-			pid := pidOf(t, start(t, d, cfg))
+			pid := drivertest.PidOf(t, drivertest.Start(t, d, cfg))
 			if got := cgroupFile(t, pid, "cpu", "cpu.shares"); got != tc.wantCPU {
 				t.Errorf("cpu.shares = %s, want %s", got, tc.wantCPU)
 			}
@@ -87,10 +88,10 @@ func TestOutOfMemoryIsReported(t *testing.T) {
 	d := launch(t).Driver
 	// tail keeps the whole last line in memory, and /dev/zero has no
 	// newline: 256 MB of it against a 32 MB limit.
-	cfg := taskConfig(t, shell("head -c 268435456 /dev/zero | tail; echo END"))
+	cfg := taskConfig(t, drivertest.Shell("head -c 268435456 /dev/zero | tail; echo END"))
 	cfg.Resources = &sdk.Resources{MemoryMB: 32}
-	start(t, d, cfg)
-	res := waitExit(t, d, cfg.ID, 30*time.Second)
+	drivertest.Start(t, d, cfg)
+	res := drivertest.WaitExit(t, d, cfg.ID, 30*time.Second)
 	if !res.OOMKilled {
 		t.Errorf("exit = %+v, want OOMKilled", res)
 	}
@@ -100,8 +101,8 @@ func TestStats(t *testing.T) {
 	t.Parallel()
 	d := launch(t).Driver
 	// 8 MB held in a shell variable, and a busy loop for CPU.
-	cfg := taskConfig(t, shell(`x=$(head -c 8388608 /dev/zero | tr '\0' a); while :; do :; done`))
-	start(t, d, cfg)
+	cfg := taskConfig(t, drivertest.Shell(`x=$(head -c 8388608 /dev/zero | tr '\0' a); while :; do :; done`))
+	drivertest.Start(t, d, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ch, err := d.TaskStats(ctx, cfg.ID, 100*time.Millisecond)
@@ -147,10 +148,10 @@ func TestStop(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := taskConfig(t, shell(tc.script))
-			pid := pidOf(t, start(t, d, cfg))
+			cfg := taskConfig(t, drivertest.Shell(tc.script))
+			pid := drivertest.PidOf(t, drivertest.Start(t, d, cfg))
 			ready := filepath.Join(cfg.TaskDir, "local", "ready")
-			eventually(t, 5*time.Second, func() (bool, string) {
+			drivertest.Eventually(t, 5*time.Second, func() (bool, string) {
 				_, err := os.Stat(ready)
 				return err == nil, "task never got ready"
 			})
@@ -162,11 +163,11 @@ func TestStop(t *testing.T) {
 			if took := time.Since(began); took > tc.timeout+2*time.Second {
 				t.Errorf("StopTask took %s with a %s timeout", took, tc.timeout)
 			}
-			res := waitExit(t, d, cfg.ID, 5*time.Second)
+			res := drivertest.WaitExit(t, d, cfg.ID, 5*time.Second)
 			if !tc.want(res) {
 				t.Errorf("exit = %+v", res)
 			}
-			eventually(t, 5*time.Second, func() (bool, string) {
+			drivertest.Eventually(t, 5*time.Second, func() (bool, string) {
 				var alive []string
 				for _, p := range procs {
 					n, _ := strconv.Atoi(p)

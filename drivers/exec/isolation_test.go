@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/orch-dev/orch/drivers/drivertest"
 )
 
 func TestIsolation(t *testing.T) {
@@ -91,7 +93,7 @@ func TestIsolation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := taskConfig(t, shell(tc.script))
+			cfg := taskConfig(t, drivertest.Shell(tc.script))
 			cfg.User = tc.user
 			res, out := runTask(t, d, cfg)
 			if !res.Successful() {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
@@ -74,7 +75,7 @@ func TestPluginConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("SetConfig: %v", err)
 			}
-			res, out := runTask(t, d, taskConfig(t, shell(tc.script)))
+			res, out := runTask(t, d, taskConfig(t, drivertest.Shell(tc.script)))
 			if !res.Successful() || !strings.Contains(out, tc.want) {
 				t.Errorf("exit = %+v, stdout %q; want success and %q", res, out, tc.want)
 			}
@@ -128,7 +129,7 @@ func TestFingerprint(t *testing.T) {
 			if _, ok := fp.Attributes["driver.exec"]; ok {
 				t.Errorf("disabled driver still advertises driver.exec: %v", fp.Attributes)
 			}
-			if _, err := d.StartTask(taskConfig(t, shell("echo ran"))); err == nil || err.Error() != tc.startErr {
+			if _, err := d.StartTask(taskConfig(t, drivertest.Shell("echo ran"))); err == nil || err.Error() != tc.startErr {
 				t.Errorf("StartTask error = %v, want %q", err, tc.startErr)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/drivers/shared/taskproc"
 )
@@ -21,12 +22,12 @@ import (
 func TestRecoverAfterPluginKill(t *testing.T) {
 	t.Parallel()
 	first := launch(t)
-	cfg := taskConfig(t, shell(`i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.05; done`))
+	cfg := taskConfig(t, drivertest.Shell(`i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.05; done`))
 	h, err := first.Driver.StartTask(cfg)
 	if err != nil {
 		t.Fatalf("StartTask: %v", err)
 	}
-	pid := pidOf(t, h)
+	pid := drivertest.PidOf(t, h)
 	if st, err := taskproc.ReadStat(pid); err == nil {
 		// Should the test fail before the new plugin destroys the task.
 		t.Cleanup(func() {
@@ -56,7 +57,7 @@ func TestRecoverAfterPluginKill(t *testing.T) {
 		return bytes.Count(b, []byte("tick"))
 	}
 	before := logSize()
-	eventually(t, 5*time.Second, func() (bool, string) {
+	drivertest.Eventually(t, 5*time.Second, func() (bool, string) {
 		return logSize() > before+5, "the recovered task's output does not reach its log"
 	})
 
@@ -74,7 +75,7 @@ func TestRecoverAfterPluginKill(t *testing.T) {
 	if err := d.StopTask(cfg.ID, 100*time.Millisecond, ""); err != nil {
 		t.Fatalf("StopTask: %v", err)
 	}
-	res := waitExit(t, d, cfg.ID, 5*time.Second)
+	res := drivertest.WaitExit(t, d, cfg.ID, 5*time.Second)
 	if res.Err == nil {
 		t.Errorf("exit = %+v; a recovered task's exit status cannot be known", res)
 	}

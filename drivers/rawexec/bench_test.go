@@ -1,19 +1,17 @@
 package rawexec_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
@@ -31,7 +29,7 @@ func BenchmarkStartTask(b *testing.B) {
 	d := inst.Driver
 	pid := inst.ReattachConfig.Pid
 
-	idleRSS := statusKB(b, pid, "/proc/%d/status", "VmRSS:")
+	idleRSS := drivertest.StatusKB(b, pid, "/proc/%d/status", "VmRSS:")
 	var total time.Duration
 	var rssKB, pssKB float64
 	for i := 0; b.Loop(); i++ {
@@ -53,26 +51,15 @@ func BenchmarkStartTask(b *testing.B) {
 		}
 		b.StartTimer()
 
-		began := time.Now()
-		var wg sync.WaitGroup
-		errs := make(chan error, benchTasks)
-		for _, cfg := range cfgs {
-			wg.Go(func() {
-				if _, err := d.StartTask(cfg); err != nil {
-					errs <- err
-				}
-			})
-		}
-		wg.Wait()
-		total += time.Since(began)
+		took, err := drivertest.StartAll(d, cfgs)
+		total += took
 
 		b.StopTimer()
-		close(errs)
-		for err := range errs {
+		if err != nil {
 			b.Fatalf("StartTask: %v", err)
 		}
-		rssKB += statusKB(b, pid, "/proc/%d/status", "VmRSS:")
-		pssKB += statusKB(b, pid, "/proc/%d/smaps_rollup", "Pss:")
+		rssKB += drivertest.StatusKB(b, pid, "/proc/%d/status", "VmRSS:")
+		pssKB += drivertest.StatusKB(b, pid, "/proc/%d/smaps_rollup", "Pss:")
 		for _, cfg := range cfgs {
 			if err := d.DestroyTask(cfg.ID, true); err != nil {
 				b.Fatalf("DestroyTask: %v", err)
@@ -85,26 +72,4 @@ func BenchmarkStartTask(b *testing.B) {
 	b.ReportMetric(rssKB/1024/n, "plugin_rss_MB")
 	b.ReportMetric(pssKB/1024/n, "plugin_pss_MB")
 	b.ReportMetric(idleRSS/1024, "idle_rss_MB")
-}
-
-// statusKB reads a "Key:   123 kB" line from a /proc file of pid.
-func statusKB(b *testing.B, pid int, pathFmt, key string) float64 {
-	b.Helper()
-	f, err := os.Open(fmt.Sprintf(pathFmt, pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), key); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err != nil {
-				b.Fatalf("%s in %s: %v", key, pathFmt, err)
-			}
-			return kb
-		}
-	}
-	b.Fatalf("no %s in %s", key, fmt.Sprintf(pathFmt, pid))
-	return 0
 }

@@ -23,10 +23,7 @@ var PluginConfigSpec = []sdk.ConfigField{
 }
 
 // TaskConfig is a decoded, validated task config block.
-type TaskConfig struct {
-	Command string
-	Args    []string
-}
+type TaskConfig = taskconfig.Command
 
 // ValidateConfig reports every problem of a raw_exec task config block, for
 // `job validate` and for StartTask.
@@ -35,28 +32,9 @@ func ValidateConfig(cfg map[string]interface{}) error {
 	return err
 }
 
-// ParseConfig decodes a task config block. Unknown keys are errors, not
-// ignored, because a misspelt key would otherwise silently do nothing.
+// ParseConfig decodes a task config block; see taskconfig.ParseCommand.
 func ParseConfig(cfg map[string]interface{}) (*TaskConfig, error) {
-	block := taskconfig.Task(Name)
-	errs := block.UnknownKeys(cfg, ConfigSpec)
-	tc := &TaskConfig{}
-	cmd, err := block.RequiredString(cfg, "command", "the program to run")
-	if err != nil {
-		errs = append(errs, err)
-	}
-	tc.Command = cmd
-	if v, ok := cfg["args"]; ok && v != nil {
-		args, err := block.StringList("args", v)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		tc.Args = args
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return tc, nil
+	return taskconfig.ParseCommand(Name, cfg, ConfigSpec)
 }
 
 // pluginConfig is the decoded agent-level configuration.

@@ -238,11 +238,9 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	if err != nil {
 		return err
 	}
-	sig := taskproc.DefaultStopSignal
-	if signal != "" {
-		if sig, err = taskproc.ParseSignal(Name, signal); err != nil {
-			return err
-		}
+	sig, err := taskproc.StopSignal(Name, signal)
+	if err != nil {
+		return err
 	}
 	h.logger.Debug("stopping task", "signal", sig.String(), "timeout", timeout)
 	return h.stop(sig, timeout)

@@ -15,15 +15,16 @@ import (
 	"time"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
 func TestTaskStats(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
-	cfg := taskConfig(t, shell("sleep 1000 & sleep 1000; echo unreachable"))
-	h := start(t, d, cfg)
-	pid := pidOf(t, h)
+	d := drivertest.Launch(t, "raw_exec").Driver
+	cfg := taskConfig(t, drivertest.Shell("sleep 1000 & sleep 1000; echo unreachable"))
+	h := drivertest.Start(t, d, cfg)
+	pid := drivertest.PidOf(t, h)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -53,7 +54,7 @@ func TestTaskStats(t *testing.T) {
 		}
 	}
 	cancel()
-	eventually(t, 5*time.Second, func() (bool, string) {
+	drivertest.Eventually(t, 5*time.Second, func() (bool, string) {
 		select {
 		case _, ok := <-ch:
 			return !ok, "stats channel still open after cancel"
@@ -68,9 +69,9 @@ func TestTaskStats(t *testing.T) {
 // busy in every sample after the first, never a repeat that reads as idle.
 func TestTaskStatsShortInterval(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
-	cfg := taskConfig(t, shell("while :; do :; done"))
-	start(t, d, cfg)
+	d := drivertest.Launch(t, "raw_exec").Driver
+	cfg := taskConfig(t, drivertest.Shell("while :; do :; done"))
+	drivertest.Start(t, d, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ch, err := d.TaskStats(ctx, cfg.ID, 20*time.Millisecond)
@@ -117,7 +118,7 @@ func TestFingerprintAndConfig(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			d := launch(t).Driver
+			d := drivertest.Launch(t, "raw_exec").Driver
 			info, err := d.PluginInfo()
 			if err != nil || info.Name != "raw_exec" || info.Version == "" {
 				t.Fatalf("PluginInfo = %+v, %v", info, err)
@@ -157,7 +158,7 @@ func TestFingerprintAndConfig(t *testing.T) {
 
 func TestUnknownTask(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
+	d := drivertest.Launch(t, "raw_exec").Driver
 	ctx := context.Background()
 	const id = "no-such-task"
 	calls := map[string]func() error{
@@ -187,9 +188,9 @@ func TestUnknownTask(t *testing.T) {
 
 func TestSignalAndDestroy(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
-	cfg := taskConfig(t, shell(`trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.05; done`))
-	start(t, d, cfg)
+	d := drivertest.Launch(t, "raw_exec").Driver
+	cfg := taskConfig(t, drivertest.Shell(`trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.05; done`))
+	drivertest.Start(t, d, cfg)
 	fileContains(t, cfg.StdoutPath+".0", "ready\n")
 
 	if err := d.SignalTask(cfg.ID, "SIGBOGUS"); err == nil || !strings.Contains(err.Error(), `unknown signal "SIGBOGUS"`) {
@@ -201,7 +202,7 @@ func TestSignalAndDestroy(t *testing.T) {
 	if err := d.SignalTask(cfg.ID, "usr1"); err != nil {
 		t.Fatalf("SignalTask: %v", err)
 	}
-	if res := waitExit(t, d, cfg.ID, 5*time.Second); res.ExitCode != 7 {
+	if res := drivertest.WaitExit(t, d, cfg.ID, 5*time.Second); res.ExitCode != 7 {
 		t.Errorf("exit = %+v, want code 7 from the USR1 trap", res)
 	}
 	fileContains(t, cfg.StdoutPath+".0", "got-usr1\n")
@@ -213,7 +214,7 @@ func TestSignalAndDestroy(t *testing.T) {
 	}
 
 	running := taskConfig(t, map[string]interface{}{"command": "/bin/sleep", "args": []interface{}{"1000"}})
-	pid := pidOf(t, start(t, d, running))
+	pid := drivertest.PidOf(t, drivertest.Start(t, d, running))
 	if err := d.DestroyTask(running.ID, true); err != nil {
 		t.Fatalf("DestroyTask(force) = %v", err)
 	}
@@ -226,13 +227,13 @@ func TestSignalAndDestroy(t *testing.T) {
 // a fresh plugin re-adopt it from the handle the client would persist.
 func TestRecoverAfterPluginDeath(t *testing.T) {
 	t.Parallel()
-	first := launch(t)
+	first := drivertest.Launch(t, "raw_exec")
 	cfg := taskConfig(t, map[string]interface{}{"command": "/bin/sleep", "args": []interface{}{"1000"}})
 	h, err := first.Driver.StartTask(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := pidOf(t, h)
+	pid := drivertest.PidOf(t, h)
 	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
 	first.Kill()
 	if !first.Exited() {
@@ -242,7 +243,7 @@ func TestRecoverAfterPluginDeath(t *testing.T) {
 		t.Fatal("task died with its plugin; it must outlive it")
 	}
 
-	second := launch(t).Driver
+	second := drivertest.Launch(t, "raw_exec").Driver
 	if err := second.RecoverTask(h); err != nil {
 		t.Fatalf("RecoverTask: %v", err)
 	}
@@ -256,7 +257,7 @@ func TestRecoverAfterPluginDeath(t *testing.T) {
 	if err := second.StopTask(cfg.ID, 5*time.Second, ""); err != nil {
 		t.Fatalf("StopTask: %v", err)
 	}
-	res := waitExit(t, second, cfg.ID, 5*time.Second)
+	res := drivertest.WaitExit(t, second, cfg.ID, 5*time.Second)
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "exit status is unknown") {
 		t.Errorf("exit = %+v, want an unknown-status error", res)
 	}
@@ -275,18 +276,18 @@ func TestRecoverAfterPluginDeath(t *testing.T) {
 // process and through the plugin: the client must not see a difference.
 func TestInProcessMatchesPlugin(t *testing.T) {
 	t.Parallel()
-	inProc, err := catalog.NewInProcess("raw_exec", testLogger(t))
+	inProc, err := catalog.NewInProcess("raw_exec", drivertest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	drivers := map[string]sdk.Driver{"in process": inProc, "plugin": launch(t).Driver}
+	drivers := map[string]sdk.Driver{"in process": inProc, "plugin": drivertest.Launch(t, "raw_exec").Driver}
 	for name, d := range drivers {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			cfg := taskConfig(t, shell("echo $NOMAD_TASK_NAME; exit 5"))
+			cfg := taskConfig(t, drivertest.Shell("echo $NOMAD_TASK_NAME; exit 5"))
 			cfg.Env["NOMAD_TASK_NAME"] = "web"
-			start(t, d, cfg)
-			if res := waitExit(t, d, cfg.ID, 5*time.Second); res.ExitCode != 5 || res.Err != nil {
+			drivertest.Start(t, d, cfg)
+			if res := drivertest.WaitExit(t, d, cfg.ID, 5*time.Second); res.ExitCode != 5 || res.Err != nil {
 				t.Errorf("exit = %+v, want code 5", res)
 			}
 			fileContains(t, cfg.StdoutPath+".0", "web\n")
@@ -302,8 +303,8 @@ func TestInProcessMatchesPlugin(t *testing.T) {
 
 func TestTaskUser(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
-	cfg := taskConfig(t, shell("id -u; id -g"))
+	d := drivertest.Launch(t, "raw_exec").Driver
+	cfg := taskConfig(t, drivertest.Shell("id -u; id -g"))
 	cfg.User = "nobody"
 	u, err := user.Lookup("nobody")
 	if err != nil {
@@ -323,8 +324,8 @@ func TestTaskUser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	start(t, d, cfg)
-	if res := waitExit(t, d, cfg.ID, 5*time.Second); !res.Successful() {
+	drivertest.Start(t, d, cfg)
+	if res := drivertest.WaitExit(t, d, cfg.ID, 5*time.Second); !res.Successful() {
 		t.Fatalf("exit = %+v", res)
 	}
 	fileContains(t, cfg.StdoutPath+".0", u.Uid+"\n"+u.Gid+"\n")
@@ -335,19 +336,19 @@ func TestTaskUser(t *testing.T) {
 // recovers it; what it printed while no plugin read reaches the log too.
 func TestOutputSurvivesPluginDeath(t *testing.T) {
 	t.Parallel()
-	first := launch(t)
-	cfg := taskConfig(t, shell(`i=0; while :; do echo "line $i"; i=$((i+1)); sleep 0.01; done`))
+	first := drivertest.Launch(t, "raw_exec")
+	cfg := taskConfig(t, drivertest.Shell(`i=0; while :; do echo "line $i"; i=$((i+1)); sleep 0.01; done`))
 	h, err := first.Driver.StartTask(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := pidOf(t, h)
+	pid := drivertest.PidOf(t, h)
 	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
 	logPath := cfg.StdoutPath + ".0"
 	fileContains(t, logPath, "line 5\n")
 	first.Kill()
 
-	second := launch(t).Driver
+	second := drivertest.Launch(t, "raw_exec").Driver
 	if err := second.RecoverTask(h); err != nil {
 		t.Fatalf("RecoverTask after the plugin died: %v (the task must survive its plugin)", err)
 	}

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/orch-dev/orch/drivers/catalog"
+	"github.com/orch-dev/orch/drivers/drivertest"
 	"github.com/orch-dev/orch/drivers/sdk"
 )
 
 func TestStartTaskExitAndLogs(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
+	d := drivertest.Launch(t, "raw_exec").Driver
 	cases := []struct {
 		name       string
 		config     map[string]interface{}
@@ -28,14 +29,14 @@ func TestStartTaskExitAndLogs(t *testing.T) {
 	}{
 		{
 			name:       "exit code and both streams",
-			config:     shell("echo hello; echo oops 1>&2; exit 3"),
+			config:     drivertest.Shell("echo hello; echo oops 1>&2; exit 3"),
 			wantCode:   3,
 			wantStdout: []string{"hello\n"},
 			wantStderr: []string{"oops\n"},
 		},
 		{
 			name:       "task env only, with a default PATH",
-			config:     shell(`echo "foo=$FOO"; echo "path=$PATH"; env`),
+			config:     drivertest.Shell(`echo "foo=$FOO"; echo "path=$PATH"; env`),
 			env:        map[string]string{"FOO": "bar baz"},
 			wantStdout: []string{"foo=bar baz\n", "path=/usr/local/sbin:"},
 			absent:     []string{catalog.EnvPlugin, "ORCH_PLUGIN_MAGIC_COOKIE"},
@@ -59,11 +60,11 @@ func TestStartTaskExitAndLogs(t *testing.T) {
 			for k, v := range tc.env {
 				cfg.Env[k] = v
 			}
-			h := start(t, d, cfg)
+			h := drivertest.Start(t, d, cfg)
 			if h.State != sdk.TaskStateRunning || h.Config.ID != cfg.ID {
 				t.Errorf("handle = %+v, want a running handle for %s", h, cfg.ID)
 			}
-			res := waitExit(t, d, cfg.ID, 10*time.Second)
+			res := drivertest.WaitExit(t, d, cfg.ID, 10*time.Second)
 			if res.ExitCode != tc.wantCode || res.Signal != 0 || res.Err != nil {
 				t.Errorf("exit = %+v, want code %d", res, tc.wantCode)
 			}
@@ -93,14 +94,14 @@ func TestStartTaskExitAndLogs(t *testing.T) {
 
 func TestStartTaskLogRotation(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
+	d := drivertest.Launch(t, "raw_exec").Driver
 	// 2.5 MB through 1 MB files, at most 2 kept: .0 is dropped.
-	cfg := taskConfig(t, shell("head -c 2621440 /dev/zero"))
-	start(t, d, cfg)
-	if res := waitExit(t, d, cfg.ID, 10*time.Second); !res.Successful() {
+	cfg := taskConfig(t, drivertest.Shell("head -c 2621440 /dev/zero"))
+	drivertest.Start(t, d, cfg)
+	if res := drivertest.WaitExit(t, d, cfg.ID, 10*time.Second); !res.Successful() {
 		t.Fatalf("exit = %+v", res)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	drivertest.Eventually(t, 5*time.Second, func() (bool, string) {
 		one, err1 := os.Stat(cfg.StdoutPath + ".1")
 		two, err2 := os.Stat(cfg.StdoutPath + ".2")
 		_, err0 := os.Stat(cfg.StdoutPath + ".0")
@@ -112,7 +113,7 @@ func TestStartTaskLogRotation(t *testing.T) {
 
 func TestStartTaskErrors(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
+	d := drivertest.Launch(t, "raw_exec").Driver
 	cases := []struct {
 		name   string
 		config map[string]interface{}
@@ -183,7 +184,7 @@ func TestStartTaskErrors(t *testing.T) {
 
 func TestStopTask(t *testing.T) {
 	t.Parallel()
-	d := launch(t).Driver
+	d := drivertest.Launch(t, "raw_exec").Driver
 	cases := []struct {
 		name       string
 		config     map[string]interface{}
@@ -210,7 +211,7 @@ func TestStopTask(t *testing.T) {
 		},
 		{
 			name:       "shell ignoring SIGINT is killed with its children",
-			config:     shell(`trap "" INT; sleep 1000 & sleep 1000; echo unreachable`),
+			config:     drivertest.Shell(`trap "" INT; sleep 1000 & sleep 1000; echo unreachable`),
 			timeout:    300 * time.Millisecond,
 			members:    3,
 			wantSignal: int(syscall.SIGKILL),
@@ -221,9 +222,9 @@ func TestStopTask(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := taskConfig(t, tc.config)
-			h := start(t, d, cfg)
-			pid := pidOf(t, h)
-			eventually(t, 5*time.Second, func() (bool, string) {
+			h := drivertest.Start(t, d, cfg)
+			pid := drivertest.PidOf(t, h)
+			drivertest.Eventually(t, 5*time.Second, func() (bool, string) {
 				n := len(groupMembers(t, pid))
 				return n == tc.members, fmt.Sprintf("group has %d members, want %d", n, tc.members)
 			})
@@ -235,7 +236,7 @@ func TestStopTask(t *testing.T) {
 			if tc.killed != (took >= tc.timeout) {
 				t.Errorf("StopTask took %s with timeout %s; want killed=%v", took, tc.timeout, tc.killed)
 			}
-			res := waitExit(t, d, cfg.ID, 5*time.Second)
+			res := drivertest.WaitExit(t, d, cfg.ID, 5*time.Second)
 			if res.Signal != tc.wantSignal || res.ExitCode != 128+tc.wantSignal {
 				t.Errorf("exit = %+v, want signal %d", res, tc.wantSignal)
 			}

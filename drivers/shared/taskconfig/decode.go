@@ -94,7 +94,7 @@ func (b Block) StringList(key string, v interface{}) ([]string, error) {
 	}
 	out := make([]string, len(items))
 	for i, item := range items {
-		s, ok := scalarString(item)
+		s, ok := ScalarString(item)
 		if !ok {
 			return nil, fmt.Errorf("%s: %s %q[%d] must be a string, got %s", driver, block, key, i, KindOf(item))
 		}
@@ -103,7 +103,9 @@ func (b Block) StringList(key string, v interface{}) ([]string, error) {
 	return out, nil
 }
 
-func scalarString(v interface{}) (string, bool) {
+// ScalarString converts a string, bool or number to the string HCL's
+// string type would make of it; ok is false for anything else.
+func ScalarString(v interface{}) (s string, ok bool) {
 	switch x := v.(type) {
 	case string:
 		return x, true
@@ -138,7 +140,7 @@ func KindOf(v interface{}) string {
 		return "a number"
 	case []interface{}, []string:
 		return "a list"
-	case map[string]interface{}, map[interface{}]interface{}:
+	case map[string]interface{}, []map[string]interface{}, map[interface{}]interface{}:
 		return "a block"
 	default:
 		return fmt.Sprintf("%T", v)

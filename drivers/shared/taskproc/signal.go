@@ -31,3 +31,12 @@ func ParseSignal(driver, name string) (syscall.Signal, error) {
 	}
 	return 0, fmt.Errorf("%s: unknown signal %q; use a name such as SIGINT, SIGTERM, SIGHUP or a number", driver, name)
 }
+
+// StopSignal is the signal a stop request names, or DefaultStopSignal when
+// it names none; driver prefixes the error.
+func StopSignal(driver, name string) (syscall.Signal, error) {
+	if name == "" {
+		return DefaultStopSignal, nil
+	}
+	return ParseSignal(driver, name)
+}

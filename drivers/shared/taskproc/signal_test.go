@@ -32,3 +32,16 @@ func TestParseSignal(t *testing.T) {
 		})
 	}
 }
+
+func TestStopSignal(t *testing.T) {
+	t.Parallel()
+	if sig, err := taskproc.StopSignal("x", ""); err != nil || sig != taskproc.DefaultStopSignal {
+		t.Errorf("StopSignal of no name = %v, %v; want the default", sig, err)
+	}
+	if sig, err := taskproc.StopSignal("x", "term"); err != nil || sig != syscall.SIGTERM {
+		t.Errorf("StopSignal(term) = %v, %v", sig, err)
+	}
+	if _, err := taskproc.StopSignal("x", "nope"); err == nil {
+		t.Error("StopSignal(nope) succeeded")
+	}
+}
