@@ -31,6 +31,8 @@ type Job struct {
 	Datacenters       []string
 	NodePool          *string
 	Constraints       []*Constraint
+	Affinities        []*Affinity
+	Spreads           []*Spread
 	TaskGroups        []*TaskGroup
 	Meta              map[string]string
 	Stop              *bool
@@ -51,6 +53,8 @@ type TaskGroup struct {
 	Name          *string
 	Count         *int
 	Constraints   []*Constraint
+	Affinities    []*Affinity
+	Spreads       []*Spread
 	Tasks         []*Task
 	RestartPolicy *RestartPolicy
 	EphemeralDisk *EphemeralDisk
@@ -65,6 +69,7 @@ type Task struct {
 	User          string
 	Config        map[string]interface{}
 	Constraints   []*Constraint
+	Affinities    []*Affinity
 	Env           map[string]string
 	Resources     *Resources
 	RestartPolicy *RestartPolicy

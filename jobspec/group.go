@@ -14,6 +14,8 @@ var groupSchema = &hcl.BodySchema{
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "constraint"},
+		{Type: "affinity"},
+		{Type: "spread"},
 		{Type: "restart"},
 		{Type: "ephemeral_disk"},
 		{Type: "network"},
@@ -54,6 +56,8 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 		Name:        &name,
 		Count:       e.intAttr(c.Attributes, "count"),
 		Constraints: e.constraints(c.Blocks),
+		Affinities:  e.affinities(c.Blocks),
+		Spreads:     e.spreads(c.Blocks),
 		Meta:        e.stringMapAttrOrBlock(c, "meta"),
 	}
 	if n := tg.Count; n != nil && *n < 0 {

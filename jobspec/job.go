@@ -23,6 +23,8 @@ var jobSchema = &hcl.BodySchema{
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "constraint"},
+		{Type: "affinity"},
+		{Type: "spread"},
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "meta"},
 	},
@@ -46,6 +48,8 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 		AllAtOnce:   e.boolAttr(c.Attributes, "all_at_once"),
 		Meta:        e.stringMapAttrOrBlock(c, "meta"),
 		Constraints: e.constraints(c.Blocks),
+		Affinities:  e.affinities(c.Blocks),
+		Spreads:     e.spreads(c.Blocks),
 	}
 	if job.Type != nil && !contains(jobTypes, *job.Type) {
 		e.errorf(c.Attributes["type"].Expr.Range(), invalidValue("type"),

@@ -25,6 +25,7 @@ var taskSchema = &hcl.BodySchema{
 		{Type: "restart"},
 		{Type: "logs"},
 		{Type: "constraint"},
+		{Type: "affinity"},
 		{Type: "lifecycle"},
 		{Type: "artifact"},
 	},
@@ -52,6 +53,7 @@ func (e *evaluator) task(b *hcl.Block) *api.Task {
 		Meta:        e.stringMapAttrOrBlock(c, "meta"),
 		KillTimeout: e.durationAttr(c.Attributes, "kill_timeout"),
 		Constraints: e.constraints(c.Blocks),
+		Affinities:  e.affinities(c.Blocks),
 	}
 	if s := e.stringAttr(c.Attributes, "driver"); s != nil {
 		t.Driver = *s

@@ -29,7 +29,6 @@ const (
 // which would suggest a typo. Implementing a block means deleting its entry
 // here and adding it to the schema of its scope.
 var unsupportedBlocks = map[string][]scope{
-	"affinity":         {scopeJob, scopeGroup, scopeTask},
 	"check":            {scopeService},
 	"consul":           {scopeJob, scopeGroup, scopeTask},
 	"csi_plugin":       {scopeTask},
@@ -46,7 +45,6 @@ var unsupportedBlocks = map[string][]scope{
 	"reschedule":       {scopeJob, scopeGroup},
 	"scaling":          {scopeGroup, scopeTask},
 	"service":          {scopeGroup, scopeTask},
-	"spread":           {scopeJob, scopeGroup},
 	"template":         {scopeTask},
 	"ui":               {scopeJob},
 	"update":           {scopeJob, scopeGroup},

@@ -38,6 +38,8 @@ type Job struct {
 	Datacenters       []string
 	NodePool          string
 	Constraints       []*Constraint
+	Affinities        []*Affinity
+	Spreads           []*Spread
 	TaskGroups        []*TaskGroup
 	Meta              map[string]string
 	Stop              bool
@@ -58,6 +60,8 @@ type TaskGroup struct {
 	Name          string
 	Count         int
 	Constraints   []*Constraint
+	Affinities    []*Affinity
+	Spreads       []*Spread
 	Tasks         []*Task
 	RestartPolicy *RestartPolicy
 	EphemeralDisk *EphemeralDisk
@@ -72,6 +76,7 @@ type Task struct {
 	User          string
 	Config        map[string]interface{}
 	Constraints   []*Constraint
+	Affinities    []*Affinity
 	Env           map[string]string
 	Resources     *Resources
 	RestartPolicy *RestartPolicy

@@ -77,6 +77,8 @@ func (j *Job) Validate() error {
 		}
 	}
 	validateConstraints(&p, "Constraints", j.Constraints)
+	validateAffinities(&p, "Affinities", j.Affinities)
+	validateSpreads(&p, "Spreads", j.Spreads)
 	if len(j.TaskGroups) == 0 {
 		p.addf("TaskGroups", "missing task groups: a job needs at least one group")
 	}
@@ -106,6 +108,8 @@ func (tg *TaskGroup) validate(p *problems, index int) {
 		p.addf(path+".Count", "%d is negative: want 0 or more", tg.Count)
 	}
 	validateConstraints(p, path+".Constraints", tg.Constraints)
+	validateAffinities(p, path+".Affinities", tg.Affinities)
+	validateSpreads(p, path+".Spreads", tg.Spreads)
 	if tg.RestartPolicy != nil {
 		tg.RestartPolicy.validate(p, path+".RestartPolicy")
 	}
@@ -164,6 +168,7 @@ func (t *Task) validate(p *problems, groupPath string, index int) {
 		p.addf(path+".KillTimeout", "%s is negative", t.KillTimeout)
 	}
 	validateConstraints(p, path+".Constraints", t.Constraints)
+	validateAffinities(p, path+".Affinities", t.Affinities)
 	if t.RestartPolicy != nil {
 		t.RestartPolicy.validate(p, path+".RestartPolicy")
 	}

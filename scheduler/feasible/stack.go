@@ -44,7 +44,8 @@ type Option struct {
 //     node and group because their verdict cannot change in an evaluation;
 //  2. distinct_property and distinct_hosts, which depend on the plan;
 //  3. resource and port fit against the node's usage (state plus plan);
-//  4. score: bin-packing minus the job anti-affinity penalty;
+//  4. score: bin-packing minus the job anti-affinity penalty, averaged
+//     with the affinity and spread scores when the group has them;
 //
 // until Limit nodes fit or every node was looked at; the best score wins.
 // The node the group's previous placement chose is scored as well, on top
@@ -72,12 +73,18 @@ type groupStage struct {
 	checkers []Checker
 	distinct *DistinctHostsChecker
 	property *DistinctPropertyChecker
+	// affinity and spread are nil when the group has none.
+	affinity *AffinityScorer
+	spread   *SpreadScorer
 	// verdicts caches the static checkers per node index: 0 not yet
 	// checked, 1 feasible, 2 rejected with reasons[i].
 	verdicts []uint8
 	reasons  []string
 	// last is the node index the previous placement chose, or -1.
 	last int
+	// limit is the stack's sample bound, widened for a group whose
+	// affinity or spread must find nodes of particular values.
+	limit int
 }
 
 // NewStack shuffles the candidates with the context's random source and
@@ -113,9 +120,15 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 		checkers: []Checker{NewDriverChecker(tg), NewConstraintChecker(s.ctx, constraints)},
 		distinct: NewDistinctHostsChecker(s.ctx, s.job, tg),
 		property: NewDistinctPropertyChecker(s.ctx, s.job, tg),
+		affinity: NewAffinityScorer(s.ctx, s.job, tg, len(s.nodes)),
+		spread:   NewSpreadScorer(s.ctx, s.job, tg),
 		verdicts: make([]uint8, len(s.nodes)),
 		reasons:  make([]string, len(s.nodes)),
 		last:     -1,
+		limit:    s.limit,
+	}
+	if g.affinity != nil || g.spread != nil {
+		g.limit = s.limit * PreferenceLimitFactor
 	}
 	s.groups[tg.Name] = g
 	return g
@@ -144,7 +157,13 @@ type scored struct {
 	usage   *nodeUsage
 	binpack float64
 	penalty float64
-	score   float64
+	// affinity and spread are recorded only when the group has them
+	// (hasAffinity: and the node matched any).
+	affinity    float64
+	spread      float64
+	hasAffinity bool
+	hasSpread   bool
+	score       float64
 }
 
 // Select picks a node for one allocation of tg. It returns a nil option,
@@ -165,7 +184,7 @@ func (s *Stack) Select(tg *structs.TaskGroup) (*Option, *structs.AllocMetric, er
 		}
 	}
 	found, visited := 0, 0
-	for ; visited < n && found < s.limit; visited++ {
+	for ; visited < n && found < g.limit; visited++ {
 		i := (s.next + visited) % n
 		if i == g.last {
 			continue
@@ -225,16 +244,38 @@ func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, 
 		exhaustNode(m, node, dim)
 		return scored{}, false, nil
 	}
-	sc := s.score(g, u)
+	sc, err := s.score(g, i, u)
+	if err != nil {
+		return scored{}, false, err
+	}
 	sc.index = i
 	return sc, true, nil
 }
 
-func (s *Stack) score(g *groupStage, u *nodeUsage) scored {
+// score combines the scorers as Nomad does, by their mean: bin-packing
+// less anti-affinity is one term, the affinity score another when the
+// node matches any affinity, the spread score another when the group
+// spreads. Without affinities or spreads this is the bin-pack score.
+func (s *Stack) score(g *groupStage, i int, u *nodeUsage) (scored, error) {
 	sc := scored{node: u.node, usage: u, binpack: BinPackScore(u.avail, u.withAsk(g.ask))}
 	sc.penalty = AntiAffinityPenalty(u.groupAllocs[g.tg.Name], g.tg.Count)
-	sc.score = sc.binpack - sc.penalty
-	return sc
+	total, terms := sc.binpack-sc.penalty, 1.0
+	if g.affinity != nil {
+		if a := g.affinity.Score(i, u.node); a != 0 {
+			sc.affinity, sc.hasAffinity = a, true
+			total, terms = total+a, terms+1
+		}
+	}
+	if g.spread != nil {
+		v, err := g.spread.Score(u.node)
+		if err != nil {
+			return scored{}, err
+		}
+		sc.spread, sc.hasSpread = v, true
+		total, terms = total+v, terms+1
+	}
+	sc.score = total / terms
+	return sc, nil
 }
 
 // insertTop keeps the best topScores entries, best first; an equal score
@@ -263,6 +304,12 @@ func scoreMeta(top []scored) []*structs.NodeScoreMeta {
 		scores[ScoreBinPack] = sc.binpack
 		if sc.penalty != 0 {
 			scores[ScoreAntiAffinity] = -sc.penalty
+		}
+		if sc.hasAffinity {
+			scores[ScoreNodeAffinity] = sc.affinity
+		}
+		if sc.hasSpread {
+			scores[ScoreSpread] = sc.spread
 		}
 		metas[i] = structs.NodeScoreMeta{NodeID: sc.node.ID, Scores: scores, NormScore: sc.score}
 		out[i] = &metas[i]
