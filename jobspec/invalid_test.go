@@ -205,16 +205,6 @@ var invalidSnippets = []struct {
 		want: `web.hcl:3,13-16: Invalid value for "meta.ports"; meta.ports must be a string, got tuple`,
 	},
 	{
-		name: "system job",
-		src:  "job \"web\" {\n  type = \"system\"\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-		want: `web.hcl:2,10-18: Unsupported job type; type "system" is not supported by orch yet`,
-	},
-	{
-		name: "sysbatch job",
-		src:  "job \"web\" {\n  type = \"sysbatch\"\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
-		want: `web.hcl:2,10-20: Unsupported job type; type "sysbatch" is not supported by orch yet`,
-	},
-	{
 		name: "attribute at the top level",
 		src:  "count = 1\njob \"web\" {\n  group \"g\" {\n    task \"t\" { driver = \"raw_exec\" }\n  }\n}",
 		want: `web.hcl:1,1-6: Unsupported argument; An argument named "count" is not expected here.`,

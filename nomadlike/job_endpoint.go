@@ -37,9 +37,6 @@ func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegis
 	if err := job.Validate(); err != nil {
 		return fmt.Errorf("job register: %w: invalid job:\n%w", structs.ErrBadRequest, err)
 	}
-	if err := api.UnsupportedJobType(job.Type); err != nil {
-		return fmt.Errorf("job register: %w: %w", structs.ErrBadRequest, err)
-	}
 	existing, err := j.srv.fsm.State().JobByID(nil, job.Namespace, job.ID)
 	if err != nil {
 		return fmt.Errorf("job register: %w", err)

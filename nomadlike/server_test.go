@@ -116,11 +116,6 @@ func TestServer_RejectedRegistrationChangesNothing(t *testing.T) {
 			j.ID = ""
 			return j
 		}, false, 0, structs.ErrBadRequest, []string{"ID: missing job ID"}},
-		{"system job", func() *structs.Job {
-			j := mock.Job()
-			j.Type = structs.JobTypeSystem
-			return j
-		}, false, 0, structs.ErrBadRequest, []string{`type "system" is not supported by orch yet`}},
 		{"stale enforced index", func() *structs.Job {
 			j := existing.Copy()
 			j.TaskGroups[0].Count = 1

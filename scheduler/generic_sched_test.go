@@ -23,8 +23,8 @@ func TestNewScheduler(t *testing.T) {
 	}{
 		{structs.JobTypeService, false},
 		{structs.JobTypeBatch, false},
-		{structs.JobTypeSystem, true},
-		{structs.JobTypeSysBatch, true},
+		{structs.JobTypeSystem, false},
+		{structs.JobTypeSysBatch, false},
 		{"cron", true},
 	}
 	for _, tc := range cases {

@@ -240,9 +240,6 @@ func (s *HTTPServer) jobValidate(w http.ResponseWriter, r *http.Request) (interf
 // naming its field, as /v1/validate/job reports them.
 func validationErrors(j *structs.Job) []string {
 	var out []string
-	if err := api.UnsupportedJobType(j.Type); err != nil {
-		out = append(out, err.Error())
-	}
 	err := j.Validate()
 	if err == nil {
 		return out
