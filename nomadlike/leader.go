@@ -239,7 +239,7 @@ func (s *Server) updateNodeStatus(nodeID, status string, updatedAt int64) (*node
 }
 
 // createNodeEvals writes a node-update evaluation for each job with
-// allocations on the node.
+// allocations on the node and for each system and sysbatch job.
 func (s *Server) createNodeEvals(nodeID string, nodeIndex uint64) ([]string, uint64, error) {
 	allocs, err := s.fsm.State().AllocsByNode(nil, nodeID)
 	if err != nil {
@@ -268,6 +268,35 @@ func (s *Server) createNodeEvals(nodeID string, nodeIndex uint64) ([]string, uin
 			CreateTime:      now,
 			ModifyTime:      now,
 		})
+	}
+	// System jobs may have nothing on the node yet: a node that joins or
+	// comes back must get their allocations, so each is evaluated too.
+	for _, typ := range []string{structs.JobTypeSystem, structs.JobTypeSysBatch} {
+		jobs, err := s.fsm.State().JobsByType(nil, typ)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, j := range jobs {
+			key := [2]string{j.Namespace, j.ID}
+			if seen[key] || j.Stop {
+				continue
+			}
+			seen[key] = true
+			evals = append(evals, &structs.Evaluation{
+				ID:              uuid.NewString(),
+				Namespace:       j.Namespace,
+				Priority:        j.Priority,
+				Type:            j.Type,
+				TriggeredBy:     structs.EvalTriggerNodeUpdate,
+				JobID:           j.ID,
+				JobModifyIndex:  j.JobModifyIndex,
+				NodeID:          nodeID,
+				NodeModifyIndex: nodeIndex,
+				Status:          structs.EvalStatusPending,
+				CreateTime:      now,
+				ModifyTime:      now,
+			})
+		}
 	}
 	if len(evals) == 0 {
 		return nil, 0, nil
