@@ -54,10 +54,6 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 	if job.Type != nil && !contains(jobTypes, *job.Type) {
 		e.errorf(c.Attributes["type"].Expr.Range(), invalidValue("type"),
 			"type must be one of %s, got %q", strings.Join(jobTypes, ", "), *job.Type)
-	} else if job.Type != nil {
-		if err := api.UnsupportedJobType(*job.Type); err != nil {
-			e.errorf(c.Attributes["type"].Expr.Range(), "Unsupported job type", "%v", err)
-		}
 	}
 	if p := job.Priority; p != nil && (*p < 1 || *p > 100) {
 		e.errorf(c.Attributes["priority"].Expr.Range(), invalidValue("priority"),

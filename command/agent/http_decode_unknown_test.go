@@ -44,7 +44,10 @@ func TestUnknownFields_NomadClientJob(t *testing.T) {
 		modify func(*nomad.Job)
 		want   []string
 	}{
-		{"supported features only", func(*nomad.Job) {}, nil},
+		{"supported features only", func(j *nomad.Job) {
+			j.Affinities = []*nomad.Affinity{nomad.NewAffinity("${node.class}", "=", "big", 50)}
+			j.Spreads = []*nomad.Spread{nomad.NewSpread("${node.datacenter}", 100, nil)}
+		}, nil},
 		{"unsupported blocks", func(j *nomad.Job) {
 			tg := j.TaskGroups[0]
 			stagger := 10 * time.Second
@@ -53,13 +56,9 @@ func TestUnknownFields_NomadClientJob(t *testing.T) {
 			tg.ReschedulePolicy = &nomad.ReschedulePolicy{Attempts: &attempts}
 			tg.Services = []*nomad.Service{{Name: "web", PortLabel: "http"}}
 			tg.Tasks[0].Templates = []*nomad.Template{{EmbeddedTmpl: strPtr("x")}}
-			j.Affinities = []*nomad.Affinity{nomad.NewAffinity("${node.class}", "=", "big", 50)}
-			j.Spreads = []*nomad.Spread{nomad.NewSpread("${node.datacenter}", 100, nil)}
 			j.Periodic = &nomad.PeriodicConfig{Spec: strPtr("@daily")}
 		}, []string{
-			"Job.Affinities: not supported by orch yet; ignored",
 			"Job.Periodic: not supported by orch yet; ignored",
-			"Job.Spreads: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].ReschedulePolicy: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].Services: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].Tasks[0].Templates: not supported by orch yet; ignored",
