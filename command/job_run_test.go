@@ -212,9 +212,9 @@ func TestJobRun_Warnings(t *testing.T) {
 			"Job Warnings:\n1 warning:\n\n* Job.Update: not supported by orch yet; ignored\n\n"},
 		{"ignored keys of a wrapped JSON job", `{"Job": {"ID": "web", "Periodic": {"Spec": "@daily"}}}`, "",
 			"Job Warnings:\n1 warning:\n\n* Job.Periodic: not supported by orch yet; ignored\n\n"},
-		{"ignored keys of a bare JSON job, merged with the agent's", `{"ID": "web", "Spreads": [{"Attribute": "x"}]}`,
+		{"ignored keys of a bare JSON job, merged with the agent's", `{"ID": "web", "Periodic": {"Spec": "@daily"}}`,
 			"1 warning:\n\n* from the agent",
-			"Job Warnings:\n2 warnings:\n\n* Job.Spreads: not supported by orch yet; ignored\n* from the agent\n\n"},
+			"Job Warnings:\n2 warnings:\n\n* Job.Periodic: not supported by orch yet; ignored\n* from the agent\n\n"},
 		{"none", `{"ID": "web", "Update": null}`, "", ""},
 	}
 	for _, tc := range cases {
