@@ -68,14 +68,8 @@ func (c *AllocStatusCommand) Run(args []string) int {
 	if asJSON {
 		return c.outputJSON(alloc)
 	}
-	now := time.Now
-	if c.now != nil {
-		now = c.now
-	}
-	idLen := shortIDLength
-	if verbose {
-		idLen = 0
-	}
+	now := clockOr(c.now)
+	idLen := idLength(verbose)
 	var usage *api.AllocResourceUsage
 	if stats {
 		// The allocation is worth showing without them, as Nomad does.

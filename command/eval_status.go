@@ -55,10 +55,7 @@ func (c *EvalStatusCommand) Run(args []string) int {
 	if asJSON {
 		return c.outputJSON(eval)
 	}
-	idLen := shortIDLength
-	if verbose {
-		idLen = 0
-	}
+	idLen := idLength(verbose)
 	c.Ui.Output(formatKV([]string{
 		"ID|" + limit(eval.ID, idLen),
 		"Create Time|" + formatUnixNano(eval.CreateTime),

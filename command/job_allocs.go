@@ -65,14 +65,8 @@ func (c *JobAllocsCommand) Run(args []string) int {
 		c.Ui.Output("No allocations placed")
 		return exitOK
 	}
-	now := time.Now
-	if c.now != nil {
-		now = c.now
-	}
-	idLen := shortIDLength
-	if verbose {
-		idLen = 0
-	}
+	now := clockOr(c.now)
+	idLen := idLength(verbose)
 	c.Ui.Output(allocTable(allocs, idLen, now()))
 	return exitOK
 }

@@ -71,14 +71,8 @@ func (c *JobStatusCommand) Run(args []string) int {
 	if asJSON {
 		return c.outputJSON(job)
 	}
-	now := time.Now
-	if c.now != nil {
-		now = c.now
-	}
-	idLen := shortIDLength
-	if verbose {
-		idLen = 0
-	}
+	now := clockOr(c.now)
+	idLen := idLength(verbose)
 	return c.showJob(client, job, allAllocs, idLen, now())
 }
 

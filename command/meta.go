@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/cli"
 
@@ -118,4 +119,21 @@ func (m *Meta) outputJSON(v interface{}) int {
 func commandErrorText(help string) string {
 	first, _, _ := strings.Cut(strings.TrimSpace(help), "\n")
 	return first + "\nRun with -help for more information."
+}
+
+// idLength is how many characters of an ID tables show: all of it with
+// -verbose, Nomad's short prefix otherwise.
+func idLength(verbose bool) int {
+	if verbose {
+		return 0
+	}
+	return shortIDLength
+}
+
+// clockOr returns now, or time.Now when a test did not set a clock.
+func clockOr(now func() time.Time) func() time.Time {
+	if now != nil {
+		return now
+	}
+	return time.Now
 }

@@ -47,10 +47,7 @@ func (c *NodeStatusCommand) Run(args []string) int {
 	if !ok {
 		return exitError
 	}
-	idLen := shortIDLength
-	if verbose {
-		idLen = 0
-	}
+	idLen := idLength(verbose)
 	if fs.NArg() == 0 {
 		return c.list(client, asJSON, idLen)
 	}
@@ -133,10 +130,7 @@ func (c *NodeStatusCommand) show(client *api.Client, n *api.Node, idLen int, ver
 	if len(allocs) == 0 {
 		c.Ui.Output("No allocations placed")
 	} else {
-		now := time.Now
-		if c.now != nil {
-			now = c.now
-		}
+		now := clockOr(c.now)
 		stubs := make([]*api.AllocationListStub, 0, len(allocs))
 		for _, a := range allocs {
 			stubs = append(stubs, allocStub(a))
