@@ -18,6 +18,11 @@ const (
 	DefaultEphemeralDisk = 300
 	DefaultLogMaxFiles   = 10
 	DefaultLogMaxFileMB  = 10
+
+	DefaultMigrateMaxParallel     = 1
+	DefaultMigrateHealthCheck     = MigrateHealthCheckChecks
+	DefaultMigrateMinHealthyTime  = 10 * time.Second
+	DefaultMigrateHealthyDeadline = 5 * time.Minute
 )
 
 // AnyDatacenter is the wildcard datacenter Nomad 1.5+ uses when a job names
@@ -105,6 +110,13 @@ func (g *TaskGroup) Canonicalize(job *Job) {
 		defaults.Merge(g.RestartPolicy)
 	}
 	g.RestartPolicy = defaults
+
+	// As in Nomad, only service groups migrate by strategy; a block on
+	// another type of group is kept and filled in all the same.
+	if g.Migrate == nil && jobType == JobTypeService {
+		g.Migrate = &MigrateStrategy{}
+	}
+	g.Migrate.Canonicalize()
 
 	for _, n := range g.Networks {
 		n.Canonicalize()
@@ -270,6 +282,18 @@ func (e *EphemeralDisk) Canonicalize() {
 	setDefault(&e.Sticky, false)
 	setDefault(&e.Migrate, false)
 	setDefault(&e.SizeMB, DefaultEphemeralDisk)
+}
+
+// Canonicalize fills the unset fields of a migrate block with Nomad's
+// defaults.
+func (m *MigrateStrategy) Canonicalize() {
+	if m == nil {
+		return
+	}
+	setDefault(&m.MaxParallel, DefaultMigrateMaxParallel)
+	setDefault(&m.HealthCheck, DefaultMigrateHealthCheck)
+	setDefault(&m.MinHealthyTime, DefaultMigrateMinHealthyTime)
+	setDefault(&m.HealthyDeadline, DefaultMigrateHealthyDeadline)
 }
 
 // Canonicalize fills the unset bandwidth ask of a network.

@@ -49,6 +49,15 @@ func TestJobCanonicalize(t *testing.T) {
 		}
 	}
 	defaultJob := func(id, typ string, groups ...*TaskGroup) *Job {
+		for _, g := range groups {
+			if typ == JobTypeService {
+				// Only service groups get Nomad's default migrate strategy.
+				g.Migrate = &MigrateStrategy{
+					MaxParallel: PointerOf(1), HealthCheck: PointerOf("checks"),
+					MinHealthyTime: PointerOf(10 * time.Second), HealthyDeadline: PointerOf(5 * time.Minute),
+				}
+			}
+		}
 		return &Job{
 			Region: PointerOf("global"), Namespace: PointerOf("default"),
 			ID: PointerOf(id), Name: PointerOf(id), Type: PointerOf(typ),
@@ -113,6 +122,8 @@ func TestJobCanonicalize(t *testing.T) {
 				TaskGroups: []*TaskGroup{{
 					Name: PointerOf("g"), Count: PointerOf(0),
 					EphemeralDisk: &EphemeralDisk{SizeMB: PointerOf(50)},
+					Migrate: &MigrateStrategy{MaxParallel: PointerOf(3), HealthCheck: PointerOf("task_states"),
+						MinHealthyTime: PointerOf(time.Second), HealthyDeadline: PointerOf(time.Minute)},
 					Tasks: []*Task{{
 						Name:        "t",
 						Resources:   &Resources{Cores: PointerOf(2), MemoryMB: PointerOf(64)},
@@ -137,6 +148,8 @@ func TestJobCanonicalize(t *testing.T) {
 				g := defaultGroup("g", serviceRestart, task)
 				g.Count = PointerOf(0)
 				g.EphemeralDisk.SizeMB = PointerOf(50)
+				g.Migrate = &MigrateStrategy{MaxParallel: PointerOf(3), HealthCheck: PointerOf("task_states"),
+					MinHealthyTime: PointerOf(time.Second), HealthyDeadline: PointerOf(time.Minute)}
 				j.TaskGroups = []*TaskGroup{g}
 				return j
 			}(),
@@ -235,5 +248,22 @@ func TestTaskCanonicalize_LifecycleAndArtifacts(t *testing.T) {
 				t.Errorf("artifacts = %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+func TestMigrateStrategyCanonicalize(t *testing.T) {
+	t.Parallel()
+	job := &Job{ID: PointerOf("web"), TaskGroups: []*TaskGroup{{
+		Name:    PointerOf("g"),
+		Migrate: &MigrateStrategy{MaxParallel: PointerOf(2), HealthCheck: PointerOf("task_states")},
+		Tasks:   []*Task{{Name: "t", Driver: "raw_exec"}},
+	}}}
+	job.Canonicalize()
+	want := &MigrateStrategy{
+		MaxParallel: PointerOf(2), HealthCheck: PointerOf("task_states"),
+		MinHealthyTime: PointerOf(10 * time.Second), HealthyDeadline: PointerOf(5 * time.Minute),
+	}
+	if got := job.TaskGroups[0].Migrate; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }

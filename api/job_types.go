@@ -60,7 +60,25 @@ type TaskGroup struct {
 	EphemeralDisk *EphemeralDisk
 	Networks      []*NetworkResource
 	Meta          map[string]string
+	Migrate       *MigrateStrategy
 }
+
+// MigrateStrategy is how a group's allocations move off a draining node:
+// at most MaxParallel at a time, each replacement judged healthy by
+// HealthCheck ("checks" or "task_states") once it has stayed so for
+// MinHealthyTime, within HealthyDeadline.
+type MigrateStrategy struct {
+	MaxParallel     *int
+	HealthCheck     *string
+	MinHealthyTime  *time.Duration
+	HealthyDeadline *time.Duration
+}
+
+// Health checks a migrate block may name.
+const (
+	MigrateHealthCheckChecks     = "checks"
+	MigrateHealthCheckTaskStates = "task_states"
+)
 
 // Task is a single process (or container) run by a driver.
 type Task struct {

@@ -20,9 +20,18 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "ephemeral_disk"},
 		{Type: "network"},
 		{Type: "meta"},
+		{Type: "migrate"},
 		{Type: "task", LabelNames: []string{"name"}},
 	},
 }
+
+var migrateSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "max_parallel"}, {Name: "health_check"}, {Name: "min_healthy_time"}, {Name: "healthy_deadline"},
+	},
+}
+
+var migrateHealthChecks = []string{api.MigrateHealthCheckChecks, api.MigrateHealthCheckTaskStates}
 
 var restartSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
@@ -69,6 +78,9 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 	if db := e.singleBlock(c.Blocks, "ephemeral_disk"); db != nil {
 		tg.EphemeralDisk = e.ephemeralDisk(db)
 	}
+	if mb := e.singleBlock(c.Blocks, "migrate"); mb != nil {
+		tg.Migrate = e.migrate(mb)
+	}
 	ports := make(map[string]hcl.Range)
 	for _, nb := range blocksOf(c.Blocks, "network") {
 		tg.Networks = append(tg.Networks, e.network(nb, ports))
@@ -111,6 +123,31 @@ func (e *evaluator) restart(b *hcl.Block) *api.RestartPolicy {
 			"mode must be one of %s, got %q", strings.Join(restartModes, ", "), *m)
 	}
 	return rp
+}
+
+// migrate decodes a group's migrate block; unset fields are left for
+// Canonicalize to default.
+func (e *evaluator) migrate(b *hcl.Block) *api.MigrateStrategy {
+	c := e.content(b.Body, "migrate", migrateSchema)
+	m := &api.MigrateStrategy{
+		MaxParallel:     e.intAttr(c.Attributes, "max_parallel"),
+		HealthCheck:     e.stringAttr(c.Attributes, "health_check"),
+		MinHealthyTime:  e.durationAttr(c.Attributes, "min_healthy_time"),
+		HealthyDeadline: e.durationAttr(c.Attributes, "healthy_deadline"),
+	}
+	if n := m.MaxParallel; n != nil && *n < 1 {
+		e.errorf(c.Attributes["max_parallel"].Expr.Range(), invalidValue("max_parallel"),
+			"max_parallel must be 1 or more, got %d", *n)
+	}
+	if hc := m.HealthCheck; hc != nil && !contains(migrateHealthChecks, *hc) {
+		e.errorf(c.Attributes["health_check"].Expr.Range(), invalidValue("health_check"),
+			"health_check must be one of %s, got %q", strings.Join(migrateHealthChecks, ", "), *hc)
+	}
+	if m.MinHealthyTime != nil && m.HealthyDeadline != nil && *m.MinHealthyTime > *m.HealthyDeadline {
+		e.errorf(c.Attributes["min_healthy_time"].Expr.Range(), invalidValue("min_healthy_time"),
+			"min_healthy_time (%s) must not be longer than healthy_deadline (%s)", *m.MinHealthyTime, *m.HealthyDeadline)
+	}
+	return m
 }
 
 func (e *evaluator) ephemeralDisk(b *hcl.Block) *api.EphemeralDisk {

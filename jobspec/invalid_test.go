@@ -62,6 +62,16 @@ func TestParseInvalidFiles(t *testing.T) {
 			},
 		},
 		{
+			file: "migrate.hcl",
+			want: []string{
+				`migrate.hcl:4,26-27: Invalid value for "max_parallel"; max_parallel must be 1 or more, got 0`,
+				`migrate.hcl:5,26-32: Invalid value for "health_check"; health_check must be one of checks, task_states, got "http"`,
+				`migrate.hcl:6,26-38: Invalid value for "min_healthy_time"; min_healthy_time must be a duration`,
+				`migrate.hcl:7,26-31: Invalid value for "healthy_deadline"; healthy_deadline must not be negative, got -5m0s`,
+				`migrate.hcl:10,5-12: Duplicate migrate block; only one migrate block is allowed here; the first is at testdata/invalid/migrate.hcl:3,5-12`,
+			},
+		},
+		{
 			file: "references.hcl",
 			want: []string{
 				`references.hcl:6,17-27: Undefined variable; var.regoin is referenced but no variable named "regoin" is declared`,

@@ -37,7 +37,7 @@ var unsupportedBlocks = map[string][]scope{
 	"dispatch_payload": {scopeTask},
 	"dns":              {scopeNetwork},
 	"identity":         {scopeTask},
-	"migrate":          {scopeJob, scopeGroup},
+	"migrate":          {scopeJob},
 	"multiregion":      {scopeJob},
 	"numa":             {scopeResources},
 	"parameterized":    {scopeJob},

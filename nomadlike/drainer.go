@@ -150,8 +150,10 @@ func runningInGroup(allocs []*structs.Allocation, group string) int {
 }
 
 // migrateMaxParallel is how many of the group's allocations may be
-// migrating at once. The jobspec has no migrate block yet, so every group
-// gets the default.
-func migrateMaxParallel(*structs.TaskGroup) int {
-	return structs.DefaultMigrateMaxParallel
+// migrating at once: the group's migrate block, or the default without one.
+func migrateMaxParallel(tg *structs.TaskGroup) int {
+	if tg.Migrate == nil || tg.Migrate.MaxParallel < 1 {
+		return structs.DefaultMigrateMaxParallel
+	}
+	return tg.Migrate.MaxParallel
 }

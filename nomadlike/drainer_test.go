@@ -37,6 +37,15 @@ func TestPlanDrain(t *testing.T) {
 	stopped.DesiredStatus = structs.AllocDesiredStatusStop
 	pendingReplacement := drainTestAlloc(svc, "n2", 0, structs.AllocClientStatusPending)
 	runningReplacement := drainTestAlloc(svc, "n2", 0, running)
+	svc2 := drainTestJob(structs.JobTypeService, 3)
+	svc2.ID = "service2-job"
+	svc2.TaskGroups[0].Migrate = &structs.MigrateStrategy{MaxParallel: 2, HealthCheck: structs.MigrateHealthCheckChecks,
+		MinHealthyTime: 10 * time.Second, HealthyDeadline: 5 * time.Minute}
+	svc2OnNode := []*structs.Allocation{
+		drainTestAlloc(svc2, "n1", 0, running), drainTestAlloc(svc2, "n1", 1, running), drainTestAlloc(svc2, "n1", 2, running),
+	}
+	svc2Stopped := drainTestAlloc(svc2, "n1", 0, running)
+	svc2Stopped.DesiredStatus = structs.AllocDesiredStatusStop
 
 	cases := []struct {
 		name      string
@@ -55,6 +64,12 @@ func TestPlanDrain(t *testing.T) {
 		{name: "running replacement frees the next move", node: withDeadline(time.Hour, false), now: start,
 			nodeAlloc: []*structs.Allocation{stopped, svcOnNode[1], svcOnNode[2]},
 			jobAllocs: []*structs.Allocation{runningReplacement}, wantStop: []string{"service-job-n1-1"}},
+		{name: "migrate max_parallel = 2 moves two at once", node: withDeadline(time.Hour, false), now: start,
+			nodeAlloc: svc2OnNode, wantStop: []string{"service2-job-n1-0", "service2-job-n1-1"}},
+		{name: "migrate max_parallel = 2 counts a pending replacement", node: withDeadline(time.Hour, false), now: start,
+			nodeAlloc: []*structs.Allocation{svc2Stopped, svc2OnNode[1], svc2OnNode[2]},
+			jobAllocs: []*structs.Allocation{drainTestAlloc(svc2, "n2", 0, structs.AllocClientStatusPending)},
+			wantStop:  []string{"service2-job-n1-1"}},
 		{name: "deadline forces every allocation", node: withDeadline(time.Hour, false), now: start.Add(time.Hour),
 			nodeAlloc: svcOnNode, wantStop: []string{"service-job-n1-0", "service-job-n1-1", "service-job-n1-2"}},
 		{name: "negative deadline forces at once", node: withDeadline(-1, false), now: start,

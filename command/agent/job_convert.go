@@ -68,6 +68,14 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 			Migrate: deref(d.Migrate),
 		}
 	}
+	if m := in.Migrate; m != nil {
+		out.Migrate = &structs.MigrateStrategy{
+			MaxParallel:     deref(m.MaxParallel),
+			HealthCheck:     deref(m.HealthCheck),
+			MinHealthyTime:  deref(m.MinHealthyTime),
+			HealthyDeadline: deref(m.HealthyDeadline),
+		}
+	}
 	for _, t := range in.Tasks {
 		if t == nil {
 			continue

@@ -67,7 +67,23 @@ type TaskGroup struct {
 	EphemeralDisk *EphemeralDisk
 	Networks      []*NetworkResource
 	Meta          map[string]string
+	Migrate       *MigrateStrategy
 }
+
+// MigrateStrategy is how a group's allocations move off a draining node;
+// the drainer stops at most MaxParallel of them at a time.
+type MigrateStrategy struct {
+	MaxParallel     int
+	HealthCheck     string
+	MinHealthyTime  time.Duration
+	HealthyDeadline time.Duration
+}
+
+// Health checks a MigrateStrategy may name.
+const (
+	MigrateHealthCheckChecks     = "checks"
+	MigrateHealthCheckTaskStates = "task_states"
+)
 
 // Task is one process or container run by a driver.
 type Task struct {

@@ -170,6 +170,10 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	}
 	c.Networks = copyNetworks(tg.Networks)
 	c.Meta = copyStringMap(tg.Meta)
+	if tg.Migrate != nil {
+		m := *tg.Migrate
+		c.Migrate = &m
+	}
 	return &c
 }
 

@@ -120,6 +120,9 @@ func (tg *TaskGroup) validate(p *problems, index int) {
 			p.addf(path+".EphemeralDisk.SizeMB", "%d is negative", diskMB)
 		}
 	}
+	if tg.Migrate != nil {
+		tg.Migrate.validate(p, path+".Migrate")
+	}
 	validateNetworks(p, path+".Networks", tg.Networks)
 	if len(tg.Tasks) == 0 {
 		p.addf(path+".Tasks", "missing tasks: a group needs at least one task")
@@ -333,5 +336,25 @@ func (a *TaskArtifact) validate(p *problems, path string) {
 		if _, _, err := ParseArtifactChecksum(v); err != nil {
 			p.addf(path+".GetterOptions[\"checksum\"]", "%v", err)
 		}
+	}
+}
+
+func (m *MigrateStrategy) validate(p *problems, path string) {
+	if m.MaxParallel < 1 {
+		p.addf(path+".MaxParallel", "%d is below 1: a drain must be able to migrate at least one allocation at a time", m.MaxParallel)
+	}
+	switch m.HealthCheck {
+	case MigrateHealthCheckChecks, MigrateHealthCheckTaskStates:
+	default:
+		p.addf(path+".HealthCheck", "%q is not a health check: want %q or %q", m.HealthCheck, MigrateHealthCheckChecks, MigrateHealthCheckTaskStates)
+	}
+	if m.MinHealthyTime < 0 {
+		p.addf(path+".MinHealthyTime", "%s is negative", m.MinHealthyTime)
+	}
+	if m.HealthyDeadline < 0 {
+		p.addf(path+".HealthyDeadline", "%s is negative", m.HealthyDeadline)
+	}
+	if m.HealthyDeadline >= 0 && m.MinHealthyTime > m.HealthyDeadline {
+		p.addf(path+".MinHealthyTime", "%s is longer than HealthyDeadline %s", m.MinHealthyTime, m.HealthyDeadline)
 	}
 }

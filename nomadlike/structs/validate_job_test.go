@@ -51,6 +51,15 @@ func TestJobValidate(t *testing.T) {
 		}, []string{`Constraints[0].RTarget: "abc" is not a valid distinct_property limit`,
 			`Constraints[1].RTarget: invalid regexp "lin(ux"`, `Constraints[2].RTarget: invalid version constraint ">= one"`}},
 		{"logs larger than disk", func(j *structs.Job) { j.TaskGroups[0].EphemeralDisk.SizeMB = 50 }, []string{"EphemeralDisk.SizeMB: 50 MB cannot hold the tasks' 100 MB of logs"}},
+		{"valid migrate block", func(j *structs.Job) {
+			j.TaskGroups[0].Migrate = &structs.MigrateStrategy{MaxParallel: 2, HealthCheck: "task_states", MinHealthyTime: 10 * time.Second, HealthyDeadline: 5 * time.Minute}
+		}, nil},
+		{"bad migrate block", func(j *structs.Job) {
+			j.TaskGroups[0].Migrate = &structs.MigrateStrategy{MaxParallel: 0, HealthCheck: "http", MinHealthyTime: time.Hour, HealthyDeadline: 5 * time.Minute}
+		}, []string{`Migrate.MaxParallel: 0 is below 1`, `Migrate.HealthCheck: "http" is not a health check`, "Migrate.MinHealthyTime: 1h0m0s is longer than HealthyDeadline 5m0s"}},
+		{"negative migrate durations", func(j *structs.Job) {
+			j.TaskGroups[0].Migrate = &structs.MigrateStrategy{MaxParallel: 1, HealthCheck: "checks", MinHealthyTime: -time.Second, HealthyDeadline: -time.Minute}
+		}, []string{"Migrate.MinHealthyTime: -1s is negative", "Migrate.HealthyDeadline: -1m0s is negative"}},
 		{"duplicate port labels", func(j *structs.Job) {
 			j.TaskGroups[0].Networks = []*structs.NetworkResource{{
 				ReservedPorts: []structs.Port{{Label: "http", Value: 80}},
