@@ -84,18 +84,24 @@ func NewGenericScheduler(cfg Config, batch bool) (*GenericScheduler, error) {
 // Planner failed; the worker should then nack the evaluation so it is
 // retried. Running out of plan attempts is an outcome, not an error.
 func (s *GenericScheduler) Process(eval *structs.Evaluation) error {
+	return s.process(eval, s.attempt)
+}
+
+// process runs attempt until a plan commits fully or the attempts run out;
+// the generic and system schedulers differ only in what one attempt plans.
+func (s *GenericScheduler) process(eval *structs.Evaluation, attempt func(hclog.Logger, int) (bool, error)) error {
 	s.eval = eval
 	s.followups = make(map[string]*structs.Evaluation)
 	logger := s.logger.With("eval_id", eval.ID, "job_id", eval.JobID, "namespace", eval.Namespace)
-	for attempt := 1; attempt <= maxPlanAttempts; attempt++ {
-		done, err := s.attempt(logger, attempt)
+	for n := 1; n <= maxPlanAttempts; n++ {
+		done, err := attempt(logger, n)
 		if err != nil {
 			return fmt.Errorf("eval %s: %w", eval.ID, err)
 		}
 		if done {
 			return s.finish(logger)
 		}
-		logger.Debug("plan committed partially; planning again from refreshed state", "attempt", attempt)
+		logger.Debug("plan committed partially; planning again from refreshed state", "attempt", n)
 	}
 	return s.giveUp(logger)
 }

@@ -46,20 +46,7 @@ func NewSystemScheduler(cfg Config, sysbatch bool) (*SystemScheduler, error) {
 // Process plans one evaluation of a system or sysbatch job; see
 // GenericScheduler.Process for the error contract.
 func (s *SystemScheduler) Process(eval *structs.Evaluation) error {
-	s.eval = eval
-	s.followups = make(map[string]*structs.Evaluation)
-	logger := s.logger.With("eval_id", eval.ID, "job_id", eval.JobID, "namespace", eval.Namespace)
-	for attempt := 1; attempt <= maxPlanAttempts; attempt++ {
-		done, err := s.attemptSystem(logger, attempt)
-		if err != nil {
-			return fmt.Errorf("eval %s: %w", eval.ID, err)
-		}
-		if done {
-			return s.finish(logger)
-		}
-		logger.Debug("plan committed partially; planning again from refreshed state", "attempt", attempt)
-	}
-	return s.giveUp(logger)
+	return s.process(eval, s.attemptSystem)
 }
 
 func (s *SystemScheduler) attemptSystem(logger hclog.Logger, attempt int) (bool, error) {
