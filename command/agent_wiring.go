@@ -65,6 +65,7 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 		RaftSnapshotThreshold: uint64(cfg.Server.RaftSnapshotThreshold),
 		RaftSnapshotInterval:  cfg.Server.RaftSnapshotInterval,
 		RaftTrailingLogs:      uint64(cfg.Server.RaftTrailingLogs),
+		JobTrackedVersions:    cfg.Server.JobTrackedVersions,
 	}
 	if cfg.Advertise.RPC != "" {
 		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC)))

@@ -48,6 +48,8 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 		"job stop":         func() (cli.Command, error) { return &JobStopCommand{Meta: *m}, nil },
 		"job validate":     func() (cli.Command, error) { return &JobValidateCommand{Meta: *m}, nil },
 		"job allocs":       func() (cli.Command, error) { return &JobAllocsCommand{Meta: *m}, nil },
+		"job history":      func() (cli.Command, error) { return &JobHistoryCommand{Meta: *m}, nil },
+		"job revert":       func() (cli.Command, error) { return &JobRevertCommand{Meta: *m}, nil },
 		"node":             func() (cli.Command, error) { return &groupCommand{name: "node", synopsis: "Interact with nodes"}, nil },
 		"node status":      func() (cli.Command, error) { return &NodeStatusCommand{Meta: *m}, nil },
 		"node drain":       func() (cli.Command, error) { return &NodeDrainCommand{Meta: *m}, nil },

@@ -85,6 +85,9 @@ type Config struct {
 	// so a follower slightly behind catches up from the log rather than
 	// a whole snapshot (default 10240).
 	RaftTrailingLogs uint64
+	// JobTrackedVersions is how many versions of each job are kept for
+	// history and revert (default 6, Nomad's job_tracked_versions).
+	JobTrackedVersions int
 }
 
 // DefaultRPCPort is Nomad's RPC port.

@@ -39,6 +39,8 @@ type FSM struct {
 	// onEvalsCreated receives every non-terminal evaluation an entry
 	// wrote, after the entry is applied.
 	onEvalsCreated func([]*structs.Evaluation)
+	// trackedVersions is how many versions of each job the store keeps.
+	trackedVersions int
 }
 
 // FSMConfig configures an FSM.
@@ -49,6 +51,9 @@ type FSMConfig struct {
 	// routes them to the eval broker or the blocked evals; it must not
 	// block for long, since Raft waits on it.
 	OnEvalsCreated func([]*structs.Evaluation)
+	// JobTrackedVersions is how many versions of each job are kept
+	// (job_tracked_versions); 0 keeps state.DefaultJobTrackedVersions.
+	JobTrackedVersions int
 }
 
 // NewFSM returns an FSM over an empty store.
@@ -56,11 +61,13 @@ func NewFSM(cfg FSMConfig) (*FSM, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	f := &FSM{logger: cfg.Logger.Named("fsm"), onEvalsCreated: cfg.OnEvalsCreated}
+	f := &FSM{logger: cfg.Logger.Named("fsm"), onEvalsCreated: cfg.OnEvalsCreated,
+		trackedVersions: cfg.JobTrackedVersions}
 	s, err := state.NewStateStore(cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("fsm: %w", err)
 	}
+	s.SetJobTrackedVersions(f.trackedVersions)
 	f.state.Store(s)
 	return f, nil
 }
@@ -297,6 +304,7 @@ const (
 	snapNode       snapshotRecord = 4
 	snapAlloc      snapshotRecord = 5
 	snapEval       snapshotRecord = 6
+	snapJobVersion snapshotRecord = 7
 )
 
 // snapshotHeader opens a persisted snapshot.
@@ -359,6 +367,15 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 			return err
 		}
 	}
+	versions, err := st.JobVersions(nil)
+	if err != nil {
+		return err
+	}
+	for _, j := range versions {
+		if err := put(snapJobVersion, j); err != nil {
+			return err
+		}
+	}
 	summaries, err := st.JobSummaries(nil)
 	if err != nil {
 		return err
@@ -410,6 +427,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return fmt.Errorf("fsm: restore: %w", err)
 	}
+	fresh.SetJobTrackedVersions(f.trackedVersions)
 	restore := fresh.Restore()
 	defer restore.Abort()
 	if err := decodeSnapshot(rc, restore); err != nil {
@@ -448,6 +466,11 @@ func decodeSnapshot(r io.Reader, restore *state.StateRestore) error {
 			j := new(structs.Job)
 			if err = dec.Decode(j); err == nil {
 				err = restore.JobRestore(j)
+			}
+		case snapJobVersion:
+			j := new(structs.Job)
+			if err = dec.Decode(j); err == nil {
+				err = restore.JobVersionRestore(j)
 			}
 		case snapJobSummary:
 			js := new(structs.JobSummary)

@@ -253,6 +253,8 @@ func dumpState(t testing.TB, s *state.StateStore) map[string]interface{} {
 	read("indexes", indexes, e)
 	jobs, e := s.Jobs(nil, state.AllNamespaces, "")
 	read("jobs", jobs, e)
+	versions, e := s.JobVersions(nil)
+	read("job_versions", versions, e)
 	sums, e := s.JobSummaries(nil)
 	read("summaries", sums, e)
 	nodes, e := s.Nodes(nil)
@@ -300,7 +302,8 @@ func TestFSM_SnapshotRestoreRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(srcDump, got); diff != "" {
 		t.Fatalf("restored state differs (-want +got):\n%s", diff)
 	}
-	if len(got["allocs"].([]*structs.Allocation)) != 3 || len(got["jobs"].([]*structs.Job)) != 2 {
+	if len(got["allocs"].([]*structs.Allocation)) != 3 || len(got["jobs"].([]*structs.Job)) != 2 ||
+		len(got["job_versions"].([]*structs.Job)) < 2 {
 		t.Fatal("round trip compared empty tables")
 	}
 }

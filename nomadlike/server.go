@@ -102,7 +102,8 @@ func NewServer(cfg *Config) (*Server, error) {
 	s.planQueue = NewPlanQueue()
 	s.heartbeater = newHeartbeater(s.nodeHeartbeatExpired, cfg.Logger)
 
-	s.fsm, err = NewFSM(FSMConfig{Logger: cfg.Logger, OnEvalsCreated: s.routeEvals})
+	s.fsm, err = NewFSM(FSMConfig{Logger: cfg.Logger, OnEvalsCreated: s.routeEvals,
+		JobTrackedVersions: cfg.JobTrackedVersions})
 	if err != nil {
 		return nil, err
 	}

@@ -103,6 +103,9 @@ type ServerConfig struct {
 	// RaftTrailingLogs is how many entries a snapshot leaves in the log;
 	// 0 means the server's default (10240).
 	RaftTrailingLogs int
+	// JobTrackedVersions is how many versions of each job are kept; 0
+	// keeps the default (6).
+	JobTrackedVersions int
 }
 
 // ClientConfig is the client block.
@@ -198,6 +201,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.RaftSnapshotThreshold < 0 {
 		add("server.raft_snapshot_threshold %d is invalid: must be 0 (the default, 8192) or more", c.Server.RaftSnapshotThreshold)
+	}
+	if c.Server.JobTrackedVersions < 0 {
+		add("server.job_tracked_versions %d is invalid: must be 0 (the default, 6) or more", c.Server.JobTrackedVersions)
 	}
 	if c.Server.RaftTrailingLogs < 0 {
 		add("server.raft_trailing_logs %d is invalid: must be 0 (the default, 10240) or more", c.Server.RaftTrailingLogs)

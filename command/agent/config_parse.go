@@ -65,6 +65,7 @@ type fileServer struct {
 	// RaftSnapshotInterval is a duration such as "120s".
 	RaftSnapshotInterval *string         `hcl:"raft_snapshot_interval,optional"`
 	RaftTrailingLogs     *int            `hcl:"raft_trailing_logs,optional"`
+	JobTrackedVersions   *int            `hcl:"job_tracked_versions,optional"`
 	RetryJoin            []string        `hcl:"retry_join,optional"`
 	ServerJoin           *fileServerJoin `hcl:"server_join,block"`
 	// Encrypt and the join retry settings are read by mergeGossip.
@@ -526,6 +527,7 @@ func (f *agentFlags) apply(cfg *Config, visited map[string]bool) {
 func mergeRaftSnapshot(dst *ServerConfig, s *fileServer) error {
 	set(&dst.RaftSnapshotThreshold, s.RaftSnapshotThreshold)
 	set(&dst.RaftTrailingLogs, s.RaftTrailingLogs)
+	set(&dst.JobTrackedVersions, s.JobTrackedVersions)
 	if s.RaftSnapshotInterval != nil {
 		d, err := time.ParseDuration(*s.RaftSnapshotInterval)
 		if err != nil || d < 5*time.Millisecond {

@@ -10,6 +10,7 @@ const (
 	TableNodes      = "nodes"
 	TableAllocs     = "allocs"
 	TableEvals      = "evals"
+	TableJobVersion = "job_version"
 	indexID         = "id"
 	indexType       = "type"
 	indexNode       = "node"
@@ -53,6 +54,23 @@ func schema() *memdb.DBSchema {
 			Indexes: map[string]*memdb.IndexSchema{
 				indexID:   nsIDIndex(indexID, "Namespace", "ID", false),
 				indexType: {Name: indexType, Indexer: &memdb.StringFieldIndex{Field: "Type", Lowercase: true}},
+			},
+		},
+		TableJobVersion: {
+			Name: TableJobVersion,
+			Indexes: map[string]*memdb.IndexSchema{
+				indexID: {
+					Name:   indexID,
+					Unique: true,
+					Indexer: &memdb.CompoundIndex{
+						Indexes: []memdb.Indexer{
+							&memdb.StringFieldIndex{Field: "Namespace"},
+							&memdb.StringFieldIndex{Field: "ID"},
+							&memdb.UintFieldIndex{Field: "Version"},
+						},
+						AllowMissing: true,
+					},
+				},
 			},
 		},
 		TableJobSummary: {

@@ -16,14 +16,14 @@ import (
 func (s *StateStore) UpsertJob(index uint64, job *structs.Job) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
-	if err := upsertJobTxn(txn, index, job); err != nil {
+	if err := upsertJobTxn(txn, index, job, s.jobTrackedVersions()); err != nil {
 		return err
 	}
 	txn.Commit()
 	return nil
 }
 
-func upsertJobTxn(txn *memdb.Txn, index uint64, in *structs.Job) error {
+func upsertJobTxn(txn *memdb.Txn, index uint64, in *structs.Job, keep int) error {
 	if in == nil || in.ID == "" || in.Namespace == "" {
 		return fmt.Errorf("state: upsert job: %w: job, its ID and namespace are required", structs.ErrBadRequest)
 	}
@@ -59,6 +59,9 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *structs.Job) error {
 	if err := upsertSummaryForJob(txn, index, job); err != nil {
 		return err
 	}
+	if err := upsertJobVersionTxn(txn, index, job, keep); err != nil {
+		return err
+	}
 	return setIndex(txn, index, TableJobs)
 }
 
@@ -87,6 +90,9 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 	}
 	if _, err := txn.DeleteAll(TableJobSummary, indexID, namespace, id); err != nil {
 		return fmt.Errorf("state: delete summary of job %q: %w", id, err)
+	}
+	if err := deleteJobVersionsTxn(txn, index, namespace, id); err != nil {
+		return err
 	}
 	return setIndex(txn, index, TableJobs, TableJobSummary)
 }
@@ -306,7 +312,7 @@ func jobStatusTxn(txn *memdb.Txn, job *structs.Job, evalDelete bool) (string, er
 func (s *StateStore) UpsertJobWithEvals(index uint64, job *structs.Job, evals []*structs.Evaluation) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
-	if err := upsertJobTxn(txn, index, job); err != nil {
+	if err := upsertJobTxn(txn, index, job, s.jobTrackedVersions()); err != nil {
 		return err
 	}
 	stored, err := jobByIDTxn(txn, nil, job.Namespace, job.ID)
@@ -348,7 +354,7 @@ func (s *StateStore) DeregisterJob(index uint64, namespace, id string, purge boo
 		}
 		stopped := existing.Copy()
 		stopped.Stop = true
-		if err := upsertJobTxn(txn, index, stopped); err != nil {
+		if err := upsertJobTxn(txn, index, stopped, s.jobTrackedVersions()); err != nil {
 			return err
 		}
 	}

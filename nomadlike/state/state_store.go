@@ -28,6 +28,9 @@ type StateStore struct {
 	abandonCh   chan struct{}
 	abandonOnce sync.Once
 	successor   atomic.Pointer[StateStore]
+
+	// trackedVersions is how many versions of a job are kept (0: default).
+	trackedVersions atomic.Int64
 }
 
 // NewStateStore returns an empty store.
