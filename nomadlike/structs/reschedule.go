@@ -142,41 +142,6 @@ func (r *ReschedulePolicy) viable() (bool, time.Duration) {
 	return r.Interval >= need, need
 }
 
-// DelayAt is the delay before the reschedule that follows n earlier ones
-// in the same allocation chain, capped by MaxDelay for the growing
-// functions: constant d, d, d...; exponential d, 2d, 4d...; fibonacci d,
-// d, 2d, 3d, 5d...
-func (r *ReschedulePolicy) DelayAt(n int) time.Duration {
-	capped := func(d time.Duration) (time.Duration, bool) {
-		if r.MaxDelay > 0 && d >= r.MaxDelay {
-			return r.MaxDelay, true
-		}
-		return d, false
-	}
-	switch r.DelayFunction {
-	case RescheduleDelayExponential:
-		d := r.Delay
-		for range n {
-			var done bool
-			if d, done = capped(d * 2); done {
-				return d
-			}
-		}
-		return d
-	case RescheduleDelayFibonacci:
-		prev, cur := r.Delay, r.Delay
-		for i := 1; i < n; i++ {
-			var done bool
-			if cur, done = capped(prev + cur); done {
-				return cur
-			}
-			prev = cur - prev
-		}
-		return cur
-	}
-	return r.Delay
-}
-
 // RescheduleTracker is the history of reschedules that led to an
 // allocation, carried from each allocation to its replacement so the
 // policy can be applied after the earlier allocations are gone.
