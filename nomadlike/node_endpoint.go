@@ -299,12 +299,10 @@ func (n *Node) UpdateAlloc(args *structs.AllocUpdateRequest, reply *structs.Gene
 		if update.ClientTerminalStatus() && !existing.ClientTerminalStatus() {
 			freed = true
 		}
-		newlyFailed := update.ClientStatus == structs.AllocClientStatusFailed &&
-			existing.ClientStatus != structs.AllocClientStatusFailed
+		trigger := allocUpdateTrigger(existing, update)
 		job := existing.Job
 		key := [2]string{existing.Namespace, existing.JobID}
-		if !newlyFailed || job == nil || evalForJob[key] || existing.ServerTerminalStatus() ||
-			(job.Type != structs.JobTypeService && job.Type != structs.JobTypeBatch) {
+		if trigger == "" || evalForJob[key] {
 			continue
 		}
 		evalForJob[key] = true
@@ -313,7 +311,7 @@ func (n *Node) UpdateAlloc(args *structs.AllocUpdateRequest, reply *structs.Gene
 			Namespace:      existing.Namespace,
 			Priority:       job.Priority,
 			Type:           job.Type,
-			TriggeredBy:    structs.EvalTriggerRetryFailedAlloc,
+			TriggeredBy:    trigger,
 			JobID:          existing.JobID,
 			JobModifyIndex: job.JobModifyIndex,
 			Status:         structs.EvalStatusPending,
