@@ -34,6 +34,9 @@ type evaluator struct {
 	diags  hcl.Diagnostics
 	// configSchema checks drivers' config keys; nil skips the check.
 	configSchema TaskConfigSchema
+	// jobType is the type of the job being decoded (service when unset),
+	// for the group checks that depend on it.
+	jobType string
 }
 
 func (e *evaluator) addDiags(diags hcl.Diagnostics) {
