@@ -186,7 +186,11 @@ func (n *Node) List(args *structs.NodeListRequest, reply *structs.NodeListRespon
 			}
 			stubs := make([]*structs.NodeListStub, 0, len(nodes))
 			for _, node := range nodes {
-				stubs = append(stubs, node.Stub())
+				stub := node.Stub()
+				if args.Resources {
+					stub.NodeResources, stub.ReservedResources = node.NodeResources, node.ReservedResources
+				}
+				stubs = append(stubs, stub)
 			}
 			reply.Nodes = stubs
 			return st.Index(state.TableNodes)
