@@ -318,6 +318,18 @@ func TestReconcile(t *testing.T) {
 			desired: &DesiredUpdates{Place: 1, InPlaceUpdate: 1},
 		},
 		{
+			name: "reschedule policy change updates in place",
+			in: func() Input {
+				f := newFixture("service", 1)
+				old := *f.job
+				f.job = mock.Job()
+				f.job.ID, f.job.Name, f.job.Version, f.job.JobModifyIndex = "j", "j", 1, 200
+				f.job.TaskGroups[0].ReschedulePolicy = &structs.ReschedulePolicy{Attempts: 2, Interval: time.Hour, Delay: time.Minute, DelayFunction: "constant"}
+				return Input{Job: f.job, Allocs: []*structs.Allocation{f.alloc(0, withJob(&old))}}
+			},
+			want: []string{"in-place a0"},
+		},
+		{
 			name: "removed task group is stopped",
 			in: func() Input {
 				f := newFixture("service", 1)
