@@ -324,6 +324,7 @@ func TestReconcile(t *testing.T) {
 				old := *f.job
 				f.job = mock.Job()
 				f.job.ID, f.job.Name, f.job.Version, f.job.JobModifyIndex = "j", "j", 1, 200
+				f.job.TaskGroups[0].Count = 1
 				f.job.TaskGroups[0].ReschedulePolicy = &structs.ReschedulePolicy{Attempts: 2, Interval: time.Hour, Delay: time.Minute, DelayFunction: "constant"}
 				return Input{Job: f.job, Allocs: []*structs.Allocation{f.alloc(0, withJob(&old))}}
 			},
