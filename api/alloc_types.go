@@ -40,6 +40,7 @@ type Allocation struct {
 	FollowupEvalID     string
 	PreviousAllocation string
 	NextAllocation     string
+	RescheduleTracker  *RescheduleTracker
 	CreateIndex        uint64
 	ModifyIndex        uint64
 	AllocModifyIndex   uint64

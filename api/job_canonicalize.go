@@ -95,6 +95,7 @@ func (g *TaskGroup) Canonicalize(job *Job) {
 		return
 	}
 	setDefault(&g.Name, "")
+	g.canonicalizeCompletions()
 	setDefault(&g.Count, DefaultGroupCount)
 	if g.EphemeralDisk == nil {
 		g.EphemeralDisk = &EphemeralDisk{}
@@ -110,6 +111,7 @@ func (g *TaskGroup) Canonicalize(job *Job) {
 		defaults.Merge(g.RestartPolicy)
 	}
 	g.RestartPolicy = defaults
+	g.canonicalizeReschedule(job, jobType)
 
 	// As in Nomad, only service groups migrate by strategy; a block on
 	// another type of group is kept and filled in all the same.

@@ -50,6 +50,9 @@ func TestJobCanonicalize(t *testing.T) {
 	}
 	defaultJob := func(id, typ string, groups ...*TaskGroup) *Job {
 		for _, g := range groups {
+			if g.ReschedulePolicy == nil {
+				g.ReschedulePolicy = DefaultReschedulePolicy(typ)
+			}
 			if typ == JobTypeService {
 				// Only service groups get Nomad's default migrate strategy.
 				g.Migrate = &MigrateStrategy{
@@ -150,6 +153,7 @@ func TestJobCanonicalize(t *testing.T) {
 				g.EphemeralDisk.SizeMB = PointerOf(50)
 				g.Migrate = &MigrateStrategy{MaxParallel: PointerOf(3), HealthCheck: PointerOf("task_states"),
 					MinHealthyTime: PointerOf(time.Second), HealthyDeadline: PointerOf(time.Minute)}
+				g.ReschedulePolicy = DefaultReschedulePolicy(JobTypeService)
 				j.TaskGroups = []*TaskGroup{g}
 				return j
 			}(),

@@ -34,6 +34,7 @@ type Job struct {
 	Affinities        []*Affinity
 	Spreads           []*Spread
 	TaskGroups        []*TaskGroup
+	Reschedule        *ReschedulePolicy
 	Meta              map[string]string
 	Stop              *bool
 	ParentID          *string
@@ -61,6 +62,13 @@ type TaskGroup struct {
 	Networks      []*NetworkResource
 	Meta          map[string]string
 	Migrate       *MigrateStrategy
+	// ReschedulePolicy is the group's reschedule block merged over the
+	// job's (Job.Reschedule) and the type's defaults.
+	ReschedulePolicy *ReschedulePolicy
+	// Completions and Parallelism are an orch extension for batch groups:
+	// run until Completions allocations succeeded, Parallelism at a time.
+	Completions *int `json:",omitempty"`
+	Parallelism *int `json:",omitempty"`
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:

@@ -50,8 +50,12 @@ type NodeListStub struct {
 	Status                string
 	StatusDescription     string
 	Drivers               map[string]*DriverInfo
-	CreateIndex           uint64
-	ModifyIndex           uint64
+	// NodeResources and ReservedResources are set when the list is asked
+	// for them (Params "resources" = "true").
+	NodeResources     *NodeResources         `json:",omitempty"`
+	ReservedResources *NodeReservedResources `json:",omitempty"`
+	CreateIndex       uint64
+	ModifyIndex       uint64
 }
 
 // NodeResources is what a node offers.

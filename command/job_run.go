@@ -143,6 +143,7 @@ func (c *JobRunCommand) readJob(path string, asJSON bool, vars, varFiles []strin
 	}
 	job, err := jobspec.ParseWithConfig(&jobspec.ParseConfig{
 		Path: path, Body: src, ArgVars: vars, VarFiles: varFiles, TaskConfigSchema: builtinConfigSchema,
+		NodeCapacity: c.clusterCapacity(),
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("parsing job file %s:\n%w", path, err)

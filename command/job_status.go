@@ -98,6 +98,10 @@ func (c *JobStatusCommand) showJob(client *api.Client, job *api.Job, allAllocs b
 	}
 	c.Ui.Output("\nSummary")
 	c.Ui.Output(summaryTable(summary))
+	if t := completionsTable(job, summary); t != "" {
+		c.Ui.Output("\nCompletions")
+		c.Ui.Output(t)
+	}
 
 	allocs, _, err := client.Jobs().Allocations(deref(job.ID), allAllocs, nil)
 	if err != nil {

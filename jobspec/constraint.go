@@ -1,7 +1,6 @@
 package jobspec
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -144,13 +143,13 @@ func (e *evaluator) validateConstraint(con *api.Constraint, b *hcl.Block, attrs 
 				"the value of a distinct_property constraint is the most allocations per property value and must be a whole number of at least 1, got %q", con.RTarget)
 		}
 	}
-	// A pattern with an interpolation is completed on the client, so
-	// it can only be checked there.
-	if con.Operand == opRegexp && !strings.Contains(con.RTarget, "${") {
-		if _, err := regexp.Compile(con.RTarget); err != nil {
-			e.errorf(at(opRegexp, "value"), "Invalid constraint value",
-				"the regular expression does not compile: %v", err)
-		}
+	// A value with an interpolation is completed on the client, so it
+	// can only be checked there.
+	if con.RTarget == "" || strings.Contains(con.RTarget, "${") {
+		return
+	}
+	if msg := constraintValueProblem(con.Operand, con.RTarget); msg != "" {
+		e.errorf(at(con.Operand, "value"), "Invalid constraint value", "%s", msg)
 	}
 }
 

@@ -34,6 +34,11 @@ type evaluator struct {
 	diags  hcl.Diagnostics
 	// configSchema checks drivers' config keys; nil skips the check.
 	configSchema TaskConfigSchema
+	// capacity bounds task resources; nil skips the check.
+	capacity *NodeCapacity
+	// jobType is the type of the job being decoded (service when unset),
+	// for the group checks that depend on it.
+	jobType string
 }
 
 func (e *evaluator) addDiags(diags hcl.Diagnostics) {

@@ -11,6 +11,8 @@ var groupSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "count"},
 		{Name: "meta"},
+		{Name: "completions"},
+		{Name: "parallelism"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "constraint"},
@@ -21,6 +23,7 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "network"},
 		{Type: "meta"},
 		{Type: "migrate"},
+		{Type: "reschedule"},
 		{Type: "task", LabelNames: []string{"name"}},
 	},
 }
@@ -81,6 +84,10 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 	if mb := e.singleBlock(c.Blocks, "migrate"); mb != nil {
 		tg.Migrate = e.migrate(mb)
 	}
+	if rb := e.singleBlock(c.Blocks, "reschedule"); rb != nil {
+		tg.ReschedulePolicy = e.reschedule(rb)
+	}
+	e.completions(c.Attributes, tg)
 	ports := make(map[string]hcl.Range)
 	for _, nb := range blocksOf(c.Blocks, "network") {
 		tg.Networks = append(tg.Networks, e.network(nb, ports))

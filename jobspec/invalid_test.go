@@ -81,6 +81,40 @@ func TestParseInvalidFiles(t *testing.T) {
 			},
 		},
 		{
+			file: "reschedule.hcl",
+			want: []string{
+				`reschedule.hcl:4,22-30: Invalid value for "delay_function"; delay_function must be one of constant, exponential, fibonacci, got "linear"`,
+				`reschedule.hcl:7,19-20: Invalid value for "completions"; completions must be 1 or more, got 0`,
+				`reschedule.hcl:9,19-20: Invalid value for "count"; a group with completions runs parallelism (2) allocations at a time; count must be unset or equal to it, got 3`,
+				`reschedule.hcl:12,19-23: Invalid value for "unlimited"; unlimited = true with attempts = 2 is ambiguous`,
+				`reschedule.hcl:13,19-23: Invalid value for "delay"; delay must be at least 5s, got 1s`,
+				`reschedule.hcl:15,19-26: Invalid value for "max_delay"; max_delay (500ms) must not be shorter than delay (1s)`,
+			},
+		},
+		{
+			file: "reschedule_system.hcl",
+			want: []string{`reschedule_system.hcl:4,5-15: Invalid reschedule block; system jobs run on every node and cannot be rescheduled`},
+		},
+		{
+			file: "completions.hcl",
+			want: []string{
+				`completions.hcl:3,19-20: Invalid value for "completions"; completions is only for batch jobs (an orch extension), this job is "service"`,
+				`completions.hcl:9,19-20: Invalid value for "parallelism"; parallelism must be 1 or more, got 0`,
+				`completions.hcl:9,19-20: Invalid value for "parallelism"; parallelism is only for batch jobs`,
+				`completions.hcl:9,19-20: Missing completions; parallelism limits how many allocations run towards completions; set completions too`,
+			},
+		},
+		{
+			file: "constraint_values.hcl",
+			want: []string{
+				`constraint_values.hcl:4,17-25: Invalid constraint value; the regular expression does not compile`,
+				`constraint_values.hcl:8,17-25: Invalid constraint value; ">= one" is not a version constraint`,
+				`constraint_values.hcl:12,17-25: Invalid constraint value; "~> 1.2" is not a semver constraint`,
+				`constraint_values.hcl:16,20-26: Invalid constraint value; item 2 of the comma-separated list "a,,b" is empty`,
+				`constraint_values.hcl:21,17-22: Invalid constraint value; item 1 of the comma-separated list " , " is empty`,
+			},
+		},
+		{
 			file: "two_jobs.hcl",
 			want: []string{`two_jobs.hcl:9,1-8: Duplicate job block; a jobspec holds exactly one job block; the first is at testdata/invalid/two_jobs.hcl:1,1-8`},
 		},

@@ -27,6 +27,7 @@ var jobSchema = &hcl.BodySchema{
 		{Type: "spread"},
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "meta"},
+		{Type: "reschedule"},
 	},
 }
 
@@ -58,6 +59,14 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 	if p := job.Priority; p != nil && (*p < 1 || *p > 100) {
 		e.errorf(c.Attributes["priority"].Expr.Range(), invalidValue("priority"),
 			"priority must be between 1 and 100, got %d", *p)
+	}
+
+	e.jobType = api.JobTypeService
+	if job.Type != nil {
+		e.jobType = *job.Type
+	}
+	if rb := e.singleBlock(c.Blocks, "reschedule"); rb != nil {
+		job.Reschedule = e.reschedule(rb)
 	}
 
 	groups := blocksOf(c.Blocks, "group")

@@ -28,6 +28,10 @@ type ParseConfig struct {
 	// instead of failing the task on the client. jobspec knows no
 	// drivers itself: the CLI passes the built-in drivers' schemas.
 	TaskConfigSchema TaskConfigSchema
+	// NodeCapacity, when set, is the most any ready node of the cluster
+	// offers; a task asking for more cpu, cores or memory than that is
+	// reported at the attribute, since it could never be placed.
+	NodeCapacity *NodeCapacity
 }
 
 // VarFileContent is a var file's content; Name labels it in diagnostics.
@@ -77,7 +81,7 @@ func ParseWithConfig(cfg *ParseConfig) (*api.Job, error) {
 		return nil, diagsError(diags)
 	}
 
-	e := &evaluator{src: src, configSchema: cfg.TaskConfigSchema}
+	e := &evaluator{src: src, configSchema: cfg.TaskConfigSchema, capacity: cfg.NodeCapacity}
 	top := e.content(file.Body, "file", fileSchema)
 	// Problems with variables are reported along with those of the job:
 	// references to a broken variable fail quietly.

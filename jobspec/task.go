@@ -126,6 +126,7 @@ func (e *evaluator) resources(b *hcl.Block) *api.Resources {
 				"memory_max must be at least memory (%d MB), got %d", memory, *r.MemoryMaxMB)
 		}
 	}
+	e.checkCapacity(c.Attributes, r)
 	return r
 }
 

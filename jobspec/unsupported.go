@@ -42,7 +42,6 @@ var unsupportedBlocks = map[string][]scope{
 	"numa":             {scopeResources},
 	"parameterized":    {scopeJob},
 	"periodic":         {scopeJob},
-	"reschedule":       {scopeJob, scopeGroup},
 	"scaling":          {scopeGroup, scopeTask},
 	"service":          {scopeGroup, scopeTask},
 	"template":         {scopeTask},

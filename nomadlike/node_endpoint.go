@@ -186,7 +186,11 @@ func (n *Node) List(args *structs.NodeListRequest, reply *structs.NodeListRespon
 			}
 			stubs := make([]*structs.NodeListStub, 0, len(nodes))
 			for _, node := range nodes {
-				stubs = append(stubs, node.Stub())
+				stub := node.Stub()
+				if args.Resources {
+					stub.NodeResources, stub.ReservedResources = node.NodeResources, node.ReservedResources
+				}
+				stubs = append(stubs, stub)
 			}
 			reply.Nodes = stubs
 			return st.Index(state.TableNodes)
@@ -299,12 +303,10 @@ func (n *Node) UpdateAlloc(args *structs.AllocUpdateRequest, reply *structs.Gene
 		if update.ClientTerminalStatus() && !existing.ClientTerminalStatus() {
 			freed = true
 		}
-		newlyFailed := update.ClientStatus == structs.AllocClientStatusFailed &&
-			existing.ClientStatus != structs.AllocClientStatusFailed
+		trigger := allocUpdateTrigger(existing, update)
 		job := existing.Job
 		key := [2]string{existing.Namespace, existing.JobID}
-		if !newlyFailed || job == nil || evalForJob[key] || existing.ServerTerminalStatus() ||
-			(job.Type != structs.JobTypeService && job.Type != structs.JobTypeBatch) {
+		if trigger == "" || evalForJob[key] {
 			continue
 		}
 		evalForJob[key] = true
@@ -313,7 +315,7 @@ func (n *Node) UpdateAlloc(args *structs.AllocUpdateRequest, reply *structs.Gene
 			Namespace:      existing.Namespace,
 			Priority:       job.Priority,
 			Type:           job.Type,
-			TriggeredBy:    structs.EvalTriggerRetryFailedAlloc,
+			TriggeredBy:    trigger,
 			JobID:          existing.JobID,
 			JobModifyIndex: job.JobModifyIndex,
 			Status:         structs.EvalStatusPending,

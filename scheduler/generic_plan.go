@@ -123,6 +123,7 @@ func (s *GenericScheduler) placeAll(res *reconcile.Result, stoppedFor map[*recon
 			continue
 		}
 		start := s.now()
+		stack.SetPenaltyNodes(p.PenaltyNodes())
 		opt, metric, err := stack.Select(p.TaskGroup)
 		if err != nil {
 			return fmt.Errorf("placing %s: %w", p.Name, err)
@@ -161,6 +162,7 @@ func (s *GenericScheduler) place(p *reconcile.Placement, opt *feasible.Option, m
 		alloc.PreviousAllocation = p.Previous.ID
 		if p.Reschedule {
 			stopped = s.ctx.AddStopped(p.Previous, reconcile.DescRescheduled, "")
+			alloc.RescheduleTracker = p.RescheduleTracker
 		}
 		if stopped != nil {
 			stopped.NextAllocation = alloc.ID

@@ -61,6 +61,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		Networks:      convertNetworks(in.Networks),
 		Meta:          maps.Clone(in.Meta),
 	}
+	convertGroupReschedule(in, out)
 	if d := in.EphemeralDisk; d != nil {
 		out.EphemeralDisk = &structs.EphemeralDisk{
 			Sticky:  deref(d.Sticky),

@@ -227,7 +227,9 @@ func (s *HTTPServer) jobValidate(w http.ResponseWriter, r *http.Request) (interf
 	if args.Job.ID == nil || *args.Job.ID == "" {
 		errs = append(errs, "job ID is required")
 	} else {
-		errs = append(errs, validationErrors(ConvertJob(args.Job))...)
+		job := ConvertJob(args.Job)
+		errs = append(errs, validationErrors(job)...)
+		warnings = append(warnings, s.capacityWarnings(job, job.Region)...)
 	}
 	out := &api.JobValidateResponse{ValidationErrors: emptyIfNil(errs), Warnings: FormatWarnings(warnings)}
 	if len(errs) > 0 {

@@ -28,6 +28,8 @@ func TestSystemJobTypes(t *testing.T) {
 		t.Run(typ, func(t *testing.T) {
 			job := fullAPIJob("web")
 			job.Type = &typ
+			// Jobs that run on every node have no reschedule policy.
+			job.TaskGroups[0].ReschedulePolicy = nil
 			body := jobJSON(t, job)
 			var gotType string
 			rpc := &fakeRPC{handlers: map[string]func(a, r interface{}) error{

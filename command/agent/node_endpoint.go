@@ -11,6 +11,7 @@ func (s *HTTPServer) nodesList(w http.ResponseWriter, r *http.Request) (interfac
 	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
 		return nil, err
 	}
+	args.Resources = r.URL.Query().Get("resources") == "true"
 	var out structs.NodeListResponse
 	if err := s.rpc.RPC(structs.NodeListRPC, &args, &out); err != nil {
 		return nil, err

@@ -69,6 +69,8 @@ type Allocation struct {
 	FollowupEvalID     string
 	PreviousAllocation string
 	NextAllocation     string
+	// RescheduleTracker lists the reschedules that led to this allocation.
+	RescheduleTracker *RescheduleTracker
 
 	CreateIndex uint64
 	ModifyIndex uint64

@@ -68,6 +68,14 @@ type TaskGroup struct {
 	Networks      []*NetworkResource
 	Meta          map[string]string
 	Migrate       *MigrateStrategy
+	// ReschedulePolicy replaces failed allocations on other nodes; nil
+	// for system and sysbatch groups, which run on every node.
+	ReschedulePolicy *ReschedulePolicy
+	// Completions, when above 0, runs a batch group until that many
+	// allocations completed successfully, Parallelism (= Count) at a time
+	// (an orch extension, after Kubernetes Jobs).
+	Completions int
+	Parallelism int
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;

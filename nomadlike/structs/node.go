@@ -51,8 +51,12 @@ type NodeListStub struct {
 	Status                string
 	StatusDescription     string
 	Drivers               map[string]*DriverInfo
-	CreateIndex           uint64
-	ModifyIndex           uint64
+	// NodeResources and ReservedResources are set only when the list
+	// was asked for resources.
+	NodeResources     *NodeResources         `json:",omitempty"`
+	ReservedResources *NodeReservedResources `json:",omitempty"`
+	CreateIndex       uint64
+	ModifyIndex       uint64
 }
 
 // Ready reports whether the scheduler may place new work on the node.

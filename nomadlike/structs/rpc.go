@@ -229,6 +229,9 @@ type SingleNodeResponse struct {
 
 type NodeListRequest struct {
 	QueryOptions
+	// Resources adds each node's resources to its stub (Nomad's
+	// ?resources=true).
+	Resources bool
 }
 
 type NodeListResponse struct {

@@ -93,6 +93,7 @@ func (j *Job) Validate() error {
 		}
 		seen[tg.Name] = i
 		tg.validate(&p, i)
+		tg.validateReschedule(&p, i, j.Type)
 	}
 	return p.err()
 }
@@ -262,6 +263,8 @@ func validateConstraintValue(p *problems, path string, c *Constraint) {
 		if _, err := version.NewConstraint(c.RTarget); err != nil {
 			p.addf(path, "invalid version constraint %q: %v", c.RTarget, err)
 		}
+	case "semver", "set_contains", "set_contains_all", "set_contains_any":
+		validateConstraintList(p, path, c)
 	}
 }
 

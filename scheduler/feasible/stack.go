@@ -65,6 +65,9 @@ type Stack struct {
 	groups        map[string]*groupStage
 	// top is reused by every Select to rank the sampled nodes.
 	top [topScores]scored
+	// penalty holds the nodes the current placement avoids (see
+	// SetPenaltyNodes).
+	penalty map[string]bool
 }
 
 type groupStage struct {
@@ -163,7 +166,10 @@ type scored struct {
 	spread      float64
 	hasAffinity bool
 	hasSpread   bool
-	score       float64
+	// resched is the reschedule penalty, when the node has one.
+	resched    float64
+	hasResched bool
+	score      float64
 }
 
 // Select picks a node for one allocation of tg. It returns a nil option,
@@ -274,6 +280,10 @@ func (s *Stack) score(g *groupStage, i int, u *nodeUsage) (scored, error) {
 		sc.spread, sc.hasSpread = v, true
 		total, terms = total+v, terms+1
 	}
+	if p, ok := ReschedulePenalty(s.penalty, u.node.ID); ok {
+		sc.resched, sc.hasResched = p, true
+		total, terms = total+p, terms+1
+	}
 	sc.score = total / terms
 	return sc, nil
 }
@@ -310,6 +320,9 @@ func scoreMeta(top []scored) []*structs.NodeScoreMeta {
 		}
 		if sc.hasSpread {
 			scores[ScoreSpread] = sc.spread
+		}
+		if sc.hasResched {
+			scores[ScoreNodeReschedulePenalty] = sc.resched
 		}
 		metas[i] = structs.NodeScoreMeta{NodeID: sc.node.ID, Scores: scores, NormScore: sc.score}
 		out[i] = &metas[i]

@@ -15,9 +15,16 @@
 //     are stopped with client status "lost" and replaced under the same name.
 //   - A batch allocation that completed is done and never replaced; a
 //     service allocation that completed is replaced.
-//   - A failed allocation is replaced under the same name when the job's
-//     reschedule policy allows it and its delay has passed; if the delay has
-//     not passed, the scheduler creates a follow-up evaluation for that time.
+//   - A failed allocation is replaced under the same name when its group's
+//     reschedule policy allows it (attempts within interval, counted from
+//     the allocation's RescheduleTracker) and its delay (constant,
+//     exponential or fibonacci, capped by max_delay) has passed; if the
+//     delay has not passed, the scheduler creates a follow-up evaluation
+//     for that time. The replacement carries the tracker on, and the nodes
+//     the chain failed on are penalised when placing it.
+//   - A batch group with completions treats name indexes 0..completions-1
+//     as units of work: each is done once one of its allocations completed
+//     (or failed past its policy), and at most parallelism run at a time.
 //   - Beyond the group's count, the highest name indexes are stopped; below
 //     it, the lowest free indexes are placed.
 //   - An allocation of an older job version is updated in place when only

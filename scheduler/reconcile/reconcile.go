@@ -46,6 +46,25 @@ type Placement struct {
 	Previous *structs.Allocation
 	// Reschedule marks the replacement of a failed allocation.
 	Reschedule bool
+	// RescheduleTracker is the replacement's reschedule history, set when
+	// Reschedule is.
+	RescheduleTracker *structs.RescheduleTracker
+}
+
+// PenaltyNodes lists the nodes a rescheduled placement should avoid: the
+// one its predecessor failed on and the earlier ones of its chain, as
+// recorded in the tracker. Other placements avoid none.
+func (p *Placement) PenaltyNodes() map[string]bool {
+	if !p.Reschedule || p.RescheduleTracker == nil {
+		return nil
+	}
+	out := make(map[string]bool, len(p.RescheduleTracker.Events))
+	for _, e := range p.RescheduleTracker.Events {
+		if e != nil && e.PrevNodeID != "" {
+			out[e.PrevNodeID] = true
+		}
+	}
+	return out
 }
 
 // Stop asks for an allocation to stop.
@@ -87,10 +106,8 @@ type Result struct {
 // Reconcile compares the job with its allocations.
 func Reconcile(in Input) *Result {
 	r := &Result{Desired: make(map[string]*DesiredUpdates)}
-	byID := make(map[string]*structs.Allocation, len(in.Allocs))
 	byGroup := make(map[string][]*structs.Allocation)
 	for _, a := range in.Allocs {
-		byID[a.ID] = a
 		byGroup[a.TaskGroup] = append(byGroup[a.TaskGroup], a)
 	}
 	if in.Job == nil || in.Job.Stop {
@@ -100,7 +117,7 @@ func Reconcile(in Input) *Result {
 		return r
 	}
 	for _, tg := range in.Job.TaskGroups {
-		g := &groupReconciler{in: in, r: r, tg: tg, byID: byID, desired: r.desired(tg.Name)}
+		g := &groupReconciler{in: in, r: r, tg: tg, desired: r.desired(tg.Name)}
 		g.run(byGroup[tg.Name])
 		delete(byGroup, tg.Name)
 	}
@@ -149,20 +166,28 @@ type slot struct {
 	alloc *structs.Allocation
 	index int
 	kind  slotKind
+	// at and delay say when and after which delay a failed allocation is
+	// replaced.
 	at    time.Time
+	delay time.Duration
 }
 
 type groupReconciler struct {
 	in      Input
 	r       *Result
 	tg      *structs.TaskGroup
-	byID    map[string]*structs.Allocation
 	desired *DesiredUpdates
+	policy  *structs.ReschedulePolicy
 }
 
 func (g *groupReconciler) run(allocs []*structs.Allocation) {
 	sortByIndex(allocs)
+	g.policy = PolicyFor(g.in.Job, g.tg)
 	slots := g.classify(allocs)
+	if g.tg.Completions > 0 && g.in.Job.Type == structs.JobTypeBatch {
+		g.runCompletions(slots)
+		return
+	}
 	if excess := len(slots) - g.tg.Count; excess > 0 {
 		slots = g.dropExcess(slots, excess)
 	}
@@ -185,7 +210,6 @@ func (g *groupReconciler) run(allocs []*structs.Allocation) {
 // the ones that no longer hold their name.
 func (g *groupReconciler) classify(allocs []*structs.Allocation) []slot {
 	batch := g.in.Job.Type == structs.JobTypeBatch
-	policy := DefaultPolicy(g.in.Job.Type)
 	var slots []slot
 	for _, a := range allocs {
 		s := slot{alloc: a, index: NameIndex(a.Name)}
@@ -207,7 +231,7 @@ func (g *groupReconciler) classify(allocs []*structs.Allocation) []slot {
 				g.desired.Ignore++
 				continue
 			}
-			s.kind = g.failedKind(policy, a, &s.at)
+			s.kind = g.failedKind(a, &s)
 		case a.ClientStatus == structs.AllocClientStatusLost:
 			s.kind = slotLost
 		default:
@@ -218,15 +242,18 @@ func (g *groupReconciler) classify(allocs []*structs.Allocation) []slot {
 	return slots
 }
 
-func (g *groupReconciler) failedKind(policy Policy, a *structs.Allocation, at *time.Time) slotKind {
-	eligible, when := policy.Next(a, g.byID, g.in.Now)
-	switch {
-	case !eligible:
+// failedKind decides, by the group's policy, whether a failed allocation
+// is replaced now, later (recording when in s), or never.
+func (g *groupReconciler) failedKind(a *structs.Allocation, s *slot) slotKind {
+	failed := failTime(a, g.in.Now)
+	if !Eligible(g.policy, a, failed) {
 		return slotDone
-	case a.FollowupEvalID != "" && a.FollowupEvalID == g.in.EvalID, !when.After(g.in.Now):
+	}
+	s.delay = NextDelay(g.policy, a, failed)
+	s.at = failed.Add(s.delay)
+	if a.FollowupEvalID != "" && a.FollowupEvalID == g.in.EvalID || !s.at.After(g.in.Now) {
 		return slotFailedNow
 	}
-	*at = when
 	return slotFailedLater
 }
 
@@ -253,11 +280,7 @@ func (g *groupReconciler) dropExcess(slots []slot, excess int) []slot {
 			kept = append(kept, s)
 			continue
 		}
-		st := &Stop{Alloc: s.alloc, Description: DescNotNeeded}
-		if s.kind == slotLost && !s.alloc.ClientTerminalStatus() {
-			st.ClientStatus = structs.AllocClientStatusLost
-		}
-		g.stop(st)
+		g.dropSlot(s)
 	}
 	return kept
 }
@@ -283,7 +306,8 @@ func (g *groupReconciler) keep(s slot) {
 		g.replace(st, s.index, false)
 	case slotFailedNow:
 		g.desired.RescheduleNow++
-		g.replace(&Stop{Alloc: a, Description: DescRescheduled}, s.index, true)
+		p := g.replace(&Stop{Alloc: a, Description: DescRescheduled}, s.index, true)
+		p.RescheduleTracker = nextTracker(g.policy, a, g.in.Now, s.delay)
 	case slotLive:
 		switch {
 		case !outdated(a, g.in.Job):
@@ -298,7 +322,7 @@ func (g *groupReconciler) keep(s slot) {
 	}
 }
 
-func (g *groupReconciler) replace(st *Stop, index int, reschedule bool) {
+func (g *groupReconciler) replace(st *Stop, index int, reschedule bool) *Placement {
 	p := &Placement{
 		TaskGroup: g.tg, Name: AllocName(g.in.Job.ID, g.tg.Name, index), Index: index,
 		Previous: st.Alloc, Reschedule: reschedule,
@@ -306,6 +330,7 @@ func (g *groupReconciler) replace(st *Stop, index int, reschedule bool) {
 	st.ReplacedBy = p
 	g.stop(st)
 	g.place(p)
+	return p
 }
 
 func (g *groupReconciler) stop(st *Stop) {

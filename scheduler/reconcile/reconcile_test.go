@@ -51,8 +51,22 @@ func failedAt(t time.Time) func(*structs.Allocation) {
 	}
 }
 
-func previous(prevID string, created time.Time) func(*structs.Allocation) {
-	return func(a *structs.Allocation) { a.PreviousAllocation, a.CreateTime = prevID, created.UnixNano() }
+// ev is one earlier reschedule of an allocation's chain.
+type ev struct {
+	at    time.Time
+	delay time.Duration
+}
+
+// history gives the allocation a reschedule tracker with the events.
+func history(evs ...ev) func(*structs.Allocation) {
+	return func(a *structs.Allocation) {
+		a.RescheduleTracker = &structs.RescheduleTracker{}
+		for i, e := range evs {
+			a.RescheduleTracker.Events = append(a.RescheduleTracker.Events, &structs.RescheduleEvent{
+				RescheduleTime: e.at.UnixNano(), PrevAllocID: fmt.Sprintf("prev%d", i), PrevNodeID: fmt.Sprintf("node%d", i), Delay: e.delay,
+			})
+		}
+	}
 }
 
 func withJob(j *structs.Job) func(*structs.Allocation) {
@@ -207,10 +221,9 @@ func TestReconcile(t *testing.T) {
 			name: "service delay doubles per earlier failure",
 			in: func() Input {
 				f := newFixture("service", 1)
-				first := f.alloc(0, id("first"), failedAt(now.Add(-10*time.Minute)), stopped)
-				second := f.alloc(0, id("second"), failedAt(now.Add(-5*time.Minute)), stopped, previous("first", now.Add(-9*time.Minute)))
-				third := f.alloc(0, id("third"), failedAt(now), previous("second", now.Add(-4*time.Minute)))
-				return Input{Job: f.job, Now: now, Allocs: []*structs.Allocation{first, second, third}}
+				third := f.alloc(0, id("third"), failedAt(now),
+					history(ev{now.Add(-9 * time.Minute), 30 * time.Second}, ev{now.Add(-4 * time.Minute), time.Minute}))
+				return Input{Job: f.job, Now: now, Allocs: []*structs.Allocation{third}}
 			},
 			want: []string{"delay third until now+2m0s"},
 		},
@@ -227,7 +240,7 @@ func TestReconcile(t *testing.T) {
 			in: func() Input {
 				f := newFixture("batch", 1)
 				first := f.alloc(0, id("first"), failedAt(now.Add(-time.Hour)), stopped)
-				second := f.alloc(0, id("second"), failedAt(now), previous("first", now.Add(-50*time.Minute)))
+				second := f.alloc(0, id("second"), failedAt(now), history(ev{now.Add(-50 * time.Minute), 5 * time.Second}))
 				return Input{Job: f.job, Now: now, Allocs: []*structs.Allocation{first, second}}
 			},
 			want:    nil,
@@ -238,7 +251,7 @@ func TestReconcile(t *testing.T) {
 			in: func() Input {
 				f := newFixture("batch", 1)
 				first := f.alloc(0, id("first"), failedAt(now.Add(-50*time.Hour)), stopped)
-				second := f.alloc(0, id("second"), failedAt(now.Add(-time.Minute)), previous("first", now.Add(-49*time.Hour)))
+				second := f.alloc(0, id("second"), failedAt(now.Add(-time.Minute)), history(ev{now.Add(-49 * time.Hour), 5 * time.Second}))
 				return Input{Job: f.job, Now: now, Allocs: []*structs.Allocation{first, second}}
 			},
 			want: []string{"place j.web[0] replacing second (reschedule)", "stop second: " + DescRescheduled},
@@ -305,6 +318,19 @@ func TestReconcile(t *testing.T) {
 			desired: &DesiredUpdates{Place: 1, InPlaceUpdate: 1},
 		},
 		{
+			name: "reschedule policy change updates in place",
+			in: func() Input {
+				f := newFixture("service", 1)
+				old := *f.job
+				f.job = mock.Job()
+				f.job.ID, f.job.Name, f.job.Version, f.job.JobModifyIndex = "j", "j", 1, 200
+				f.job.TaskGroups[0].Count = 1
+				f.job.TaskGroups[0].ReschedulePolicy = &structs.ReschedulePolicy{Attempts: 2, Interval: time.Hour, Delay: time.Minute, DelayFunction: "constant"}
+				return Input{Job: f.job, Allocs: []*structs.Allocation{f.alloc(0, withJob(&old))}}
+			},
+			want: []string{"in-place a0"},
+		},
+		{
 			name: "removed task group is stopped",
 			in: func() Input {
 				f := newFixture("service", 1)
@@ -345,16 +371,5 @@ func TestNameIndex(t *testing.T) {
 	}
 	if got := AllocName("job", "grp", 7); got != "job.grp[7]" {
 		t.Errorf("AllocName = %q", got)
-	}
-}
-
-func TestPolicyDelayCapped(t *testing.T) {
-	p := DefaultPolicy(structs.JobTypeService)
-	for previous, want := range map[int]time.Duration{
-		0: 30 * time.Second, 1: time.Minute, 5: 16 * time.Minute, 7: time.Hour, 40: time.Hour,
-	} {
-		if got := p.delay(previous); got != want {
-			t.Errorf("delay after %d reschedules = %v, want %v", previous, got, want)
-		}
 	}
 }

@@ -6,87 +6,126 @@ import (
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
-// Policy says whether and when a failed allocation is replaced. The
-// jobspec has no reschedule block yet, so DefaultPolicy supplies Nomad's
-// defaults per job type.
-type Policy struct {
-	// Unlimited allows any number of reschedules; Attempts and Interval
-	// are then ignored.
-	Unlimited bool
-	// Attempts reschedules are allowed within any Interval.
-	Attempts int
-	Interval time.Duration
-	// Delay is waited after a failure before the replacement is placed;
-	// with Exponential it doubles on each earlier reschedule of the same
-	// allocation chain, up to MaxDelay.
-	Delay       time.Duration
-	Exponential bool
-	MaxDelay    time.Duration
+// maxUnlimitedEvents is how many past reschedules an allocation of an
+// unlimited policy carries: enough for the fibonacci delay, which needs
+// the last two, and for a reader of `alloc status`, without the tracker
+// growing forever.
+const maxUnlimitedEvents = 5
+
+// PolicyFor returns the reschedule policy of tg. A group stored without
+// one (before the reschedule block existed, or built by a test) gets
+// Nomad's default for the job type; system groups get nil.
+func PolicyFor(job *structs.Job, tg *structs.TaskGroup) *structs.ReschedulePolicy {
+	if tg != nil && tg.ReschedulePolicy != nil {
+		return tg.ReschedulePolicy
+	}
+	return DefaultPolicy(job.Type)
 }
 
 // DefaultPolicy returns Nomad's default reschedule policy for a job type:
 // services retry forever with an exponential delay from 30s up to an hour,
-// batch jobs retry once a day after 5s.
-func DefaultPolicy(jobType string) Policy {
-	if jobType == structs.JobTypeBatch {
-		return Policy{Attempts: 1, Interval: 24 * time.Hour, Delay: 5 * time.Second}
+// batch jobs retry once a day after 5s; other types do not reschedule.
+func DefaultPolicy(jobType string) *structs.ReschedulePolicy {
+	switch jobType {
+	case structs.JobTypeService:
+		return &structs.ReschedulePolicy{
+			Unlimited: true, Delay: 30 * time.Second,
+			DelayFunction: structs.RescheduleDelayExponential, MaxDelay: time.Hour,
+		}
+	case structs.JobTypeBatch:
+		return &structs.ReschedulePolicy{
+			Attempts: 1, Interval: 24 * time.Hour, Delay: 5 * time.Second,
+			DelayFunction: structs.RescheduleDelayConstant,
+		}
 	}
-	return Policy{Unlimited: true, Delay: 30 * time.Second, Exponential: true, MaxDelay: time.Hour}
+	return nil
 }
 
-// Next reports whether the failed allocation a may be replaced and from
-// when. byID holds the job's allocations, so the chain of earlier
-// replacements (PreviousAllocation links) can be walked.
-func (p Policy) Next(a *structs.Allocation, byID map[string]*structs.Allocation, now time.Time) (bool, time.Time) {
-	failed := failTime(a, now)
-	earlier := rescheduleTimes(a, byID)
-	if !p.Unlimited {
-		recent := 0
-		for _, t := range earlier {
-			if failed.Sub(t) < p.Interval {
+// Eligible reports whether the failed allocation a may still be replaced
+// under p: the policy is enabled, and fewer than Attempts reschedules of
+// its chain happened within Interval before it failed.
+func Eligible(p *structs.ReschedulePolicy, a *structs.Allocation, failed time.Time) bool {
+	if !p.Enabled() {
+		return false
+	}
+	if p.Unlimited {
+		return true
+	}
+	recent := 0
+	if a.RescheduleTracker != nil {
+		for _, e := range a.RescheduleTracker.Events {
+			if e != nil && failed.Sub(time.Unix(0, e.RescheduleTime)) < p.Interval {
 				recent++
 			}
 		}
-		if recent >= p.Attempts {
-			return false, time.Time{}
-		}
 	}
-	return true, failed.Add(p.delay(len(earlier)))
+	return recent < p.Attempts
 }
 
-func (p Policy) delay(previous int) time.Duration {
-	d := p.Delay
-	if !p.Exponential {
-		return d
+// NextDelay is how long after its failure a is replaced, following the
+// delays its chain already waited: constant always Delay; exponential
+// doubles the last delay; fibonacci adds the last two. Growing delays
+// stop at MaxDelay, and start over from Delay once an allocation ran
+// longer than the capped delay: a chain that was healthy for a while is
+// not punished for its old failures, as in Nomad.
+func NextDelay(p *structs.ReschedulePolicy, a *structs.Allocation, failed time.Time) time.Duration {
+	var events []*structs.RescheduleEvent
+	if a.RescheduleTracker != nil {
+		events = a.RescheduleTracker.Events
 	}
-	for range previous {
-		d *= 2
-		if p.MaxDelay > 0 && d >= p.MaxDelay {
-			return p.MaxDelay
+	n := len(events)
+	if n == 0 || events[n-1] == nil {
+		return p.Delay
+	}
+	last := events[n-1]
+	d := p.Delay
+	switch p.DelayFunction {
+	case structs.RescheduleDelayExponential:
+		d = last.Delay * 2
+	case structs.RescheduleDelayFibonacci:
+		if n >= 2 && events[n-2] != nil {
+			prev := events[n-2].Delay
+			if prev == p.MaxDelay && last.Delay == p.Delay {
+				// The series was reset after the last reschedule.
+				d = last.Delay
+			} else {
+				d = last.Delay + prev
+			}
+		}
+	default:
+		return p.Delay
+	}
+	if p.MaxDelay > 0 && d > p.MaxDelay {
+		d = p.MaxDelay
+		if failed.Sub(time.Unix(0, last.RescheduleTime)) > d {
+			d = p.Delay
 		}
 	}
 	return d
 }
 
-// rescheduleTimes lists when each earlier reschedule in a's chain happened:
-// an allocation whose predecessor failed was created by a reschedule, at
-// its CreateTime. Replacements of lost or updated allocations do not count.
-func rescheduleTimes(a *structs.Allocation, byID map[string]*structs.Allocation) []time.Time {
-	var out []time.Time
-	cur := a
-	// Bounded by the number of allocations, so a corrupt cycle of
-	// PreviousAllocation links cannot loop forever.
-	for range len(byID) {
-		prev := byID[cur.PreviousAllocation]
-		if cur.PreviousAllocation == "" || prev == nil {
-			break
+// nextTracker is the tracker of the replacement of a: a's events still
+// relevant to p, plus this reschedule.
+func nextTracker(p *structs.ReschedulePolicy, a *structs.Allocation, now time.Time, delay time.Duration) *structs.RescheduleTracker {
+	var kept []*structs.RescheduleEvent
+	if a.RescheduleTracker != nil {
+		for _, e := range a.RescheduleTracker.Events {
+			if e == nil {
+				continue
+			}
+			if p.Unlimited || now.Sub(time.Unix(0, e.RescheduleTime)) <= p.Interval {
+				ev := *e
+				kept = append(kept, &ev)
+			}
 		}
-		if prev.ClientStatus == structs.AllocClientStatusFailed {
-			out = append(out, time.Unix(0, cur.CreateTime))
-		}
-		cur = prev
 	}
-	return out
+	if p.Unlimited && len(kept) >= maxUnlimitedEvents {
+		kept = kept[len(kept)-maxUnlimitedEvents+1:]
+	}
+	kept = append(kept, &structs.RescheduleEvent{
+		RescheduleTime: now.UnixNano(), PrevAllocID: a.ID, PrevNodeID: a.NodeID, Delay: delay,
+	})
+	return &structs.RescheduleTracker{Events: kept}
 }
 
 // failTime is when the allocation failed: the last task's finish time,

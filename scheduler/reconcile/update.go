@@ -35,11 +35,14 @@ func destructiveChange(old, job *structs.Job, group string) bool {
 }
 
 // comparableGroup copies tg without the fields an in-place update may
-// change.
+// change: counts, meta, and the scheduling policies (reschedule,
+// completions) that decide about future allocations, not running ones.
 func comparableGroup(tg *structs.TaskGroup) structs.TaskGroup {
 	c := *tg
 	c.Count = 0
 	c.Meta = nil
+	c.ReschedulePolicy = nil
+	c.Completions, c.Parallelism = 0, 0
 	c.Tasks = make([]*structs.Task, len(tg.Tasks))
 	for i, t := range tg.Tasks {
 		tc := *t
