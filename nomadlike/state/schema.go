@@ -51,10 +51,12 @@ func schema() *memdb.DBSchema {
 		TableJobs: {
 			Name: TableJobs,
 			Indexes: map[string]*memdb.IndexSchema{
-				indexID:   nsIDIndex(indexID, "Namespace", "ID", false),
-				indexType: {Name: indexType, Indexer: &memdb.StringFieldIndex{Field: "Type", Lowercase: true}},
+				indexID:       nsIDIndex(indexID, "Namespace", "ID", false),
+				indexType:     {Name: indexType, Indexer: &memdb.StringFieldIndex{Field: "Type", Lowercase: true}},
+				indexPeriodic: periodicJobsIndex(),
 			},
 		},
+		TablePeriodicLaunch: periodicLaunchTable(),
 		TableJobSummary: {
 			Name: TableJobSummary,
 			Indexes: map[string]*memdb.IndexSchema{

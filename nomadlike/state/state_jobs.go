@@ -59,6 +59,9 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *structs.Job) error {
 	if err := upsertSummaryForJob(txn, index, job); err != nil {
 		return err
 	}
+	if err := recordPeriodicLaunchTxn(txn, index, job); err != nil {
+		return err
+	}
 	return setIndex(txn, index, TableJobs)
 }
 
@@ -87,6 +90,9 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 	}
 	if _, err := txn.DeleteAll(TableJobSummary, indexID, namespace, id); err != nil {
 		return fmt.Errorf("state: delete summary of job %q: %w", id, err)
+	}
+	if err := deletePeriodicLaunchTxn(txn, index, namespace, id); err != nil {
+		return err
 	}
 	return setIndex(txn, index, TableJobs, TableJobSummary)
 }
@@ -257,7 +263,9 @@ func setJobStatuses(txn *memdb.Txn, index uint64, jobs map[jobKey]struct{}, eval
 // once it has had work and all of it is done. The scans stop at the first
 // live allocation or evaluation, so a running job costs one lookup.
 func jobStatusTxn(txn *memdb.Txn, job *structs.Job, evalDelete bool) (string, error) {
-	if job.Type == structs.JobTypeSystem {
+	// A periodic or parameterized parent is never scheduled itself: as
+	// in Nomad it runs, launching children, until stopped.
+	if job.Type == structs.JobTypeSystem || job.IsPeriodic() || job.IsParameterized() {
 		if job.Stop {
 			return structs.JobStatusDead, nil
 		}
