@@ -27,6 +27,8 @@ var jobSchema = &hcl.BodySchema{
 		{Type: "spread"},
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "meta"},
+		{Type: "periodic"},
+		{Type: "parameterized"},
 	},
 }
 
@@ -58,6 +60,17 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 	if p := job.Priority; p != nil && (*p < 1 || *p > 100) {
 		e.errorf(c.Attributes["priority"].Expr.Range(), invalidValue("priority"),
 			"priority must be between 1 and 100, got %d", *p)
+	}
+
+	jobType := ""
+	if job.Type != nil {
+		jobType = *job.Type
+	}
+	if pb := e.singleBlock(c.Blocks, "periodic"); pb != nil {
+		job.Periodic = e.periodic(pb, jobType)
+	}
+	if pb := e.singleBlock(c.Blocks, "parameterized"); pb != nil {
+		job.ParameterizedJob = e.parameterized(pb, jobType)
 	}
 
 	groups := blocksOf(c.Blocks, "group")
