@@ -2,6 +2,7 @@ package agent
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/orch-dev/orch/api"
 	"github.com/orch-dev/orch/nomadlike/structs"
@@ -13,6 +14,11 @@ func (s *HTTPServer) jobDispatch(w http.ResponseWriter, r *http.Request) (interf
 	var args api.JobDispatchRequest
 	if r.ContentLength != 0 {
 		if err := decodeBody(r, &args); err != nil {
+			// encoding/json does not say which field held bad base64;
+			// only Payload is bytes here.
+			if strings.Contains(err.Error(), "illegal base64") {
+				return nil, badRequest("invalid value for field \"Payload\": want base64-encoded bytes (%v)", err)
+			}
 			return nil, err
 		}
 	}
