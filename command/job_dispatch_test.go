@@ -78,7 +78,7 @@ func TestJobDispatch(t *testing.T) {
 
 func TestJobPeriodicForce(t *testing.T) {
 	routes := map[string]interface{}{
-		"GET /v1/jobs": prefixList(t, []*api.JobListStub{{ID: "nightly", Periodic: true}}),
+		"GET /v1/jobs":                        prefixList(t, []*api.JobListStub{{ID: "nightly", Periodic: true}}),
 		"POST /v1/job/nightly/periodic/force": &api.PeriodicForceResponse{EvalID: "e9", EvalCreateIndex: 3, Index: 3},
 	}
 	ui := newUi()

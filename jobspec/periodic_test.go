@@ -139,7 +139,7 @@ func TestParsePeriodicParameterizedErrors(t *testing.T) {
 		},
 		{
 			name: "meta key both required and optional",
-			src:  wrap("batch", `  parameterized {
+			src: wrap("batch", `  parameterized {
     meta_required = ["a"]
     meta_optional = ["b", "a"]
   }`),
