@@ -83,6 +83,8 @@ func (j *Job) Canonicalize() {
 	setDefault(&j.CreateIndex, uint64(0))
 	setDefault(&j.ModifyIndex, uint64(0))
 	setDefault(&j.JobModifyIndex, uint64(0))
+	j.Periodic.Canonicalize()
+	j.ParameterizedJob.Canonicalize()
 	for _, tg := range j.TaskGroups {
 		tg.Canonicalize(j)
 	}

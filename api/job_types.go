@@ -21,24 +21,28 @@ const (
 
 // Job is a user's declaration of work: groups of tasks and where they may run.
 type Job struct {
-	Region            *string
-	Namespace         *string
-	ID                *string
-	Name              *string
-	Type              *string
-	Priority          *int
-	AllAtOnce         *bool
-	Datacenters       []string
-	NodePool          *string
-	Constraints       []*Constraint
-	Affinities        []*Affinity
-	Spreads           []*Spread
-	TaskGroups        []*TaskGroup
-	Reschedule        *ReschedulePolicy
-	Meta              map[string]string
-	Stop              *bool
-	ParentID          *string
-	Dispatched        bool
+	Region           *string
+	Namespace        *string
+	ID               *string
+	Name             *string
+	Type             *string
+	Priority         *int
+	AllAtOnce        *bool
+	Datacenters      []string
+	NodePool         *string
+	Constraints      []*Constraint
+	Affinities       []*Affinity
+	Spreads          []*Spread
+	TaskGroups       []*TaskGroup
+	Reschedule       *ReschedulePolicy
+	Meta             map[string]string
+	Stop             *bool
+	ParentID         *string
+	Dispatched       bool
+	Periodic         *PeriodicConfig
+	ParameterizedJob *ParameterizedJobConfig
+	// Payload is a dispatched job's input (base64 in JSON).
+	Payload           []byte
 	Status            *string
 	StatusDescription *string
 	Stable            *bool
@@ -108,6 +112,8 @@ type Task struct {
 	Lifecycle *TaskLifecycle
 	// Artifacts are fetched into the task directory before it starts.
 	Artifacts []*TaskArtifact
+	// DispatchPayload writes a dispatched job's payload into local/.
+	DispatchPayload *DispatchPayloadConfig
 }
 
 // Lifecycle hooks a task can run at.

@@ -39,21 +39,26 @@ func RunCustom(args []string, ui cli.Ui, helpOut io.Writer) int {
 // Commands maps each verb to its factory.
 func Commands(m *Meta) map[string]cli.CommandFactory {
 	return map[string]cli.CommandFactory{
-		"version":          func() (cli.Command, error) { return &VersionCommand{Meta: *m}, nil },
-		"agent":            func() (cli.Command, error) { return &AgentCommand{Meta: *m}, nil },
-		"status":           func() (cli.Command, error) { return &StatusCommand{Meta: *m}, nil },
-		"job":              func() (cli.Command, error) { return &groupCommand{name: "job", synopsis: "Interact with jobs"}, nil },
-		"job run":          func() (cli.Command, error) { return &JobRunCommand{Meta: *m}, nil },
-		"job status":       func() (cli.Command, error) { return &JobStatusCommand{Meta: *m}, nil },
-		"job stop":         func() (cli.Command, error) { return &JobStopCommand{Meta: *m}, nil },
-		"job validate":     func() (cli.Command, error) { return &JobValidateCommand{Meta: *m}, nil },
-		"job allocs":       func() (cli.Command, error) { return &JobAllocsCommand{Meta: *m}, nil },
-		"job history":      func() (cli.Command, error) { return &JobHistoryCommand{Meta: *m}, nil },
-		"job revert":       func() (cli.Command, error) { return &JobRevertCommand{Meta: *m}, nil },
-		"node":             func() (cli.Command, error) { return &groupCommand{name: "node", synopsis: "Interact with nodes"}, nil },
-		"node status":      func() (cli.Command, error) { return &NodeStatusCommand{Meta: *m}, nil },
-		"node drain":       func() (cli.Command, error) { return &NodeDrainCommand{Meta: *m}, nil },
-		"node eligibility": func() (cli.Command, error) { return &NodeEligibilityCommand{Meta: *m}, nil },
+		"version":      func() (cli.Command, error) { return &VersionCommand{Meta: *m}, nil },
+		"agent":        func() (cli.Command, error) { return &AgentCommand{Meta: *m}, nil },
+		"status":       func() (cli.Command, error) { return &StatusCommand{Meta: *m}, nil },
+		"job":          func() (cli.Command, error) { return &groupCommand{name: "job", synopsis: "Interact with jobs"}, nil },
+		"job run":      func() (cli.Command, error) { return &JobRunCommand{Meta: *m}, nil },
+		"job status":   func() (cli.Command, error) { return &JobStatusCommand{Meta: *m}, nil },
+		"job stop":     func() (cli.Command, error) { return &JobStopCommand{Meta: *m}, nil },
+		"job validate": func() (cli.Command, error) { return &JobValidateCommand{Meta: *m}, nil },
+		"job allocs":   func() (cli.Command, error) { return &JobAllocsCommand{Meta: *m}, nil },
+		"job history":  func() (cli.Command, error) { return &JobHistoryCommand{Meta: *m}, nil },
+		"job revert":   func() (cli.Command, error) { return &JobRevertCommand{Meta: *m}, nil },
+		"job dispatch": func() (cli.Command, error) { return &JobDispatchCommand{Meta: *m}, nil },
+		"job periodic": func() (cli.Command, error) {
+			return &groupCommand{name: "job periodic", synopsis: "Interact with periodic jobs"}, nil
+		},
+		"job periodic force": func() (cli.Command, error) { return &JobPeriodicForceCommand{Meta: *m}, nil },
+		"node":               func() (cli.Command, error) { return &groupCommand{name: "node", synopsis: "Interact with nodes"}, nil },
+		"node status":        func() (cli.Command, error) { return &NodeStatusCommand{Meta: *m}, nil },
+		"node drain":         func() (cli.Command, error) { return &NodeDrainCommand{Meta: *m}, nil },
+		"node eligibility":   func() (cli.Command, error) { return &NodeEligibilityCommand{Meta: *m}, nil },
 		"alloc": func() (cli.Command, error) {
 			return &groupCommand{name: "alloc", synopsis: "Interact with allocations"}, nil
 		},

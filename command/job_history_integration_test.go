@@ -102,4 +102,3 @@ func runningVersion(t *testing.T, c *api.Client, jobID string) int {
 	}
 	return v
 }
-

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/cli"
 
@@ -101,6 +102,11 @@ func (c *JobRunCommand) Run(args []string) int {
 	printWarnings(c.Ui, warnings, resp.Warnings)
 	if resp.EvalID == "" {
 		c.Ui.Output("Job registration successful")
+		// A periodic job is not scheduled itself, as in Nomad: say when
+		// its first child launches.
+		if next := nextPeriodicLaunch(job, time.Now()); !next.IsZero() {
+			c.Ui.Output(fmt.Sprintf("Approximate next launch time: %s (%s)", formatTime(next), prettyTimeDiff(next, time.Now())))
+		}
 		return exitOK
 	}
 	if detach {

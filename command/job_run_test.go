@@ -210,11 +210,11 @@ func TestJobRun_Warnings(t *testing.T) {
 	}{
 		{"agent warnings as Nomad prints them", `{"Job": {"ID": "web"}}`, "1 warning:\n\n* Job.Update: not supported by orch yet; ignored",
 			"Job Warnings:\n1 warning:\n\n* Job.Update: not supported by orch yet; ignored\n\n"},
-		{"ignored keys of a wrapped JSON job", `{"Job": {"ID": "web", "Periodic": {"Spec": "@daily"}}}`, "",
-			"Job Warnings:\n1 warning:\n\n* Job.Periodic: not supported by orch yet; ignored\n\n"},
-		{"ignored keys of a bare JSON job, merged with the agent's", `{"ID": "web", "Periodic": {"Spec": "@daily"}}`,
+		{"ignored keys of a wrapped JSON job", `{"Job": {"ID": "web", "Multiregion": {"Regions": [{"Name": "eu"}]}}}`, "",
+			"Job Warnings:\n1 warning:\n\n* Job.Multiregion: not supported by orch yet; ignored\n\n"},
+		{"ignored keys of a bare JSON job, merged with the agent's", `{"ID": "web", "Multiregion": {"Regions": [{"Name": "eu"}]}}`,
 			"1 warning:\n\n* from the agent",
-			"Job Warnings:\n2 warnings:\n\n* Job.Periodic: not supported by orch yet; ignored\n* from the agent\n\n"},
+			"Job Warnings:\n2 warnings:\n\n* Job.Multiregion: not supported by orch yet; ignored\n* from the agent\n\n"},
 		{"none", `{"ID": "web", "Update": null}`, "", ""},
 	}
 	for _, tc := range cases {

@@ -77,7 +77,7 @@ func (c *JobStatusCommand) Run(args []string) int {
 }
 
 func (c *JobStatusCommand) showJob(client *api.Client, job *api.Job, allAllocs bool, idLen int, now time.Time) int {
-	c.Ui.Output(formatKV([]string{
+	c.Ui.Output(formatKV(append([]string{
 		"ID|" + deref(job.ID),
 		"Name|" + deref(job.Name),
 		"Submit Date|" + formatUnixNano(deref(job.SubmitTime)),
@@ -87,9 +87,12 @@ func (c *JobStatusCommand) showJob(client *api.Client, job *api.Job, allAllocs b
 		"Namespace|" + deref(job.Namespace),
 		"Node Pool|" + deref(job.NodePool),
 		"Status|" + jobStatus(job),
-		"Periodic|false",
-		"Parameterized|false",
-	}))
+		fmt.Sprintf("Periodic|%t", isPeriodicParent(job)),
+		fmt.Sprintf("Parameterized|%t", isParameterizedParent(job)),
+	}, periodicStatusLines(job, now)...)))
+	if isPeriodicParent(job) || isParameterizedParent(job) {
+		return c.showChildren(client, job)
+	}
 
 	summary, _, err := client.Jobs().Summary(deref(job.ID), nil)
 	if err != nil {

@@ -28,6 +28,8 @@ var jobSchema = &hcl.BodySchema{
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "meta"},
 		{Type: "reschedule"},
+		{Type: "periodic"},
+		{Type: "parameterized"},
 	},
 }
 
@@ -67,6 +69,12 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 	}
 	if rb := e.singleBlock(c.Blocks, "reschedule"); rb != nil {
 		job.Reschedule = e.reschedule(rb)
+	}
+	if pb := e.singleBlock(c.Blocks, "periodic"); pb != nil {
+		job.Periodic = e.periodic(pb, e.jobType)
+	}
+	if pb := e.singleBlock(c.Blocks, "parameterized"); pb != nil {
+		job.ParameterizedJob = e.parameterized(pb, e.jobType)
 	}
 
 	groups := blocksOf(c.Blocks, "group")

@@ -28,6 +28,7 @@ var taskSchema = &hcl.BodySchema{
 		{Type: "affinity"},
 		{Type: "lifecycle"},
 		{Type: "artifact"},
+		{Type: "dispatch_payload"},
 	},
 }
 
@@ -85,6 +86,9 @@ func (e *evaluator) task(b *hcl.Block) *api.Task {
 	}
 	if lb := e.singleBlock(c.Blocks, "lifecycle"); lb != nil {
 		t.Lifecycle = e.lifecycle(lb)
+	}
+	if db := e.singleBlock(c.Blocks, "dispatch_payload"); db != nil {
+		t.DispatchPayload = e.dispatchPayload(db)
 	}
 	for _, ab := range blocksOf(c.Blocks, "artifact") {
 		t.Artifacts = append(t.Artifacts, e.artifact(ab))

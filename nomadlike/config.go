@@ -59,6 +59,10 @@ type Config struct {
 	// scheduler.NewScheduler); tests may pass their own.
 	SchedulerFactory scheduler.Factory
 
+	// Clock drives periodic launches and job submit times (default the
+	// wall clock); tests pass a fake one.
+	Clock Clock
+
 	// HeartbeatGrace is added to a node's TTL before it is marked down.
 	HeartbeatGrace time.Duration
 	// MinHeartbeatTTL is the shortest TTL given to a node.
@@ -147,6 +151,9 @@ func (c *Config) withDefaults() (*Config, error) {
 		cfg.NumSchedulers = runtime.NumCPU()
 	case cfg.NumSchedulers < 0:
 		cfg.NumSchedulers = 0
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
 	}
 	if cfg.SchedulerFactory == nil {
 		cfg.SchedulerFactory = scheduler.NewScheduler

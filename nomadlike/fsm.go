@@ -305,6 +305,9 @@ const (
 	snapAlloc      snapshotRecord = 5
 	snapEval       snapshotRecord = 6
 	snapJobVersion snapshotRecord = 7
+	// snapPeriodicLaunch leaves a gap after the records above, which
+	// other tables may fill, so that concurrent additions do not collide.
+	snapPeriodicLaunch snapshotRecord = 20
 )
 
 // snapshotHeader opens a persisted snapshot.
@@ -412,6 +415,15 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 			return err
 		}
 	}
+	launches, err := st.PeriodicLaunches(nil)
+	if err != nil {
+		return err
+	}
+	for _, l := range launches {
+		if err := put(snapPeriodicLaunch, l); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -491,6 +503,11 @@ func decodeSnapshot(r io.Reader, restore *state.StateRestore) error {
 			e := new(structs.Evaluation)
 			if err = dec.Decode(e); err == nil {
 				err = restore.EvalRestore(e)
+			}
+		case snapPeriodicLaunch:
+			l := new(structs.PeriodicLaunch)
+			if err = dec.Decode(l); err == nil {
+				err = restore.PeriodicLaunchRestore(l)
 			}
 		default:
 			return fmt.Errorf("fsm: restore: unknown record type %d", kind)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
@@ -235,7 +236,12 @@ func fillState(t testing.TB, f *FSM) {
 	})
 	other := mock.BatchJob()
 	other.Namespace = "other"
+	other.Periodic = &structs.PeriodicConfig{Enabled: true, Specs: []string{"@hourly"}, SpecType: structs.PeriodicSpecCron, TimeZone: "UTC"}
 	mustApply(t, f, 12, structs.JobRegisterRequestType, &structs.JobRegisterRequest{Job: other})
+	child := other.Copy()
+	child.Periodic, child.ParentID = nil, other.ID
+	child.ID = structs.PeriodicChildID(other.ID, time.Unix(1700000000, 0))
+	mustApply(t, f, 13, structs.JobRegisterRequestType, &structs.JobRegisterRequest{Job: child, Eval: mock.EvalFor(child)})
 }
 
 // dumpState reads every table, so two stores can be compared.
@@ -263,6 +269,8 @@ func dumpState(t testing.TB, s *state.StateStore) map[string]interface{} {
 	read("allocs", allocs, e)
 	evals, e := s.Evals(nil, state.AllNamespaces, "")
 	read("evals", evals, e)
+	launches, e := s.PeriodicLaunches(nil)
+	read("periodic_launches", launches, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,8 +310,8 @@ func TestFSM_SnapshotRestoreRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(srcDump, got); diff != "" {
 		t.Fatalf("restored state differs (-want +got):\n%s", diff)
 	}
-	if len(got["allocs"].([]*structs.Allocation)) != 3 || len(got["jobs"].([]*structs.Job)) != 2 ||
-		len(got["job_versions"].([]*structs.Job)) < 2 {
+	if len(got["allocs"].([]*structs.Allocation)) != 3 || len(got["jobs"].([]*structs.Job)) != 3 ||
+		len(got["periodic_launches"].([]*structs.PeriodicLaunch)) != 1 || len(got["job_versions"].([]*structs.Job)) < 3 {
 		t.Fatal("round trip compared empty tables")
 	}
 }

@@ -54,21 +54,27 @@ func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegis
 		}
 	}
 
-	now := time.Now().UnixNano()
+	// The submit time is on the server's clock: a periodic job's
+	// schedule starts from it.
+	now := j.srv.config.Clock.Now().UnixNano()
 	job.SubmitTime = now
 	job.Status = structs.JobStatusPending
-	eval := &structs.Evaluation{
-		ID:          uuid.NewString(),
-		Namespace:   job.Namespace,
-		Priority:    job.Priority,
-		Type:        job.Type,
-		TriggeredBy: structs.EvalTriggerJobRegister,
-		JobID:       job.ID,
-		Status:      structs.EvalStatusPending,
-		CreateTime:  now,
-		ModifyTime:  now,
+	req := &structs.JobRegisterRequest{Job: job, WriteRequest: args.WriteRequest}
+	// A periodic or parameterized job is never scheduled itself: its
+	// children are, once launched or dispatched.
+	if !job.IsPeriodic() && !job.IsParameterized() {
+		req.Eval = &structs.Evaluation{
+			ID:          uuid.NewString(),
+			Namespace:   job.Namespace,
+			Priority:    job.Priority,
+			Type:        job.Type,
+			TriggeredBy: structs.EvalTriggerJobRegister,
+			JobID:       job.ID,
+			Status:      structs.EvalStatusPending,
+			CreateTime:  now,
+			ModifyTime:  now,
+		}
 	}
-	req := &structs.JobRegisterRequest{Job: job, Eval: eval, WriteRequest: args.WriteRequest}
 	index, _, err := j.srv.raftApply(structs.JobRegisterRequestType, req)
 	if err != nil {
 		return fmt.Errorf("job register %q: %w", job.ID, err)
@@ -77,8 +83,10 @@ func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegis
 	if err != nil {
 		return fmt.Errorf("job register %q: read back: %w", job.ID, err)
 	}
-	reply.EvalID = eval.ID
-	reply.EvalCreateIndex = index
+	if req.Eval != nil {
+		reply.EvalID = req.Eval.ID
+		reply.EvalCreateIndex = index
+	}
 	if stored != nil {
 		reply.JobModifyIndex = stored.JobModifyIndex
 	}

@@ -128,6 +128,7 @@ func (s *Server) establishLeadership(stopCh chan struct{}, wg *sync.WaitGroup) e
 		func() { s.reapFailedEvals(stopCh) },
 		func() { s.reapCancelableEvals(stopCh) },
 		func() { newDrainer(s, s.logger).run(stopCh) },
+		func() { s.periodic.run(stopCh) },
 		func() { s.evalBroker.EmitStats(statsPeriod, stopCh) },
 		func() { s.blockedEvals.EmitStats(statsPeriod, stopCh) },
 		func() { s.planQueue.EmitStats(statsPeriod, stopCh) },

@@ -67,7 +67,9 @@ type Server struct {
 	blockedEvals *BlockedEvals
 	planQueue    *PlanQueue
 	heartbeater  *Heartbeater
-	workers      []*Worker
+	// periodic launches periodic jobs' children; it runs on the leader.
+	periodic *periodicDispatcher
+	workers  []*Worker
 
 	shutdownCh     chan struct{}
 	shutdownCtx    context.Context
@@ -107,6 +109,7 @@ func NewServer(cfg *Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.periodic = newPeriodicDispatcher(cfg.Logger, cfg.Clock, s.fsm.State, s.registerChild)
 	s.connPool = pool.NewPool(cfg.Logger, 2*time.Minute)
 	if err := s.setupRPC(); err != nil {
 		s.connPool.Shutdown()
@@ -140,7 +143,7 @@ func (s *Server) setupRPC() error {
 	s.rpcServer = rpc.NewServer()
 	endpoints := []interface{}{
 		&Job{srv: s}, &Node{srv: s}, &Alloc{srv: s}, &Eval{srv: s}, &Status{srv: s}, &Plan{srv: s},
-		&Operator{srv: s},
+		&Operator{srv: s}, &Periodic{srv: s},
 	}
 	for _, e := range endpoints {
 		if err := s.rpcServer.Register(e); err != nil {

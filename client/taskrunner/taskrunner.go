@@ -208,7 +208,7 @@ func (tr *TaskRunner) Run() {
 		tr.emit(newEvent(structs.TaskSetup, "Building Task Directory"))
 	}
 	base := tr.buildTaskConfig()
-	fetched := resume != nil || len(tr.task.Artifacts) == 0
+	fetched := resume != nil || (len(tr.task.Artifacts) == 0 && tr.task.DispatchPayload == nil)
 	for {
 		if tr.killed() && resume == nil {
 			tr.setDead(false, nil)
@@ -222,8 +222,8 @@ func (tr *TaskRunner) Run() {
 			resume = nil
 		} else {
 			if !fetched {
-				// Fetched once: a restart reuses what the first start got.
-				if err := tr.fetchArtifacts(); err != nil {
+				// Prepared once: a restart reuses what the first start got.
+				if err := tr.prepareTaskDir(); err != nil {
 					outcome = restarts.Outcome{StartErr: err}
 				} else {
 					fetched = true

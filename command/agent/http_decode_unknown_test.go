@@ -58,9 +58,7 @@ func TestUnknownFields_NomadClientJob(t *testing.T) {
 			tg.ReschedulePolicy = &nomad.ReschedulePolicy{Attempts: &attempts, Interval: &interval, Unlimited: &limited}
 			tg.Services = []*nomad.Service{{Name: "web", PortLabel: "http"}}
 			tg.Tasks[0].Templates = []*nomad.Template{{EmbeddedTmpl: strPtr("x")}}
-			j.Periodic = &nomad.PeriodicConfig{Spec: strPtr("@daily")}
 		}, []string{
-			"Job.Periodic: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].Services: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].Tasks[0].Templates: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].Update: not supported by orch yet; ignored",

@@ -33,6 +33,9 @@ func ConvertJob(in *api.Job) *structs.Job {
 		Stop:              deref(in.Stop),
 		ParentID:          deref(in.ParentID),
 		Dispatched:        in.Dispatched,
+		Periodic:          convertPeriodic(in.Periodic),
+		ParameterizedJob:  convertParameterized(in.ParameterizedJob),
+		Payload:           slices.Clone(in.Payload),
 		Status:            deref(in.Status),
 		StatusDescription: deref(in.StatusDescription),
 		Stable:            deref(in.Stable),
@@ -95,18 +98,19 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 
 func convertTask(in *api.Task) *structs.Task {
 	out := &structs.Task{
-		Name:          in.Name,
-		Driver:        in.Driver,
-		User:          in.User,
-		Config:        deepCopyConfig(in.Config),
-		Constraints:   convertConstraints(in.Constraints),
-		Affinities:    convertAffinities(in.Affinities),
-		Env:           maps.Clone(in.Env),
-		RestartPolicy: convertRestartPolicy(in.RestartPolicy),
-		Meta:          maps.Clone(in.Meta),
-		KillTimeout:   deref(in.KillTimeout),
-		Leader:        in.Leader,
-		KillSignal:    in.KillSignal,
+		Name:            in.Name,
+		Driver:          in.Driver,
+		User:            in.User,
+		Config:          deepCopyConfig(in.Config),
+		Constraints:     convertConstraints(in.Constraints),
+		Affinities:      convertAffinities(in.Affinities),
+		Env:             maps.Clone(in.Env),
+		RestartPolicy:   convertRestartPolicy(in.RestartPolicy),
+		Meta:            maps.Clone(in.Meta),
+		KillTimeout:     deref(in.KillTimeout),
+		Leader:          in.Leader,
+		KillSignal:      in.KillSignal,
+		DispatchPayload: convertDispatchPayload(in.DispatchPayload),
 	}
 	if r := in.Resources; r != nil {
 		out.Resources = &structs.Resources{

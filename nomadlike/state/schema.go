@@ -52,8 +52,9 @@ func schema() *memdb.DBSchema {
 		TableJobs: {
 			Name: TableJobs,
 			Indexes: map[string]*memdb.IndexSchema{
-				indexID:   nsIDIndex(indexID, "Namespace", "ID", false),
-				indexType: {Name: indexType, Indexer: &memdb.StringFieldIndex{Field: "Type", Lowercase: true}},
+				indexID:       nsIDIndex(indexID, "Namespace", "ID", false),
+				indexType:     {Name: indexType, Indexer: &memdb.StringFieldIndex{Field: "Type", Lowercase: true}},
+				indexPeriodic: periodicJobsIndex(),
 			},
 		},
 		TableJobVersion: {
@@ -73,6 +74,7 @@ func schema() *memdb.DBSchema {
 				},
 			},
 		},
+		TablePeriodicLaunch: periodicLaunchTable(),
 		TableJobSummary: {
 			Name: TableJobSummary,
 			Indexes: map[string]*memdb.IndexSchema{

@@ -62,6 +62,9 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, in *structs.Job, keep int) error
 	if err := upsertJobVersionTxn(txn, index, job, keep); err != nil {
 		return err
 	}
+	if err := recordPeriodicLaunchTxn(txn, index, job); err != nil {
+		return err
+	}
 	return setIndex(txn, index, TableJobs)
 }
 
@@ -92,6 +95,9 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 		return fmt.Errorf("state: delete summary of job %q: %w", id, err)
 	}
 	if err := deleteJobVersionsTxn(txn, index, namespace, id); err != nil {
+		return err
+	}
+	if err := deletePeriodicLaunchTxn(txn, index, namespace, id); err != nil {
 		return err
 	}
 	return setIndex(txn, index, TableJobs, TableJobSummary)
@@ -263,7 +269,9 @@ func setJobStatuses(txn *memdb.Txn, index uint64, jobs map[jobKey]struct{}, eval
 // once it has had work and all of it is done. The scans stop at the first
 // live allocation or evaluation, so a running job costs one lookup.
 func jobStatusTxn(txn *memdb.Txn, job *structs.Job, evalDelete bool) (string, error) {
-	if job.Type == structs.JobTypeSystem {
+	// A periodic or parameterized parent is never scheduled itself: as
+	// in Nomad it runs, launching children, until stopped.
+	if job.Type == structs.JobTypeSystem || job.IsPeriodic() || job.IsParameterized() {
 		if job.Stop {
 			return structs.JobStatusDead, nil
 		}

@@ -28,23 +28,31 @@ const (
 // Job is the server's canonical form of a job: every default filled in.
 // Field names match Nomad's so that the JSON of /v1 responses is the same.
 type Job struct {
-	Region            string
-	Namespace         string
-	ID                string
-	Name              string
-	Type              string
-	Priority          int
-	AllAtOnce         bool
-	Datacenters       []string
-	NodePool          string
-	Constraints       []*Constraint
-	Affinities        []*Affinity
-	Spreads           []*Spread
-	TaskGroups        []*TaskGroup
-	Meta              map[string]string
-	Stop              bool
-	ParentID          string
-	Dispatched        bool
+	Region      string
+	Namespace   string
+	ID          string
+	Name        string
+	Type        string
+	Priority    int
+	AllAtOnce   bool
+	Datacenters []string
+	NodePool    string
+	Constraints []*Constraint
+	Affinities  []*Affinity
+	Spreads     []*Spread
+	TaskGroups  []*TaskGroup
+	Meta        map[string]string
+	Stop        bool
+	ParentID    string
+	Dispatched  bool
+	// Periodic launches children of the job on a schedule; such a job
+	// is never scheduled itself.
+	Periodic *PeriodicConfig
+	// ParameterizedJob makes the job a template run by dispatches.
+	ParameterizedJob *ParameterizedJobConfig
+	// Payload is a dispatched job's input, written for tasks with a
+	// DispatchPayload.
+	Payload           []byte
 	Status            string
 	StatusDescription string
 	Stable            bool
@@ -114,6 +122,8 @@ type Task struct {
 	Lifecycle *TaskLifecycleConfig
 	// Artifacts are fetched into the task directory before it starts.
 	Artifacts []*TaskArtifact
+	// DispatchPayload writes the dispatched job's payload into local/.
+	DispatchPayload *DispatchPayloadConfig
 }
 
 // Constraint restricts placement: LTarget Operand RTarget must hold on a node.
@@ -220,6 +230,8 @@ func (j *Job) Stub(summary *JobSummary) *JobListStub {
 		NodePool:          j.NodePool,
 		Type:              j.Type,
 		Priority:          j.Priority,
+		Periodic:          j.IsPeriodic(),
+		ParameterizedJob:  j.IsParameterized(),
 		Stop:              j.Stop,
 		Status:            j.Status,
 		StatusDescription: j.StatusDescription,

@@ -145,6 +145,7 @@ func (t *Task) Copy() *Task {
 			c.Artifacts[i] = a.Copy()
 		}
 	}
+	c.DispatchPayload = t.DispatchPayload.Copy()
 	return &c
 }
 
@@ -197,6 +198,11 @@ func (j *Job) Copy() *Job {
 		}
 	}
 	c.Meta = copyStringMap(j.Meta)
+	c.Periodic = j.Periodic.Copy()
+	c.ParameterizedJob = j.ParameterizedJob.Copy()
+	if j.Payload != nil {
+		c.Payload = append([]byte(nil), j.Payload...)
+	}
 	return &c
 }
 

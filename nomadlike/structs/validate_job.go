@@ -79,6 +79,7 @@ func (j *Job) Validate() error {
 	validateConstraints(&p, "Constraints", j.Constraints)
 	validateAffinities(&p, "Affinities", j.Affinities)
 	validateSpreads(&p, "Spreads", j.Spreads)
+	j.validatePeriodicAndParameterized(&p, time.Now())
 	if len(j.TaskGroups) == 0 {
 		p.addf("TaskGroups", "missing task groups: a job needs at least one group")
 	}
@@ -187,6 +188,9 @@ func (t *Task) validate(p *problems, groupPath string, index int) {
 	t.Lifecycle.validate(p, path+".Lifecycle")
 	for i, a := range t.Artifacts {
 		a.validate(p, fmt.Sprintf("%s.Artifacts[%d]", path, i))
+	}
+	if t.DispatchPayload != nil {
+		t.DispatchPayload.validate(p, path+".DispatchPayload")
 	}
 	r := t.Resources
 	if r == nil {
