@@ -123,6 +123,8 @@ func (s *HTTPServer) registerRoutes() {
 		{"GET /v1/job/{id}/allocations", "job_allocations", s.jobAllocations},
 		{"GET /v1/job/{id}/evaluations", "job_evaluations", s.jobEvaluations},
 		{"GET /v1/job/{id}/summary", "job_summary", s.jobSummary},
+		{"PUT /v1/job/{id}/plan", "job_plan", s.jobPlan},
+		{"POST /v1/job/{id}/plan", "job_plan", s.jobPlan},
 		{"PUT /v1/validate/job", "job_validate", s.jobValidate},
 		{"POST /v1/validate/job", "job_validate", s.jobValidate},
 		{"GET /v1/allocations", "allocs_list", s.allocsList},
