@@ -115,6 +115,7 @@ func (s *HTTPServer) registerRoutes() {
 		{"GET /v1/jobs", "jobs_list", s.jobsList},
 		{"PUT /v1/jobs", "jobs_register", s.jobsRegister},
 		{"POST /v1/jobs", "jobs_register", s.jobsRegister},
+		{"PUT /v1/jobs/parse", "jobs_parse", s.jobsParse},
 		{"POST /v1/jobs/parse", "jobs_parse", s.jobsParse},
 		{"GET /v1/job/{id}", "job_get", s.jobGet},
 		{"PUT /v1/job/{id}", "job_register", s.jobRegister},
