@@ -3,12 +3,15 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 // JobVersionsResponse is the answer of GET /v1/job/:id/versions: the kept
-// versions, newest first.
+// versions, newest first, and with diffs requested the change that led to
+// each version but the oldest (Diffs[i] is Versions[i+1] → Versions[i]).
 type JobVersionsResponse struct {
 	Versions []*Job
+	Diffs    []*JobDiff
 	QueryMeta
 }
 
@@ -35,14 +38,16 @@ type JobStabilityResponse struct {
 	Index uint64
 }
 
-// Versions lists the kept versions of a job, newest first.
-func (j *Jobs) Versions(jobID string, q *QueryOptions) ([]*Job, *QueryMeta, error) {
+// Versions lists the kept versions of a job, newest first; with diffs the
+// change that led to each version is returned beside it.
+func (j *Jobs) Versions(jobID string, diffs bool, q *QueryOptions) ([]*Job, []*JobDiff, *QueryMeta, error) {
+	q = withParam(q, "diffs", strconv.FormatBool(diffs))
 	var out JobVersionsResponse
 	qm, err := j.client.query("/v1/job/"+url.PathEscape(jobID)+"/versions", &out, q)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return out.Versions, qm, nil
+	return out.Versions, out.Diffs, qm, nil
 }
 
 // Revert registers version of a job again as a new version. With

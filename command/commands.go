@@ -44,6 +44,7 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 		"status":       func() (cli.Command, error) { return &StatusCommand{Meta: *m}, nil },
 		"job":          func() (cli.Command, error) { return &groupCommand{name: "job", synopsis: "Interact with jobs"}, nil },
 		"job run":      func() (cli.Command, error) { return &JobRunCommand{Meta: *m}, nil },
+		"job plan":     func() (cli.Command, error) { return &JobPlanCommand{Meta: *m}, nil },
 		"job status":   func() (cli.Command, error) { return &JobStatusCommand{Meta: *m}, nil },
 		"job stop":     func() (cli.Command, error) { return &JobStopCommand{Meta: *m}, nil },
 		"job validate": func() (cli.Command, error) { return &JobValidateCommand{Meta: *m}, nil },

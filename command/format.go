@@ -139,21 +139,27 @@ func sortedKeys(m map[string]int) []string {
 
 // placementFailures renders an evaluation's failed task groups.
 func placementFailures(eval *api.Evaluation) string {
+	return failedGroups(eval.FailedTGAllocs, "")
+}
+
+// failedGroups renders failed task groups, each line after indent: the
+// group and how many placements failed, then why.
+func failedGroups(failed map[string]*api.AllocationMetric, indent string) string {
 	var out []string
-	groups := make([]string, 0, len(eval.FailedTGAllocs))
-	for g := range eval.FailedTGAllocs {
+	groups := make([]string, 0, len(failed))
+	for g := range failed {
 		groups = append(groups, g)
 	}
 	sort.Strings(groups)
 	for _, g := range groups {
-		m := eval.FailedTGAllocs[g]
+		m := failed[g]
 		n := 1 + m.CoalescedFailures
 		noun := "allocation"
 		if n > 1 {
 			noun = "allocations"
 		}
-		out = append(out, fmt.Sprintf("Task Group %q (failed to place %d %s):", g, n, noun))
-		if s := formatAllocMetric(m, "  "); s != "" {
+		out = append(out, fmt.Sprintf("%sTask Group %q (failed to place %d %s):", indent, g, n, noun))
+		if s := formatAllocMetric(m, indent+"  "); s != "" {
 			out = append(out, s)
 		}
 	}

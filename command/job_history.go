@@ -24,6 +24,9 @@ Usage: orch job history [options] <job>
 
 History Options:
 
+  -p
+    Show the change that led to each version.
+
   -full
     Show each version's full job specification (JSON).
 
@@ -37,13 +40,18 @@ History Options:
 func (c *JobHistoryCommand) Synopsis() string { return "Display all tracked versions of a job" }
 
 func (c *JobHistoryCommand) Run(args []string) int {
-	var full, asJSON bool
+	var diff, full, asJSON bool
 	var versionStr string
 	fs := c.FlagSet("job history")
+	fs.BoolVar(&diff, "p", false, "")
 	fs.BoolVar(&full, "full", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.StringVar(&versionStr, "version", "", "")
 	if !c.parseArgs(fs, args, 1, 1, c.Help()) {
+		return exitError
+	}
+	if diff && full {
+		c.Ui.Error("-p and -full can't be used together")
 		return exitError
 	}
 	client, ok := c.client()
@@ -55,7 +63,7 @@ func (c *JobHistoryCommand) Run(args []string) int {
 		c.Ui.Error(err.Error())
 		return exitError
 	}
-	versions, _, err := client.Jobs().Versions(jobID, nil)
+	versions, diffs, _, err := client.Jobs().Versions(jobID, diff, nil)
 	if err != nil {
 		c.Ui.Error(fmt.Sprintf("Error retrieving job versions: %v", err))
 		return exitError
@@ -72,13 +80,22 @@ func (c *JobHistoryCommand) Run(args []string) int {
 			return exitError
 		}
 		versions = versions[i : i+1]
+		if i < len(diffs) {
+			diffs = diffs[i : i+1]
+		} else {
+			diffs = nil
+		}
 	}
 	if asJSON {
 		return c.outputJSON(versions)
 	}
 	out := make([]string, 0, len(versions))
-	for _, v := range versions {
-		out = append(out, formatJobVersion(v, full))
+	for i, v := range versions {
+		var d *api.JobDiff
+		if diff && i < len(diffs) {
+			d = diffs[i]
+		}
+		out = append(out, formatJobVersion(v, d, full))
 	}
 	c.Ui.Output(strings.Join(out, "\n\n"))
 	return exitOK
@@ -94,12 +111,19 @@ func versionIndex(versions []*api.Job, want uint64) int {
 }
 
 // formatJobVersion renders one version as Nomad's history does.
-func formatJobVersion(v *api.Job, full bool) string {
-	out := formatKV([]string{
+func formatJobVersion(v *api.Job, d *api.JobDiff, full bool) string {
+	lines := []string{
 		fmt.Sprintf("Version|%d", deref(v.Version)),
 		fmt.Sprintf("Stable|%t", deref(v.Stable)),
 		"Submit Date|" + formatUnixNano(deref(v.SubmitTime)),
-	})
+	}
+	if d != nil && d.Type != api.DiffTypeNone {
+		lines = append(lines, "Diff|")
+	}
+	out := formatKV(lines)
+	if d != nil && d.Type != api.DiffTypeNone {
+		out += "\n" + indent(strings.TrimRight(formatJobDiff(d, false), "\n"), "  ")
+	}
 	if full {
 		buf, err := json.MarshalIndent(v, "", "    ")
 		if err == nil {

@@ -51,6 +51,16 @@ func TestJobHistoryAndRevert_DevAgent(t *testing.T) {
 	}
 
 	ui = newUi()
+	if code := (&JobHistoryCommand{Meta: Meta{Ui: ui}}).Run([]string{"-address", addr, "-p", "hist"}); code != 0 {
+		t.Fatalf("history -p: exit %d: %s", code, ui.ErrorWriter.String())
+	}
+	out = ui.OutputWriter.String()
+	if !strings.Contains(out, "Diff") || !strings.Contains(out, `+/- Job: "hist"`) || !strings.Contains(out, "302") {
+		t.Fatalf("history -p does not show v1's change of args:\n%s", out)
+	}
+	t.Log(out)
+
+	ui = newUi()
 	if code := (&JobRevertCommand{Meta: Meta{Ui: ui}}).Run([]string{"-address", addr, "hist", "7"}); code != 1 {
 		t.Fatalf("revert to a missing version: exit %d, want 1", code)
 	}

@@ -41,6 +41,16 @@ func (j *Job) GetJobVersions(args *structs.JobVersionsRequest, reply *structs.Jo
 				return 0, err
 			}
 			reply.Versions = versions
+			reply.Diffs = nil
+			if args.Diffs {
+				for i := 0; i+1 < len(versions); i++ {
+					d, err := versions[i+1].Diff(versions[i], true)
+					if err != nil {
+						return 0, fmt.Errorf("diff of versions %d and %d: %w", versions[i+1].Version, versions[i].Version, err)
+					}
+					reply.Diffs = append(reply.Diffs, d)
+				}
+			}
 			return tableIndex(st, state.TableJobVersion, state.TableJobs)
 		})
 }

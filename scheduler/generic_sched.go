@@ -131,6 +131,9 @@ func (s *GenericScheduler) attempt(logger hclog.Logger, attempt int) (bool, erro
 	s.plan = &structs.Plan{
 		EvalID: s.eval.ID, Priority: s.eval.Priority, Job: job, SnapshotIndex: s.state.Index(),
 	}
+	if s.eval.AnnotatePlan {
+		s.plan.Annotations = &structs.PlanAnnotations{DesiredTGUpdates: desiredTGUpdates(res.Desired)}
+	}
 	s.ctx = feasible.NewContext(logger, s.state, s.plan, job, s.rng(attempt))
 	s.failedTG = make(map[string]*structs.AllocMetric)
 	s.queued = make(map[string]int)
@@ -147,7 +150,7 @@ func (s *GenericScheduler) attempt(logger hclog.Logger, attempt int) (bool, erro
 	if err := s.placeAll(res, stoppedFor); err != nil {
 		return false, err
 	}
-	if s.plan.IsNoOp() {
+	if s.plan.IsNoOp() && !s.eval.AnnotatePlan {
 		return true, nil
 	}
 	return s.submit(logger)

@@ -24,6 +24,9 @@ const DescNodeIneligible = "alloc not needed as node is not eligible"
 type SystemScheduler struct {
 	*GenericScheduler
 	sysbatch bool
+	// desired counts the decisions of the current attempt per group, for
+	// the plan's annotations.
+	desired *systemDesired
 }
 
 var _ Scheduler = (*SystemScheduler)(nil)
@@ -69,10 +72,12 @@ func (s *SystemScheduler) attemptSystem(logger hclog.Logger, attempt int) (bool,
 	s.ctx = feasible.NewContext(logger, s.state, s.plan, job, s.rng(attempt))
 	s.failedTG = make(map[string]*structs.AllocMetric)
 	s.queued = make(map[string]int)
+	s.desired = newSystemDesired(job)
 	if job == nil || job.Stop {
 		for _, a := range allocs {
 			if !a.TerminalStatus() {
 				s.ctx.AddStopped(a, reconcile.DescJobStopped, "")
+				s.desired.group(a.TaskGroup).Stop++
 			}
 		}
 	} else {
@@ -80,7 +85,10 @@ func (s *SystemScheduler) attemptSystem(logger hclog.Logger, attempt int) (bool,
 			return false, err
 		}
 	}
-	if s.plan.IsNoOp() {
+	if s.eval.AnnotatePlan {
+		s.plan.Annotations = &structs.PlanAnnotations{DesiredTGUpdates: s.desired.groups}
+	}
+	if s.plan.IsNoOp() && !s.eval.AnnotatePlan {
 		return true, nil
 	}
 	return s.submit(logger)
@@ -126,31 +134,39 @@ func (s *SystemScheduler) reconcileNodes(job *structs.Job, allocs []*structs.All
 func (s *SystemScheduler) classify(job *structs.Job, a *structs.Allocation, node *structs.Node,
 	eligible map[string]bool, existing map[string]map[string]*structs.Allocation) {
 	covered, ok := existing[a.TaskGroup]
+	desired := s.desired.group(a.TaskGroup)
 	if a.TerminalStatus() {
 		// A sysbatch run that succeeded is not repeated for the same
 		// version; anything else terminal leaves its node uncovered.
 		if s.sysbatch && ok && a.ClientStatus == structs.AllocClientStatusComplete &&
 			!reconcile.Outdated(a, job) && covered[a.NodeID] == nil {
 			covered[a.NodeID] = a
+			desired.Ignore++
 		}
 		return
 	}
 	switch {
 	case !ok:
 		s.ctx.AddStopped(a, reconcile.DescGroupRemoved, "")
+		desired.Stop++
 	case node == nil || node.Status == structs.NodeStatusDown:
 		s.ctx.AddStopped(a, reconcile.DescLost, structs.AllocClientStatusLost)
+		desired.Stop++
 	case !eligible[a.NodeID]:
 		s.ctx.AddStopped(a, DescNodeIneligible, "")
+		desired.Stop++
 	case covered[a.NodeID] != nil:
 		// Two live allocations of one group on a node: keep one.
 		s.ctx.AddStopped(a, reconcile.DescNotNeeded, "")
+		desired.Stop++
 	case !reconcile.Outdated(a, job):
 		covered[a.NodeID] = a
+		desired.Ignore++
 	case reconcile.DestructiveChange(a.Job, job, a.TaskGroup):
 		// Stopped first so its resources are free for the replacement
 		// placed on the same node by reconcileNodes.
 		s.ctx.AddStopped(a, reconcile.DescUpdating, "")
+		s.desired.replacing(a.TaskGroup, a.NodeID)
 	default:
 		updated := *a
 		updated.Job = job
@@ -158,6 +174,7 @@ func (s *SystemScheduler) classify(job *structs.Job, a *structs.Allocation, node
 		updated.ModifyTime = s.now().UnixNano()
 		s.ctx.AddUpdated(&updated)
 		covered[a.NodeID] = &updated
+		desired.InPlaceUpdate++
 	}
 }
 
@@ -175,12 +192,15 @@ func (s *SystemScheduler) placeOn(tg *structs.TaskGroup, node *structs.Node, can
 	}
 	metric.AllocationTime = s.now().Sub(start)
 	if opt == nil {
-		if metric.NodesExhausted > 0 {
+		exhausted := metric.NodesExhausted > 0
+		s.desired.placed(tg.Name, node.ID, exhausted)
+		if exhausted {
 			s.queued[tg.Name]++
 			s.recordFailure(tg.Name, metric)
 		}
 		return nil
 	}
+	s.desired.placed(tg.Name, node.ID, true)
 	now := s.now().UnixNano()
 	s.ctx.AddPlaced(&structs.Allocation{
 		ID:                 uuid.NewString(),

@@ -10,7 +10,11 @@ import (
 // jobVersions serves GET /v1/job/:id/versions in Nomad's shape:
 // {"Versions": [...newest first], "Diffs": [...] }.
 func (s *HTTPServer) jobVersions(w http.ResponseWriter, r *http.Request) (interface{}, error) {
-	args := structs.JobVersionsRequest{JobID: r.PathValue("id")}
+	diffs, err := boolParam(r, "diffs")
+	if err != nil {
+		return nil, err
+	}
+	args := structs.JobVersionsRequest{JobID: r.PathValue("id"), Diffs: diffs}
 	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
 		return nil, err
 	}

@@ -43,6 +43,10 @@ type Evaluation struct {
 	ModifyIndex       uint64
 	CreateTime        int64
 	ModifyTime        int64
+	// AnnotatePlan asks the scheduler to explain its plan
+	// (Plan.Annotations) and to submit it even when it changes nothing.
+	// Only Job.Plan's dry run sets it; such evaluations are never stored.
+	AnnotatePlan bool
 }
 
 // TerminalStatus reports whether the evaluation needs no more work.
@@ -68,6 +72,8 @@ type Plan struct {
 	NodeAllocation map[string][]*Allocation
 	// SnapshotIndex is the state index the scheduler planned against.
 	SnapshotIndex uint64
+	// Annotations are filled only for an evaluation with AnnotatePlan.
+	Annotations *PlanAnnotations
 }
 
 // AppendStoppedAlloc records that alloc should stop, with a reason.

@@ -15,12 +15,17 @@ const JobStabilityRequestType MessageType = 12
 // JobVersionsRequest asks for the kept versions of a job.
 type JobVersionsRequest struct {
 	JobID string
+	// Diffs asks for the change that led to each version.
+	Diffs bool
 	QueryOptions
 }
 
-// JobVersionsResponse lists versions newest first.
+// JobVersionsResponse lists versions newest first. With Diffs, Diffs[i]
+// is the change from Versions[i+1] to Versions[i]; the oldest kept version
+// has none.
 type JobVersionsResponse struct {
 	Versions []*Job
+	Diffs    []*JobDiff
 	QueryMeta
 }
 
