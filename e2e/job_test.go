@@ -140,7 +140,7 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 
-	t.Run("job bigger than any node explains the failure", func(t *testing.T) {
+	t.Run("task bigger than any node is refused at its line", func(t *testing.T) {
 		spec := writeFile(t, "huge.hcl", `
 job "huge" {
   group "g" {
@@ -159,17 +159,63 @@ job "huge" {
 `)
 		res := a.run(t, "job", "run", spec)
 		out := res.Stdout + res.Stderr
-		if res.Code != 2 {
-			t.Errorf("job run of an unplaceable job exited %d, want 2 (placement failure)", res.Code)
+		if res.Code != 1 {
+			t.Errorf("job run of a task larger than every node exited %d, want 1", res.Code)
 		}
-		for _, want := range []string{"failed to place", `Dimension "memory" exhausted`} {
+		for _, want := range []string{"huge.hcl:11", "memory = 100000000 MB is more than any of the 1 ready nodes offers"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("job run output lacks %q:\n%s", want, out)
 			}
 		}
-		if n := len(a.jobAllocs(t, "huge")); n != 0 {
-			t.Errorf("unplaceable job has %d allocations, want 0", n)
+		if code := a.getJSON(t, "/v1/job/huge", nil); code != 404 {
+			t.Errorf("GET /v1/job/huge after a refused run = %d, want 404: nothing registered", code)
 		}
+	})
+
+	t.Run("job that does not fit as a whole explains the failure", func(t *testing.T) {
+		// Each allocation fits the node alone; two do not fit together.
+		var nodes []struct{ ID string }
+		a.getJSON(t, "/v1/nodes", &nodes)
+		if len(nodes) != 1 {
+			t.Fatalf("%d nodes, want the dev agent's one", len(nodes))
+		}
+		var node struct {
+			NodeResources struct{ Memory struct{ MemoryMB int64 } }
+		}
+		a.getJSON(t, "/v1/node/"+nodes[0].ID, &node)
+		mem := node.NodeResources.Memory.MemoryMB/2 + 1
+		spec := writeFile(t, "pair.hcl", fmt.Sprintf(`
+job "pair" {
+  group "g" {
+    count = 2
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sleep"
+        args    = ["100"]
+      }
+      resources {
+        cpu    = 20
+        memory = %d
+      }
+    }
+  }
+}
+`, mem))
+		res := a.run(t, "job", "run", spec)
+		out := res.Stdout + res.Stderr
+		if res.Code != 2 {
+			t.Errorf("job run of a job that cannot be placed whole exited %d, want 2 (placement failure)", res.Code)
+		}
+		for _, want := range []string{"failed to place 1 allocation", `Dimension "memory" exhausted`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("job run output lacks %q:\n%s", want, out)
+			}
+		}
+		if n := len(a.jobAllocs(t, "pair")); n != 1 {
+			t.Errorf("job has %d allocations, want the 1 that fits", n)
+		}
+		a.run(t, "job", "stop", "-purge", "pair")
 	})
 
 	t.Run("unknown driver explains the failure", func(t *testing.T) {
