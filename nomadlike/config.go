@@ -85,6 +85,14 @@ type Config struct {
 	// so a follower slightly behind catches up from the log rather than
 	// a whole snapshot (default 10240).
 	RaftTrailingLogs uint64
+
+	// FailedEvalUnblockInterval is how often the leader re-enqueues
+	// evaluations blocked by plan conflicts (default one minute).
+	FailedEvalUnblockInterval time.Duration
+	// EventBufferSize is how many Raft indexes' worth of events the event
+	// stream keeps for subscribers that ask for an earlier index
+	// (default 100, as Nomad; negative disables the event stream).
+	EventBufferSize int
 }
 
 // DefaultRPCPort is Nomad's RPC port.
@@ -166,5 +174,6 @@ func (c *Config) withDefaults() (*Config, error) {
 	if err := cfg.raftSnapshotDefaults(); err != nil {
 		return nil, err
 	}
+	cfg.streamDefaults()
 	return &cfg, nil
 }

@@ -180,6 +180,10 @@ func (f *FSM) applyNodeRegister(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node register: %w", err)
 	}
+	if req.Node != nil && req.Node.ComputedClass == "" {
+		// Entries written before servers computed classes.
+		req.Node.ComputeClass()
+	}
 	return nil, f.State().UpsertNode(index, req.Node)
 }
 

@@ -127,6 +127,7 @@ func (s *Server) establishLeadership(stopCh chan struct{}, wg *sync.WaitGroup) e
 		func() { applier.Run(stopCh) },
 		func() { s.reapFailedEvals(stopCh) },
 		func() { s.reapCancelableEvals(stopCh) },
+		func() { s.periodicBlockedEvals(stopCh) },
 		func() { newDrainer(s, s.logger).run(stopCh) },
 		func() { s.evalBroker.EmitStats(statsPeriod, stopCh) },
 		func() { s.blockedEvals.EmitStats(statsPeriod, stopCh) },
@@ -231,7 +232,7 @@ func (s *Server) updateNodeStatus(nodeID, status string, updatedAt int64) (*node
 	case structs.NodeStatusDown:
 		s.heartbeater.Clear(nodeID)
 	case structs.NodeStatusReady:
-		s.blockedEvals.Unblock(nodeID, index)
+		s.blockedEvals.Unblock(node.ComputedClass, index)
 	default:
 		return res, nil
 	}

@@ -45,7 +45,7 @@ func (n *Node) UpdateEligibility(args *structs.NodeUpdateEligibilityRequest, rep
 	}
 	if args.Eligibility == structs.NodeSchedulingEligible {
 		// Work blocked for lack of nodes may fit on this one now.
-		n.srv.blockedEvals.UnblockAll(index)
+		n.srv.blockedEvals.Unblock(node.ComputedClass, index)
 	}
 	reply.Index = index
 	return nil
@@ -83,7 +83,7 @@ func (n *Node) UpdateDrain(args *structs.NodeUpdateDrainRequest, reply *structs.
 		return fmt.Errorf("node update drain: %w", err)
 	}
 	if req.DrainStrategy == nil && req.MarkEligible {
-		n.srv.blockedEvals.UnblockAll(index)
+		n.srv.blockedEvals.Unblock(node.ComputedClass, index)
 	}
 	reply.Index = index
 	return nil

@@ -239,11 +239,16 @@ func (s *Server) submitPlan(plan *structs.Plan) (*structs.PlanResult, error) {
 }
 
 // applyPlanResults is the plan applier's Raft write. Stopped allocations
-// free capacity, so blocked evaluations get another chance.
+// free capacity on their nodes, so blocked evaluations that could use
+// those nodes get another chance.
 func (s *Server) applyPlanResults(req *structs.ApplyPlanResultsRequest) (uint64, error) {
 	index, _, err := s.raftApply(structs.ApplyPlanResultsRequestType, req)
 	if err == nil && len(req.AllocsStopped) > 0 {
-		s.blockedEvals.UnblockAll(index)
+		freedOn := make(map[string]struct{})
+		for _, a := range req.AllocsStopped {
+			freedOn[a.NodeID] = struct{}{}
+		}
+		s.unblockNodes(freedOn, index)
 	}
 	return index, err
 }
