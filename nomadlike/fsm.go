@@ -15,6 +15,7 @@ import (
 
 	"github.com/orch-dev/orch/nomadlike/pool"
 	"github.com/orch-dev/orch/nomadlike/state"
+	"github.com/orch-dev/orch/nomadlike/stream"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
@@ -39,6 +40,11 @@ type FSM struct {
 	// onEvalsCreated receives every non-terminal evaluation an entry
 	// wrote, after the entry is applied.
 	onEvalsCreated func([]*structs.Evaluation)
+
+	// events, when set, receives one batch per applied entry; draft
+	// collects it while the entry applies (fsm_events.go).
+	events *stream.EventBroker
+	draft  eventDraft
 }
 
 // FSMConfig configures an FSM.
@@ -49,6 +55,8 @@ type FSMConfig struct {
 	// routes them to the eval broker or the blocked evals; it must not
 	// block for long, since Raft waits on it.
 	OnEvalsCreated func([]*structs.Evaluation)
+	// Events, when set, is fed the event stream of every applied entry.
+	Events *stream.EventBroker
 }
 
 // NewFSM returns an FSM over an empty store.
@@ -56,7 +64,7 @@ func NewFSM(cfg FSMConfig) (*FSM, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	f := &FSM{logger: cfg.Logger.Named("fsm"), onEvalsCreated: cfg.OnEvalsCreated}
+	f := &FSM{logger: cfg.Logger.Named("fsm"), onEvalsCreated: cfg.OnEvalsCreated, events: cfg.Events}
 	s, err := state.NewStateStore(cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("fsm: %w", err)
@@ -134,12 +142,14 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 		return fmt.Errorf("fsm: unknown message type %d at index %d", msgType, l.Index)
 	}
 	defer metrics.MeasureSince([]string{"orch", "fsm", entry.name}, time.Now())
+	f.draft = eventDraft{}
 	evalIDs, err := entry.apply(f, l.Data[1:], l.Index)
 	if err != nil {
 		f.logger.Error("failed to apply raft entry", "type", entry.name, "index", l.Index, "error", err)
 		return err
 	}
 	f.notifyEvals(evalIDs)
+	f.publishEvents(msgType, l.Index)
 	return nil
 }
 
@@ -184,6 +194,9 @@ func (f *FSM) applyNodeRegister(buf []byte, index uint64) ([]string, error) {
 		// Entries written before servers computed classes.
 		req.Node.ComputeClass()
 	}
+	if req.Node != nil {
+		f.noteNodes(req.Node.ID)
+	}
 	return nil, f.State().UpsertNode(index, req.Node)
 }
 
@@ -192,6 +205,7 @@ func (f *FSM) applyNodeDeregister(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node deregister: %w", err)
 	}
+	f.noteDeletedNode(req.NodeID)
 	return nil, f.State().DeleteNode(index, []string{req.NodeID})
 }
 
@@ -200,6 +214,7 @@ func (f *FSM) applyNodeStatus(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node status update: %w", err)
 	}
+	f.noteNodes(req.NodeID)
 	return nil, f.State().UpdateNodeStatus(index, req.NodeID, req.Status, req.UpdatedAt)
 }
 
@@ -208,6 +223,7 @@ func (f *FSM) applyNodeEligibility(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node eligibility update: %w", err)
 	}
+	f.noteNodes(req.NodeID)
 	return nil, f.State().UpdateNodeEligibility(index, req.NodeID, req.Eligibility, req.UpdatedAt)
 }
 
@@ -225,6 +241,10 @@ func (f *FSM) applyJobRegister(buf []byte, index uint64) ([]string, error) {
 	if err := f.State().UpsertJobWithEvals(index, req.Job, evals); err != nil {
 		return nil, err
 	}
+	if req.Job != nil {
+		f.noteJob(req.Job.Namespace, req.Job.ID)
+	}
+	f.noteEvals(evalIDs(evals))
 	return evalIDs(evals), nil
 }
 
@@ -243,9 +263,16 @@ func (f *FSM) applyJobDeregister(buf []byte, index uint64) ([]string, error) {
 	if ns == "" {
 		ns = structs.DefaultNamespace
 	}
+	if req.Purge {
+		f.noteDeletedJob(ns, req.JobID)
+	}
 	if err := f.State().DeregisterJob(index, ns, req.JobID, req.Purge, evals); err != nil {
 		return nil, err
 	}
+	if !req.Purge {
+		f.noteJob(ns, req.JobID)
+	}
+	f.noteEvals(evalIDs(evals))
 	return evalIDs(evals), nil
 }
 
@@ -257,6 +284,7 @@ func (f *FSM) applyEvalUpdate(buf []byte, index uint64) ([]string, error) {
 	if err := f.State().UpsertEvals(index, req.Evals); err != nil {
 		return nil, err
 	}
+	f.noteEvals(evalIDs(req.Evals))
 	return evalIDs(req.Evals), nil
 }
 
@@ -276,6 +304,8 @@ func (f *FSM) applyPlanResults(buf []byte, index uint64) ([]string, error) {
 	if err := f.State().UpsertPlanResults(index, &req); err != nil {
 		return nil, err
 	}
+	f.noteAllocs(req.AllocsUpdated, req.AllocsStopped)
+	f.noteEvals(evalIDs(req.UpdatedEvals))
 	return evalIDs(req.UpdatedEvals), nil
 }
 
@@ -287,6 +317,8 @@ func (f *FSM) applyAllocClientUpdate(buf []byte, index uint64) ([]string, error)
 	if err := f.State().UpdateAllocsWithEvals(index, req.Alloc, req.Evals); err != nil {
 		return nil, err
 	}
+	f.noteAllocs(req.Alloc)
+	f.noteEvals(evalIDs(req.Evals))
 	return evalIDs(req.Evals), nil
 }
 

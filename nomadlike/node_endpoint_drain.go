@@ -94,5 +94,6 @@ func (f *FSM) applyNodeDrain(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node drain update: %w", err)
 	}
+	f.noteNodes(req.NodeID)
 	return nil, f.State().UpdateNodeDrain(index, req.NodeID, req.DrainStrategy, req.MarkEligible, req.UpdatedAt)
 }

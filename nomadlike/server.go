@@ -17,6 +17,7 @@ import (
 
 	"github.com/orch-dev/orch/nomadlike/pool"
 	"github.com/orch-dev/orch/nomadlike/state"
+	"github.com/orch-dev/orch/nomadlike/stream"
 	"github.com/orch-dev/orch/nomadlike/structs"
 	"github.com/orch-dev/orch/scheduler"
 )
@@ -68,6 +69,8 @@ type Server struct {
 	planQueue    *PlanQueue
 	heartbeater  *Heartbeater
 	workers      []*Worker
+	// events is the event stream the FSM feeds; nil when disabled.
+	events *stream.EventBroker
 
 	shutdownCh     chan struct{}
 	shutdownCtx    context.Context
@@ -102,7 +105,8 @@ func NewServer(cfg *Config) (*Server, error) {
 	s.planQueue = NewPlanQueue()
 	s.heartbeater = newHeartbeater(s.nodeHeartbeatExpired, cfg.Logger)
 
-	s.fsm, err = NewFSM(FSMConfig{Logger: cfg.Logger, OnEvalsCreated: s.routeEvals})
+	s.events = newEventBroker(cfg)
+	s.fsm, err = NewFSM(FSMConfig{Logger: cfg.Logger, OnEvalsCreated: s.routeEvals, Events: s.events})
 	if err != nil {
 		return nil, err
 	}
@@ -300,6 +304,9 @@ func (s *Server) Shutdown() error {
 			}
 		}
 		s.closeRPC()
+		if s.events != nil {
+			s.events.Close()
+		}
 		if s.raftStores != nil {
 			if err := s.raftStores.close(); err != nil {
 				errs = append(errs, fmt.Errorf("raft store close: %w", err))
