@@ -58,6 +58,11 @@ type HTTPServerConfig struct {
 	Metrics *metrics.InmemSink
 	// Prometheus backs ?format=prometheus; nil when telemetry disables it.
 	Prometheus prometheus.Gatherer
+	// Events serves /v1/event/stream; nil when the agent runs no server.
+	Events EventSubscriber
+	// EventHeartbeat spaces the stream's keep-alives (default
+	// DefaultEventHeartbeat).
+	EventHeartbeat time.Duration
 }
 
 // HTTPServer serves Nomad's /v1 API over the agent's RPC endpoints.
@@ -70,6 +75,9 @@ type HTTPServer struct {
 	parser     JobParser
 	inmem      *metrics.InmemSink
 	prometheus prometheus.Gatherer
+
+	events         EventSubscriber
+	eventHeartbeat time.Duration
 
 	mux *http.ServeMux
 	srv *http.Server
@@ -99,6 +107,10 @@ func NewHTTPServer(cfg *HTTPServerConfig) (*HTTPServer, error) {
 		inmem:      cfg.Metrics,
 		prometheus: cfg.Prometheus,
 		mux:        http.NewServeMux(),
+	}
+	s.events, s.eventHeartbeat = cfg.Events, cfg.EventHeartbeat
+	if s.eventHeartbeat <= 0 {
+		s.eventHeartbeat = DefaultEventHeartbeat
 	}
 	s.registerRoutes()
 	return s, nil
@@ -144,6 +156,7 @@ func (s *HTTPServer) registerRoutes() {
 		{"GET /v1/agent/members", "agent_members", s.agentMembers},
 		{"PUT /v1/agent/join", "agent_join", s.agentJoin},
 		{"POST /v1/agent/join", "agent_join", s.agentJoin},
+		{"GET /v1/event/stream", "event_stream", s.eventStream},
 		{"GET /v1/status/leader", "status_leader", s.statusLeader},
 		{"GET /v1/status/peers", "status_peers", s.statusPeers},
 		{"GET /v1/metrics", "metrics", s.metricsGet},
