@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orch-dev/orch/nomadlike"
 	"github.com/orch-dev/orch/nomadlike/stream"
 )
 
@@ -39,6 +40,10 @@ func (s *HTTPServer) eventStream(w http.ResponseWriter, r *http.Request) (interf
 			msg: "the event stream is served by server agents; send the request to a server's HTTP address"}
 	}
 	sub, err := s.events.SubscribeEvents(req)
+	if errors.Is(err, nomadlike.ErrEventStreamDisabled) {
+		return nil, &codedError{code: http.StatusNotImplemented,
+			msg: "the event stream is disabled on this server (server { enable_event_broker = false })"}
+	}
 	if err != nil {
 		return nil, err
 	}

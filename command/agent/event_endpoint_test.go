@@ -274,12 +274,27 @@ func TestEventStreamHeartbeatAndErrors(t *testing.T) {
 	}
 }
 
-func TestEventStreamWithoutServer(t *testing.T) {
+func TestEventStreamUnavailable(t *testing.T) {
 	t.Parallel()
-	s := newTestHTTP(t, &fakeRPC{}, nil)
-	rec := do(t, s, http.MethodGet, "/v1/event/stream", "", nil)
-	if rec.Code != http.StatusNotImplemented || !strings.Contains(rec.Body.String(), "server agents") {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	disabled := nomadtest.TestServer(t, func(c *nomadlike.Config) {
+		c.NumSchedulers, c.EventBufferSize = -1, -1
+	})
+	cases := []struct {
+		name   string
+		events EventSubscriber
+		want   string
+	}{
+		{"client-only agent", nil, "server agents"},
+		{"disabled on the server", disabled, "enable_event_broker = false"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestHTTP(t, &fakeRPC{}, func(c *HTTPServerConfig) { c.Events = tc.events })
+			rec := do(t, s, http.MethodGet, "/v1/event/stream", "", nil)
+			if rec.Code != http.StatusNotImplemented || !strings.Contains(rec.Body.String(), tc.want) {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		})
 	}
 }
 
