@@ -12,6 +12,7 @@ package nomadlike
 //	(*BlockedEvals).UnblockNode(node *structs.Node, index uint64)
 //	(*BlockedEvals).UnblockAll(index uint64)
 //	(*BlockedEvals).UnblockFailed()
+//	(*BlockedEvals).MarkCapacity(computedClass string, index uint64)
 //	(*BlockedEvals).Prune(before time.Time)
 //	(*BlockedEvals).Untrack(namespace, jobID string)
 //	(*BlockedEvals).Cancelable(max int) []*structs.Evaluation
@@ -201,6 +202,21 @@ func (b *BlockedEvals) Unblock(computedClass string, index uint64) {
 	})
 	if n > 0 {
 		b.logger.Debug("unblocked evals", "computed_class", computedClass, "index", index, "count", n)
+	}
+}
+
+// MarkCapacity records that capacity appeared on a node of computedClass
+// at state index without unblocking anything: a new leader seeds the marks
+// from state before it restores the blocked evaluations, so one planned
+// before a change its predecessor had no time to act on runs at once.
+func (b *BlockedEvals) MarkCapacity(computedClass string, index uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.enabled {
+		return
+	}
+	if m := b.unblockIndexes[computedClass]; index > m.index {
+		b.unblockIndexes[computedClass] = unblockMark{index: index, at: b.now()}
 	}
 }
 

@@ -1,6 +1,10 @@
 package nomadlike
 
-import "time"
+import (
+	"time"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
+)
 
 const (
 	// DefaultFailedEvalUnblockInterval is how often the leader re-enqueues
@@ -60,4 +64,33 @@ func (c *Config) streamDefaults() {
 	if c.EventBufferSize == 0 {
 		c.EventBufferSize = DefaultEventBufferSize
 	}
+}
+
+// seedUnblockMarks tells the blocked evals, per computed class, the last
+// index at which a ready node of it changed or had an allocation stop:
+// the capacity changes a previous leader may have acted on in a broker
+// that is gone.
+func (s *Server) seedUnblockMarks() error {
+	st := s.fsm.State()
+	nodes, err := st.Nodes(nil)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if n.Status != structs.NodeStatusReady {
+			continue
+		}
+		index := n.ModifyIndex
+		allocs, err := st.AllocsByNode(nil, n.ID)
+		if err != nil {
+			return err
+		}
+		for _, a := range allocs {
+			if a.TerminalStatus() {
+				index = max(index, a.ModifyIndex)
+			}
+		}
+		s.blockedEvals.MarkCapacity(n.ComputedClass, index)
+	}
+	return nil
 }

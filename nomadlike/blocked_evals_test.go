@@ -385,3 +385,22 @@ func BenchmarkBlockedEvalsIneligibleJoin(b *testing.B) {
 	}
 	b.ReportMetric(float64(enqueued)/float64(b.N), "enqueues/op")
 }
+
+// TestBlockedEvals_MarkCapacity is what a new leader does before it
+// restores blocked evals: capacity its predecessor saw appear counts for
+// evals planned before it, without unblocking anything by itself.
+func TestBlockedEvals_MarkCapacity(t *testing.T) {
+	t.Parallel()
+	b, rec := newTestBlockedEvals(t)
+	b.MarkCapacity("big", 20)
+	stranded := classEval("web", 15, []string{"big"}, nil, false)
+	cannotUse := classEval("api", 15, nil, []string{"big"}, false)
+	b.Block(stranded)
+	b.Block(cannotUse)
+	if ids := rec.IDs(); len(ids) != 1 || ids[0] != stranded.ID {
+		t.Fatalf("enqueued %v, want only the eval that could use the capacity", ids)
+	}
+	if got := b.Stats().TotalBlocked; got != 1 {
+		t.Fatalf("blocked = %d, want 1", got)
+	}
+}

@@ -158,8 +158,13 @@ func (s *Server) revokeLeadership() {
 }
 
 // restoreEvals hands every live evaluation in state to the broker or the
-// blocked tracker, since a new leader starts with both empty.
+// blocked tracker, since a new leader starts with both empty. The blocked
+// tracker first learns where capacity last appeared, so evaluations the
+// previous leader unblocked but nobody ran are not stranded.
 func (s *Server) restoreEvals() error {
+	if err := s.seedUnblockMarks(); err != nil {
+		return fmt.Errorf("restore evals: %w", err)
+	}
 	evals, err := s.fsm.State().Evals(nil, state.AllNamespaces, "")
 	if err != nil {
 		return fmt.Errorf("restore evals: %w", err)
