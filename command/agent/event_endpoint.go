@@ -48,6 +48,10 @@ func (s *HTTPServer) eventStream(w http.ResponseWriter, r *http.Request) (interf
 		return nil, err
 	}
 	defer sub.Unsubscribe()
+	// The stream ends with the request or with the agent.
+	reqCtx, stop := context.WithCancel(r.Context())
+	defer stop()
+	defer context.AfterFunc(s.streams, stop)()
 
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -56,12 +60,12 @@ func (s *HTTPServer) eventStream(w http.ResponseWriter, r *http.Request) (interf
 	_ = rc.Flush()
 	enc := json.NewEncoder(w)
 	for {
-		ctx, cancel := context.WithTimeout(r.Context(), s.eventHeartbeat)
+		ctx, cancel := context.WithTimeout(reqCtx, s.eventHeartbeat)
 		batch, err := sub.Next(ctx)
 		cancel()
 		var out interface{} = batch
 		switch {
-		case r.Context().Err() != nil:
+		case reqCtx.Err() != nil:
 			return nil, nil
 		case errors.Is(err, context.DeadlineExceeded):
 			out = struct{}{}

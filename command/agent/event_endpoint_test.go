@@ -310,3 +310,28 @@ func TestParseEventRequest(t *testing.T) {
 		t.Fatalf("parsed %s, want %s", got, want)
 	}
 }
+
+// TestEventStreamEndsOnShutdown: an open stream must not hold the agent's
+// shutdown until its deadline.
+func TestEventStreamEndsOnShutdown(t *testing.T) {
+	t.Parallel()
+	srv := nomadtest.TestServer(t, func(c *nomadlike.Config) { c.NumSchedulers = -1 })
+	h, err := NewHTTPServer(&HTTPServerConfig{Logger: testLogger(t), RPC: srv, Region: "global", Events: srv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := h.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr.String() + "/v1/event/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with an open stream: %v", err)
+	}
+}

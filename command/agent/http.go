@@ -78,6 +78,10 @@ type HTTPServer struct {
 
 	events         EventSubscriber
 	eventHeartbeat time.Duration
+	// streams is canceled by Shutdown so that open event streams end
+	// instead of holding the shutdown until its deadline.
+	streams       context.Context
+	cancelStreams context.CancelFunc
 
 	mux *http.ServeMux
 	srv *http.Server
@@ -109,6 +113,7 @@ func NewHTTPServer(cfg *HTTPServerConfig) (*HTTPServer, error) {
 		mux:        http.NewServeMux(),
 	}
 	s.events, s.eventHeartbeat = cfg.Events, cfg.EventHeartbeat
+	s.streams, s.cancelStreams = context.WithCancel(context.Background())
 	if s.eventHeartbeat <= 0 {
 		s.eventHeartbeat = DefaultEventHeartbeat
 	}
@@ -198,6 +203,7 @@ func (s *HTTPServer) Start(addr string) (net.Addr, error) {
 // Shutdown stops accepting requests and waits for running ones until ctx
 // ends; blocking queries and log streams are cut at that point.
 func (s *HTTPServer) Shutdown(ctx context.Context) error {
+	s.cancelStreams()
 	if s.srv == nil {
 		return nil
 	}
