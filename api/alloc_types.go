@@ -187,4 +187,11 @@ type Evaluation struct {
 	ModifyIndex       uint64
 	CreateTime        int64
 	ModifyTime        int64
+
+	// ClassEligibility and EscapedComputedClass are set on blocked
+	// evaluations: the node classes that could (true) or could not
+	// (false) host the unplaced groups, and whether a constraint on a
+	// unique attribute made classes meaningless.
+	ClassEligibility     map[string]bool
+	EscapedComputedClass bool
 }

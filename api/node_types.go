@@ -33,6 +33,9 @@ type Node struct {
 	Drivers               map[string]*DriverInfo
 	CreateIndex           uint64
 	ModifyIndex           uint64
+
+	// ComputedClass groups nodes that constraints cannot tell apart.
+	ComputedClass string
 }
 
 // NodeListStub is the row returned by /v1/nodes.

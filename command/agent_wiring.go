@@ -66,6 +66,10 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 		RaftSnapshotInterval:  cfg.Server.RaftSnapshotInterval,
 		RaftTrailingLogs:      uint64(cfg.Server.RaftTrailingLogs),
 		JobTrackedVersions:    cfg.Server.JobTrackedVersions,
+		EventBufferSize:       cfg.Server.EventBufferSize,
+	}
+	if cfg.Server.DisableEventBroker {
+		sc.EventBufferSize = -1
 	}
 	if cfg.Advertise.RPC != "" {
 		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC)))

@@ -92,6 +92,14 @@ type Config struct {
 	// JobTrackedVersions is how many versions of each job are kept for
 	// history and revert (default 6, Nomad's job_tracked_versions).
 	JobTrackedVersions int
+
+	// FailedEvalUnblockInterval is how often the leader re-enqueues
+	// evaluations blocked by plan conflicts (default one minute).
+	FailedEvalUnblockInterval time.Duration
+	// EventBufferSize is how many Raft indexes' worth of events the event
+	// stream keeps for subscribers that ask for an earlier index
+	// (default 100, as Nomad; negative disables the event stream).
+	EventBufferSize int
 }
 
 // DefaultRPCPort is Nomad's RPC port.
@@ -176,5 +184,6 @@ func (c *Config) withDefaults() (*Config, error) {
 	if err := cfg.raftSnapshotDefaults(); err != nil {
 		return nil, err
 	}
+	cfg.streamDefaults()
 	return &cfg, nil
 }

@@ -9,7 +9,13 @@
 // eval broker. Workers on every server dequeue evaluations, run the
 // scheduler against a state snapshot and submit plans to the leader's plan
 // queue; the plan applier re-checks each plan against the newest state and
-// commits what still fits, again through Raft.
+// commits what still fits, again through Raft. Evaluations that could not
+// place everything wait in the blocked evals (blocked_evals.go) until a
+// node of a computed class they could use gains capacity.
+//
+// After each entry the FSM also publishes the objects it wrote to the
+// event stream (package stream, fsm_events.go), which agents serve as
+// /v1/event/stream.
 //
 // Reads are served from the local state store and may block: a request
 // with MinQueryIndex waits until the data it reads changes past that index

@@ -7,3 +7,8 @@ import "github.com/orch-dev/orch/nomadlike/structs"
 func SubmitPlanForTest(s *Server, plan *structs.Plan) (*structs.PlanResult, error) {
 	return s.submitPlan(plan)
 }
+
+// BlockedStatsForTest reads the leader's blocked-evals counters.
+func BlockedStatsForTest(s *Server) *BlockedStats {
+	return s.blockedEvals.Stats()
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orch-dev/orch/nomadlike/pool"
 	"github.com/orch-dev/orch/nomadlike/state"
+	"github.com/orch-dev/orch/nomadlike/stream"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
@@ -41,6 +42,11 @@ type FSM struct {
 	onEvalsCreated func([]*structs.Evaluation)
 	// trackedVersions is how many versions of each job the store keeps.
 	trackedVersions int
+
+	// events, when set, receives one batch per applied entry; draft
+	// collects it while the entry applies (fsm_events.go).
+	events *stream.EventBroker
+	draft  eventDraft
 }
 
 // FSMConfig configures an FSM.
@@ -54,6 +60,8 @@ type FSMConfig struct {
 	// JobTrackedVersions is how many versions of each job are kept
 	// (job_tracked_versions); 0 keeps state.DefaultJobTrackedVersions.
 	JobTrackedVersions int
+	// Events, when set, is fed the event stream of every applied entry.
+	Events *stream.EventBroker
 }
 
 // NewFSM returns an FSM over an empty store.
@@ -62,7 +70,7 @@ func NewFSM(cfg FSMConfig) (*FSM, error) {
 		cfg.Logger = hclog.NewNullLogger()
 	}
 	f := &FSM{logger: cfg.Logger.Named("fsm"), onEvalsCreated: cfg.OnEvalsCreated,
-		trackedVersions: cfg.JobTrackedVersions}
+		trackedVersions: cfg.JobTrackedVersions, events: cfg.Events}
 	s, err := state.NewStateStore(cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("fsm: %w", err)
@@ -141,12 +149,14 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 		return fmt.Errorf("fsm: unknown message type %d at index %d", msgType, l.Index)
 	}
 	defer metrics.MeasureSince([]string{"orch", "fsm", entry.name}, time.Now())
+	f.draft = eventDraft{}
 	evalIDs, err := entry.apply(f, l.Data[1:], l.Index)
 	if err != nil {
 		f.logger.Error("failed to apply raft entry", "type", entry.name, "index", l.Index, "error", err)
 		return err
 	}
 	f.notifyEvals(evalIDs)
+	f.publishEvents(msgType, l.Index)
 	return nil
 }
 
@@ -187,6 +197,13 @@ func (f *FSM) applyNodeRegister(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node register: %w", err)
 	}
+	if req.Node != nil && req.Node.ComputedClass == "" {
+		// Entries written before servers computed classes.
+		req.Node.ComputeClass()
+	}
+	if req.Node != nil {
+		f.noteNodes(req.Node.ID)
+	}
 	return nil, f.State().UpsertNode(index, req.Node)
 }
 
@@ -195,6 +212,7 @@ func (f *FSM) applyNodeDeregister(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node deregister: %w", err)
 	}
+	f.noteDeletedNode(req.NodeID)
 	return nil, f.State().DeleteNode(index, []string{req.NodeID})
 }
 
@@ -203,6 +221,7 @@ func (f *FSM) applyNodeStatus(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node status update: %w", err)
 	}
+	f.noteNodes(req.NodeID)
 	return nil, f.State().UpdateNodeStatus(index, req.NodeID, req.Status, req.UpdatedAt)
 }
 
@@ -211,6 +230,7 @@ func (f *FSM) applyNodeEligibility(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node eligibility update: %w", err)
 	}
+	f.noteNodes(req.NodeID)
 	return nil, f.State().UpdateNodeEligibility(index, req.NodeID, req.Eligibility, req.UpdatedAt)
 }
 
@@ -228,6 +248,10 @@ func (f *FSM) applyJobRegister(buf []byte, index uint64) ([]string, error) {
 	if err := f.State().UpsertJobWithEvals(index, req.Job, evals); err != nil {
 		return nil, err
 	}
+	if req.Job != nil {
+		f.noteJob(req.Job.Namespace, req.Job.ID)
+	}
+	f.noteEvals(evalIDs(evals))
 	return evalIDs(evals), nil
 }
 
@@ -246,9 +270,16 @@ func (f *FSM) applyJobDeregister(buf []byte, index uint64) ([]string, error) {
 	if ns == "" {
 		ns = structs.DefaultNamespace
 	}
+	if req.Purge {
+		f.noteDeletedJob(ns, req.JobID)
+	}
 	if err := f.State().DeregisterJob(index, ns, req.JobID, req.Purge, evals); err != nil {
 		return nil, err
 	}
+	if !req.Purge {
+		f.noteJob(ns, req.JobID)
+	}
+	f.noteEvals(evalIDs(evals))
 	return evalIDs(evals), nil
 }
 
@@ -260,6 +291,7 @@ func (f *FSM) applyEvalUpdate(buf []byte, index uint64) ([]string, error) {
 	if err := f.State().UpsertEvals(index, req.Evals); err != nil {
 		return nil, err
 	}
+	f.noteEvals(evalIDs(req.Evals))
 	return evalIDs(req.Evals), nil
 }
 
@@ -279,6 +311,8 @@ func (f *FSM) applyPlanResults(buf []byte, index uint64) ([]string, error) {
 	if err := f.State().UpsertPlanResults(index, &req); err != nil {
 		return nil, err
 	}
+	f.noteAllocs(req.AllocsUpdated, req.AllocsStopped)
+	f.noteEvals(evalIDs(req.UpdatedEvals))
 	return evalIDs(req.UpdatedEvals), nil
 }
 
@@ -290,6 +324,8 @@ func (f *FSM) applyAllocClientUpdate(buf []byte, index uint64) ([]string, error)
 	if err := f.State().UpdateAllocsWithEvals(index, req.Alloc, req.Evals); err != nil {
 		return nil, err
 	}
+	f.noteAllocs(req.Alloc)
+	f.noteEvals(evalIDs(req.Evals))
 	return evalIDs(req.Evals), nil
 }
 

@@ -127,6 +127,7 @@ func (s *Server) establishLeadership(stopCh chan struct{}, wg *sync.WaitGroup) e
 		func() { applier.Run(stopCh) },
 		func() { s.reapFailedEvals(stopCh) },
 		func() { s.reapCancelableEvals(stopCh) },
+		func() { s.periodicBlockedEvals(stopCh) },
 		func() { newDrainer(s, s.logger).run(stopCh) },
 		func() { s.periodic.run(stopCh) },
 		func() { s.evalBroker.EmitStats(statsPeriod, stopCh) },
@@ -158,8 +159,13 @@ func (s *Server) revokeLeadership() {
 }
 
 // restoreEvals hands every live evaluation in state to the broker or the
-// blocked tracker, since a new leader starts with both empty.
+// blocked tracker, since a new leader starts with both empty. The blocked
+// tracker first learns where capacity last appeared, so evaluations the
+// previous leader unblocked but nobody ran are not stranded.
 func (s *Server) restoreEvals() error {
+	if err := s.seedUnblockMarks(); err != nil {
+		return fmt.Errorf("restore evals: %w", err)
+	}
 	evals, err := s.fsm.State().Evals(nil, state.AllNamespaces, "")
 	if err != nil {
 		return fmt.Errorf("restore evals: %w", err)
@@ -232,7 +238,7 @@ func (s *Server) updateNodeStatus(nodeID, status string, updatedAt int64) (*node
 	case structs.NodeStatusDown:
 		s.heartbeater.Clear(nodeID)
 	case structs.NodeStatusReady:
-		s.blockedEvals.Unblock(nodeID, index)
+		s.blockedEvals.Unblock(node.ComputedClass, index)
 	default:
 		return res, nil
 	}

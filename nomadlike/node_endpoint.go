@@ -56,6 +56,7 @@ func (n *Node) Register(args *structs.NodeRegisterRequest, reply *structs.NodeUp
 	if node.Status == "" {
 		node.Status = structs.NodeStatusInit
 	}
+	node.ComputeClass()
 	existing, err := n.srv.fsm.State().NodeByID(nil, node.ID)
 	if err != nil {
 		return fmt.Errorf("node register: %w", err)
@@ -74,9 +75,14 @@ func (n *Node) Register(args *structs.NodeRegisterRequest, reply *structs.NodeUp
 	}
 	reply.NodeModifyIndex = index
 	reply.Index = index
-	becameReady := node.Status == structs.NodeStatusReady && (existing == nil || existing.Status != structs.NodeStatusReady)
+	ready := node.Status == structs.NodeStatusReady
+	becameReady := ready && (existing == nil || existing.Status != structs.NodeStatusReady)
+	if ready && (becameReady || existing.ComputedClass != node.ComputedClass) {
+		// A new fingerprint (a driver turned healthy, new meta) may be
+		// what a blocked evaluation waits for.
+		n.srv.blockedEvals.Unblock(node.ComputedClass, index)
+	}
 	if becameReady {
-		n.srv.blockedEvals.Unblock(node.ID, index)
 		ids, evalIndex, err := n.srv.createNodeEvals(node.ID, index)
 		if err != nil {
 			return fmt.Errorf("node register %q: %w", node.ID, err)
@@ -287,7 +293,7 @@ func (n *Node) UpdateAlloc(args *structs.AllocUpdateRequest, reply *structs.Gene
 	st := n.srv.fsm.State()
 	var evals []*structs.Evaluation
 	evalForJob := make(map[[2]string]bool)
-	freed := false
+	freedOn := make(map[string]struct{})
 	now := time.Now().UnixNano()
 	for i, update := range args.Alloc {
 		if update == nil || update.ID == "" {
@@ -301,7 +307,7 @@ func (n *Node) UpdateAlloc(args *structs.AllocUpdateRequest, reply *structs.Gene
 			continue
 		}
 		if update.ClientTerminalStatus() && !existing.ClientTerminalStatus() {
-			freed = true
+			freedOn[existing.NodeID] = struct{}{}
 		}
 		trigger := allocUpdateTrigger(existing, update)
 		job := existing.Job
@@ -328,9 +334,7 @@ func (n *Node) UpdateAlloc(args *structs.AllocUpdateRequest, reply *structs.Gene
 	if err != nil {
 		return fmt.Errorf("node update alloc: %w", err)
 	}
-	if freed {
-		n.srv.blockedEvals.UnblockAll(index)
-	}
+	n.srv.unblockNodes(freedOn, index)
 	reply.Index = index
 	return nil
 }

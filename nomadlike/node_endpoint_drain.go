@@ -45,7 +45,7 @@ func (n *Node) UpdateEligibility(args *structs.NodeUpdateEligibilityRequest, rep
 	}
 	if args.Eligibility == structs.NodeSchedulingEligible {
 		// Work blocked for lack of nodes may fit on this one now.
-		n.srv.blockedEvals.UnblockAll(index)
+		n.srv.blockedEvals.Unblock(node.ComputedClass, index)
 	}
 	reply.Index = index
 	return nil
@@ -83,7 +83,7 @@ func (n *Node) UpdateDrain(args *structs.NodeUpdateDrainRequest, reply *structs.
 		return fmt.Errorf("node update drain: %w", err)
 	}
 	if req.DrainStrategy == nil && req.MarkEligible {
-		n.srv.blockedEvals.UnblockAll(index)
+		n.srv.blockedEvals.Unblock(node.ComputedClass, index)
 	}
 	reply.Index = index
 	return nil
@@ -94,5 +94,6 @@ func (f *FSM) applyNodeDrain(buf []byte, index uint64) ([]string, error) {
 	if err := decodeMsg(buf, &req); err != nil {
 		return nil, fmt.Errorf("fsm: decode node drain update: %w", err)
 	}
+	f.noteNodes(req.NodeID)
 	return nil, f.State().UpdateNodeDrain(index, req.NodeID, req.DrainStrategy, req.MarkEligible, req.UpdatedAt)
 }

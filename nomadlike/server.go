@@ -17,6 +17,7 @@ import (
 
 	"github.com/orch-dev/orch/nomadlike/pool"
 	"github.com/orch-dev/orch/nomadlike/state"
+	"github.com/orch-dev/orch/nomadlike/stream"
 	"github.com/orch-dev/orch/nomadlike/structs"
 	"github.com/orch-dev/orch/scheduler"
 )
@@ -70,6 +71,8 @@ type Server struct {
 	// periodic launches periodic jobs' children; it runs on the leader.
 	periodic *periodicDispatcher
 	workers  []*Worker
+	// events is the event stream the FSM feeds; nil when disabled.
+	events *stream.EventBroker
 
 	shutdownCh     chan struct{}
 	shutdownCtx    context.Context
@@ -104,8 +107,9 @@ func NewServer(cfg *Config) (*Server, error) {
 	s.planQueue = NewPlanQueue()
 	s.heartbeater = newHeartbeater(s.nodeHeartbeatExpired, cfg.Logger)
 
+	s.events = newEventBroker(cfg)
 	s.fsm, err = NewFSM(FSMConfig{Logger: cfg.Logger, OnEvalsCreated: s.routeEvals,
-		JobTrackedVersions: cfg.JobTrackedVersions})
+		JobTrackedVersions: cfg.JobTrackedVersions, Events: s.events})
 	if err != nil {
 		return nil, err
 	}
@@ -243,11 +247,16 @@ func (s *Server) submitPlan(plan *structs.Plan) (*structs.PlanResult, error) {
 }
 
 // applyPlanResults is the plan applier's Raft write. Stopped allocations
-// free capacity, so blocked evaluations get another chance.
+// free capacity on their nodes, so blocked evaluations that could use
+// those nodes get another chance.
 func (s *Server) applyPlanResults(req *structs.ApplyPlanResultsRequest) (uint64, error) {
 	index, _, err := s.raftApply(structs.ApplyPlanResultsRequestType, req)
 	if err == nil && len(req.AllocsStopped) > 0 {
-		s.blockedEvals.UnblockAll(index)
+		freedOn := make(map[string]struct{})
+		for _, a := range req.AllocsStopped {
+			freedOn[a.NodeID] = struct{}{}
+		}
+		s.unblockNodes(freedOn, index)
 	}
 	return index, err
 }
@@ -299,6 +308,9 @@ func (s *Server) Shutdown() error {
 			}
 		}
 		s.closeRPC()
+		if s.events != nil {
+			s.events.Close()
+		}
 		if s.raftStores != nil {
 			if err := s.raftStores.close(); err != nil {
 				errs = append(errs, fmt.Errorf("raft store close: %w", err))

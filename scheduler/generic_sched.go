@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,10 +22,6 @@ const (
 	// partial commit; beyond it, contention is better resolved by a fresh
 	// evaluation than by spinning.
 	maxPlanAttempts = 5
-	// maxAttemptsRetryDelay is how long the follow-up of an evaluation
-	// that ran out of plan attempts waits, so the contention that caused
-	// it has a chance to settle.
-	maxAttemptsRetryDelay = 5 * time.Second
 )
 
 // GenericScheduler schedules service and batch jobs: it keeps each task
@@ -213,7 +211,7 @@ func (s *GenericScheduler) finish(logger hclog.Logger) error {
 	eval := s.outcome(structs.EvalStatusComplete, "")
 	if len(s.failedTG) > 0 {
 		eval.FailedTGAllocs = s.failedTG
-		blocked := s.followUpEval(structs.EvalStatusBlocked, structs.EvalTriggerQueuedAllocs)
+		blocked := s.blockedEval(structs.EvalTriggerQueuedAllocs, slices.Collect(maps.Keys(s.failedTG)))
 		if err := s.planner.CreateEval(blocked); err != nil {
 			return fmt.Errorf("eval %s: creating blocked eval: %w", s.eval.ID, err)
 		}
@@ -227,17 +225,24 @@ func (s *GenericScheduler) finish(logger hclog.Logger) error {
 }
 
 // giveUp fails the evaluation after maxPlanAttempts partial commits and
-// leaves a delayed follow-up to try again.
+// leaves a blocked evaluation to try again, as Nomad does: the server
+// re-runs it when capacity changes on a class it could use, and at the
+// latest on its periodic sweep of evaluations blocked by plan failures
+// (BlockedEvals.UnblockFailed), by which time the contention has settled.
 func (s *GenericScheduler) giveUp(logger hclog.Logger) error {
-	next := s.followUpEval(structs.EvalStatusPending, structs.EvalTriggerMaxPlans)
-	next.Wait = maxAttemptsRetryDelay
-	next.WaitUntil = s.now().Add(maxAttemptsRetryDelay)
-	if err := s.planner.CreateEval(next); err != nil {
-		return fmt.Errorf("eval %s: creating follow-up eval: %w", s.eval.ID, err)
+	var groups []string
+	if s.job != nil {
+		for _, tg := range s.job.TaskGroups {
+			groups = append(groups, tg.Name)
+		}
+	}
+	blocked := s.blockedEval(structs.EvalTriggerMaxPlans, groups)
+	if err := s.planner.CreateEval(blocked); err != nil {
+		return fmt.Errorf("eval %s: creating blocked eval: %w", s.eval.ID, err)
 	}
 	eval := s.outcome(structs.EvalStatusFailed, fmt.Sprintf("maximum attempts reached (%d)", maxPlanAttempts))
-	eval.NextEval = next.ID
-	logger.Warn("plan attempts exhausted; evaluation failed", "attempts", maxPlanAttempts, "next_eval_id", next.ID)
+	eval.BlockedEval = blocked.ID
+	logger.Warn("plan attempts exhausted; evaluation failed", "attempts", maxPlanAttempts, "blocked_eval_id", blocked.ID)
 	if err := s.planner.UpdateEval(eval); err != nil {
 		return fmt.Errorf("eval %s: updating eval: %w", s.eval.ID, err)
 	}
@@ -254,13 +259,26 @@ func (s *GenericScheduler) outcome(status, desc string) *structs.Evaluation {
 	return &eval
 }
 
+// blockedEval returns a blocked follow-up carrying what this evaluation
+// learned about computed classes for groups, the ones it still has to
+// place, so the server unblocks it only for nodes that could help.
+func (s *GenericScheduler) blockedEval(trigger string, groups []string) *structs.Evaluation {
+	e := s.followUpEval(structs.EvalStatusBlocked, trigger)
+	if s.ctx != nil {
+		elig := s.ctx.Eligibility()
+		e.ClassEligibility = elig.Classes(groups)
+		e.EscapedComputedClass = elig.Escaped(groups)
+	}
+	return e
+}
+
 // followUpEval returns a new evaluation of the same job, chained to this
 // one.
 func (s *GenericScheduler) followUpEval(status, trigger string) *structs.Evaluation {
 	desc := map[string]string{
 		structs.EvalTriggerQueuedAllocs:     "created to place remaining allocations",
 		structs.EvalTriggerRetryFailedAlloc: "created for delayed rescheduling of failed allocations",
-		structs.EvalTriggerMaxPlans:         "created after plan attempts were exhausted",
+		structs.EvalTriggerMaxPlans:         "created due to placement conflicts",
 	}[trigger]
 	e := &structs.Evaluation{
 		StatusDescription: desc,

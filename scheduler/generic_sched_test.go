@@ -418,16 +418,20 @@ func TestMaxPlanAttempts(t *testing.T) {
 	h.Planner.RejectNode = func(*structs.Plan, string) bool { return true }
 	eval := mock.EvalFor(job)
 	process(t, h, eval)
+	nodes, _ := h.State.Nodes()
 	if n := len(h.Planner.Plans()); n != 5 {
 		t.Fatalf("submitted %d plans, want 5 attempts", n)
 	}
 	got := h.LastEval()
 	created := h.Planner.Created()
-	if got.Status != structs.EvalStatusFailed || len(created) != 1 || got.NextEval != created[0].ID {
+	if got.Status != structs.EvalStatusFailed || len(created) != 1 || got.BlockedEval != created[0].ID {
 		t.Fatalf("eval %+v, created %v", got, created)
 	}
+	// Blocked, not delayed: the server's periodic sweep of plan failures
+	// or a capacity change on a usable class re-runs it.
 	next := created[0]
-	if next.TriggeredBy != structs.EvalTriggerMaxPlans || next.PreviousEval != eval.ID || !next.WaitUntil.After(h.Clock) {
+	if next.Status != structs.EvalStatusBlocked || next.TriggeredBy != structs.EvalTriggerMaxPlans ||
+		next.PreviousEval != eval.ID || !next.ClassEligibility[nodes[0].ComputedClass] {
 		t.Fatalf("follow-up %+v", next)
 	}
 }

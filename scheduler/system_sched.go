@@ -183,7 +183,8 @@ func (s *SystemScheduler) classify(job *structs.Job, a *structs.Allocation, node
 // node that qualifies but lacks resources is a failed placement, reported
 // in FailedTGAllocs with its metrics merged into the group's.
 func (s *SystemScheduler) placeOn(tg *structs.TaskGroup, node *structs.Node, cand feasible.Candidates) error {
-	one := feasible.Candidates{Nodes: []*structs.Node{node}, InPool: cand.InPool, AvailableByDC: cand.AvailableByDC}
+	one := cand
+	one.Nodes = []*structs.Node{node}
 	stack := feasible.NewStack(s.ctx, s.job, one, 1)
 	start := s.now()
 	opt, metric, err := stack.Select(tg)

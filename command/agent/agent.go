@@ -96,6 +96,9 @@ func NewAgent(cfg *Config, logger hclog.Logger, b Backends) (*Agent, error) {
 	if a.client != nil {
 		httpCfg.Logs = a.client
 	}
+	if es, ok := a.server.(EventSubscriber); ok {
+		httpCfg.Events = es
+	}
 	a.http, err = NewHTTPServer(httpCfg)
 	if err == nil {
 		a.httpAddr, err = a.http.Start(cfg.HTTPAddr())

@@ -106,6 +106,12 @@ type ServerConfig struct {
 	// JobTrackedVersions is how many versions of each job are kept; 0
 	// keeps the default (6).
 	JobTrackedVersions int
+
+	// DisableEventBroker turns /v1/event/stream off (Nomad's
+	// enable_event_broker = false). EventBufferSize is how many Raft
+	// indexes of events are kept for replay; 0 means 100.
+	DisableEventBroker bool
+	EventBufferSize    int
 }
 
 // ClientConfig is the client block.
@@ -207,6 +213,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.RaftTrailingLogs < 0 {
 		add("server.raft_trailing_logs %d is invalid: must be 0 (the default, 10240) or more", c.Server.RaftTrailingLogs)
+	}
+	if c.Server.EventBufferSize < 0 {
+		add("server.event_buffer_size %d is invalid: must be 0 (the default, 100) or more", c.Server.EventBufferSize)
 	}
 	c.validateGossip(add)
 	if c.Client.Enabled && !c.Server.Enabled && len(c.Client.Servers) == 0 {

@@ -68,6 +68,9 @@ type fileServer struct {
 	JobTrackedVersions   *int            `hcl:"job_tracked_versions,optional"`
 	RetryJoin            []string        `hcl:"retry_join,optional"`
 	ServerJoin           *fileServerJoin `hcl:"server_join,block"`
+	// EnableEventBroker and EventBufferSize configure /v1/event/stream.
+	EnableEventBroker *bool `hcl:"enable_event_broker,optional"`
+	EventBufferSize   *int  `hcl:"event_buffer_size,optional"`
 	// Encrypt and the join retry settings are read by mergeGossip.
 	Encrypt       *string `hcl:"encrypt,optional"`
 	RetryInterval *string `hcl:"retry_interval,optional"`
@@ -271,6 +274,10 @@ func (c *Config) merge(f *fileConfig) error {
 		if err := mergeRaftSnapshot(&c.Server, s); err != nil {
 			return err
 		}
+		if s.EnableEventBroker != nil {
+			c.Server.DisableEventBroker = !*s.EnableEventBroker
+		}
+		set(&c.Server.EventBufferSize, s.EventBufferSize)
 		c.Server.RetryJoin = append(c.Server.RetryJoin, s.RetryJoin...)
 		if s.ServerJoin != nil {
 			c.Server.RetryJoin = append(c.Server.RetryJoin, s.ServerJoin.RetryJoin...)

@@ -53,3 +53,37 @@ func TestRaftSnapshotConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestEventBrokerConfig(t *testing.T) {
+	cases := []struct {
+		name         string
+		file         string
+		wantDisabled bool
+		wantSize     int
+		wantErr      string
+	}{
+		{name: "defaults", file: `server { enabled = true }`},
+		{name: "size", file: `server { event_buffer_size = 500 }`, wantSize: 500},
+		{name: "disabled", file: `server { enable_event_broker = false }`, wantDisabled: true},
+		{name: "negative size", file: `server { event_buffer_size = -1 }`, wantErr: "server.event_buffer_size -1 is invalid"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"server.hcl": tc.file})
+			c, err := LoadConfig([]string{"-server", "-data-dir", dir, "-config", dir + "/server.hcl"}, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("load: %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Server.DisableEventBroker != tc.wantDisabled || c.Server.EventBufferSize != tc.wantSize {
+				t.Fatalf("server config %+v, want disabled %v size %d", c.Server, tc.wantDisabled, tc.wantSize)
+			}
+		})
+	}
+}

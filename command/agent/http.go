@@ -58,6 +58,11 @@ type HTTPServerConfig struct {
 	Metrics *metrics.InmemSink
 	// Prometheus backs ?format=prometheus; nil when telemetry disables it.
 	Prometheus prometheus.Gatherer
+	// Events serves /v1/event/stream; nil when the agent runs no server.
+	Events EventSubscriber
+	// EventHeartbeat spaces the stream's keep-alives (default
+	// DefaultEventHeartbeat).
+	EventHeartbeat time.Duration
 }
 
 // HTTPServer serves Nomad's /v1 API over the agent's RPC endpoints.
@@ -70,6 +75,13 @@ type HTTPServer struct {
 	parser     JobParser
 	inmem      *metrics.InmemSink
 	prometheus prometheus.Gatherer
+
+	events         EventSubscriber
+	eventHeartbeat time.Duration
+	// streams is canceled by Shutdown so that open event streams end
+	// instead of holding the shutdown until its deadline.
+	streams       context.Context
+	cancelStreams context.CancelFunc
 
 	mux *http.ServeMux
 	srv *http.Server
@@ -99,6 +111,11 @@ func NewHTTPServer(cfg *HTTPServerConfig) (*HTTPServer, error) {
 		inmem:      cfg.Metrics,
 		prometheus: cfg.Prometheus,
 		mux:        http.NewServeMux(),
+	}
+	s.events, s.eventHeartbeat = cfg.Events, cfg.EventHeartbeat
+	s.streams, s.cancelStreams = context.WithCancel(context.Background())
+	if s.eventHeartbeat <= 0 {
+		s.eventHeartbeat = DefaultEventHeartbeat
 	}
 	s.registerRoutes()
 	return s, nil
@@ -156,6 +173,7 @@ func (s *HTTPServer) registerRoutes() {
 		{"GET /v1/agent/members", "agent_members", s.agentMembers},
 		{"PUT /v1/agent/join", "agent_join", s.agentJoin},
 		{"POST /v1/agent/join", "agent_join", s.agentJoin},
+		{"GET /v1/event/stream", "event_stream", s.eventStream},
 		{"GET /v1/status/leader", "status_leader", s.statusLeader},
 		{"GET /v1/status/peers", "status_peers", s.statusPeers},
 		{"GET /v1/metrics", "metrics", s.metricsGet},
@@ -197,6 +215,7 @@ func (s *HTTPServer) Start(addr string) (net.Addr, error) {
 // Shutdown stops accepting requests and waits for running ones until ctx
 // ends; blocking queries and log streams are cut at that point.
 func (s *HTTPServer) Shutdown(ctx context.Context) error {
+	s.cancelStreams()
 	if s.srv == nil {
 		return nil
 	}

@@ -47,6 +47,14 @@ type Evaluation struct {
 	// (Plan.Annotations) and to submit it even when it changes nothing.
 	// Only Job.Plan's dry run sets it; such evaluations are never stored.
 	AnnotatePlan bool
+
+	// ClassEligibility records, for a blocked evaluation, which node
+	// computed classes passed (true) or failed (false) the failed groups'
+	// driver and constraint checks; a class missing from it was not seen.
+	ClassEligibility map[string]bool
+	// EscapedComputedClass is set when a constraint reads a unique node
+	// target, so ClassEligibility cannot be trusted to rule nodes out.
+	EscapedComputedClass bool
 }
 
 // TerminalStatus reports whether the evaluation needs no more work.

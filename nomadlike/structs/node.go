@@ -34,6 +34,10 @@ type Node struct {
 	Drivers               map[string]*DriverInfo
 	CreateIndex           uint64
 	ModifyIndex           uint64
+
+	// ComputedClass groups nodes that drivers and constraints cannot tell
+	// apart (see ComputeClass); servers set it at registration.
+	ComputedClass string
 }
 
 // NodeListStub is the row of a node list.

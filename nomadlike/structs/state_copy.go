@@ -378,5 +378,11 @@ func (e *Evaluation) Copy() *Evaluation {
 		}
 	}
 	c.QueuedAllocations = copyIntMap(e.QueuedAllocations)
+	if e.ClassEligibility != nil {
+		c.ClassEligibility = make(map[string]bool, len(e.ClassEligibility))
+		for k, v := range e.ClassEligibility {
+			c.ClassEligibility[k] = v
+		}
+	}
 	return &c
 }

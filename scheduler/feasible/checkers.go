@@ -157,6 +157,10 @@ type Candidates struct {
 	// AvailableByDC counts ready candidates per job datacenter, listing
 	// datacenters with none as 0 so a user sees the typo.
 	AvailableByDC map[string]int
+	// IneligibleClasses maps the computed class of every node outside the
+	// job's node pool or datacenters to the reason: datacenter and pool
+	// are part of the class, so no node of it can ever suit the job.
+	IneligibleClasses map[string]string
 }
 
 // NewCandidates keeps the nodes that pass the job-wide checks: ready,
@@ -171,11 +175,13 @@ func NewCandidates(job *structs.Job, nodes []*structs.Node) Candidates {
 		}
 	}
 	for _, n := range nodes {
-		if ok, _ := pool.Feasible(n); !ok {
+		if ok, reason := pool.Feasible(n); !ok {
+			c.noteIneligible(n, reason)
 			continue
 		}
 		c.InPool++
-		if ok, _ := dc.Feasible(n); !ok {
+		if ok, reason := dc.Feasible(n); !ok {
+			c.noteIneligible(n, reason)
 			continue
 		}
 		if ok, _ := ready.Feasible(n); !ok {
@@ -185,6 +191,16 @@ func NewCandidates(job *structs.Job, nodes []*structs.Node) Candidates {
 		c.Nodes = append(c.Nodes, n)
 	}
 	return c
+}
+
+func (c *Candidates) noteIneligible(n *structs.Node, reason string) {
+	if n.ComputedClass == "" {
+		return
+	}
+	if c.IneligibleClasses == nil {
+		c.IneligibleClasses = make(map[string]string)
+	}
+	c.IneligibleClasses[n.ComputedClass] = reason
 }
 
 func hasGlob(p string) bool {

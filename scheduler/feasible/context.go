@@ -41,6 +41,9 @@ type Context struct {
 	// props holds the distinct_property counts built so far; see
 	// distinct_property.go.
 	props propertyTracker
+	// eligibility caches driver and constraint verdicts per computed
+	// class; see class_eligibility.go.
+	eligibility *EvalEligibility
 
 	// Operand caches. A nil entry records an operand that failed to
 	// parse, so a bad constraint is parsed once, not once per node.
@@ -76,6 +79,16 @@ func NewContext(logger hclog.Logger, state AllocSource, plan *structs.Plan, job 
 
 // Plan returns the plan the context writes to.
 func (c *Context) Plan() *structs.Plan { return c.plan }
+
+// Eligibility returns what the evaluation learned about computed classes
+// so far, for the scheduler to record on a blocked evaluation.
+// It is created on first use, so contexts built as literals in tests work.
+func (c *Context) Eligibility() *EvalEligibility {
+	if c.eligibility == nil {
+		c.eligibility = newEvalEligibility()
+	}
+	return c.eligibility
+}
 
 // AddPlaced records a new or updated allocation in the plan and in the
 // usage of its node.

@@ -15,7 +15,9 @@
 //     to what is already on the node and what the plan being built adds or
 //     removes, scores the fitting nodes (bin-packing plus a job
 //     anti-affinity penalty) and, once a bounded number of them has been
-//     scored, picks the best.
+//     scored, picks the best. Driver and constraint verdicts are cached per
+//     node computed class (EvalEligibility), which also tells a blocked
+//     evaluation which classes could ever host it.
 //
 // Every rejection is counted in a structs.AllocMetric under a readable
 // reason, so "orch job status" can say "missing drivers on 2 nodes".

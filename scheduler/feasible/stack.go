@@ -41,7 +41,10 @@ type Option struct {
 // shuffled order, from where the previous placement stopped:
 //
 //  1. static checkers (drivers, job/group/task constraints), cached per
-//     node and group because their verdict cannot change in an evaluation;
+//     node and group because their verdict cannot change in an evaluation,
+//     and per computed class for the checks a class stands for (see
+//     class_eligibility.go), so a node whose class was already rejected
+//     costs a lookup;
 //  2. distinct_property and distinct_hosts, which depend on the plan;
 //  3. resource and port fit against the node's usage (state plus plan);
 //  4. score: bin-packing minus the job anti-affinity penalty, averaged
@@ -88,6 +91,14 @@ type groupStage struct {
 	// limit is the stack's sample bound, widened for a group whose
 	// affinity or spread must find nodes of particular values.
 	limit int
+
+	// checkers decide from what the computed class hashes (drivers,
+	// constraints on non-unique targets); their verdict is cached per
+	// class in elig. nodeCheckers read what differs between nodes of one
+	// class (constraints on unique targets; host volumes belong here) and
+	// are never answered from a class. Both are static in an evaluation.
+	nodeCheckers []Checker
+	elig         *EvalEligibility
 }
 
 // NewStack shuffles the candidates with the context's random source and
@@ -98,6 +109,7 @@ func NewStack(ctx *Context, job *structs.Job, cand Candidates, limit int) *Stack
 	if limit <= 0 {
 		limit = DefaultLimit(len(nodes))
 	}
+	ctx.Eligibility().noteCandidates(cand)
 	return &Stack{
 		ctx: ctx, job: job, nodes: nodes, limit: limit,
 		inPool: cand.InPool, availableByDC: cand.AvailableByDC,
@@ -117,10 +129,11 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 	for _, t := range tg.Tasks {
 		constraints = append(constraints, t.Constraints...)
 	}
+	byClass, perNode := classEscapes(constraints)
 	g := &groupStage{
 		tg:       tg,
 		ask:      newGroupAsk(tg),
-		checkers: []Checker{NewDriverChecker(tg), NewConstraintChecker(s.ctx, constraints)},
+		checkers: []Checker{NewDriverChecker(tg), NewConstraintChecker(s.ctx, byClass)},
 		distinct: NewDistinctHostsChecker(s.ctx, s.job, tg),
 		property: NewDistinctPropertyChecker(s.ctx, s.job, tg),
 		affinity: NewAffinityScorer(s.ctx, s.job, tg, len(s.nodes)),
@@ -133,6 +146,11 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 	if g.affinity != nil || g.spread != nil {
 		g.limit = s.limit * PreferenceLimitFactor
 	}
+	g.elig = s.ctx.Eligibility()
+	if len(perNode) > 0 {
+		g.nodeCheckers = append(g.nodeCheckers, NewConstraintChecker(s.ctx, perNode))
+	}
+	g.elig.setEscaped(tg.Name, len(perNode) > 0)
 	s.groups[tg.Name] = g
 	return g
 }
@@ -144,14 +162,39 @@ func (g *groupStage) static(i int, node *structs.Node) (bool, string) {
 	case 2:
 		return false, g.reasons[i]
 	}
-	for _, c := range g.checkers {
-		if ok, reason := c.Feasible(node); !ok {
-			g.verdicts[i], g.reasons[i] = 2, reason
-			return false, reason
-		}
+	ok, reason := g.classFeasible(node)
+	for j := 0; ok && j < len(g.nodeCheckers); j++ {
+		ok, reason = g.nodeCheckers[j].Feasible(node)
+	}
+	if !ok {
+		g.verdicts[i], g.reasons[i] = 2, reason
+		return false, reason
 	}
 	g.verdicts[i] = 1
 	return true, ""
+}
+
+// classFeasible runs the class checkers, or answers from the verdict an
+// earlier node of the same computed class got. A node without a computed
+// class is checked and nothing is recorded.
+func (g *groupStage) classFeasible(node *structs.Node) (bool, string) {
+	class := node.ComputedClass
+	if class != "" {
+		if v, ok := g.elig.verdict(g.tg.Name, class); ok {
+			return v.ok, v.reason
+		}
+	}
+	v := classVerdict{ok: true}
+	for _, c := range g.checkers {
+		if ok, reason := c.Feasible(node); !ok {
+			v = classVerdict{reason: reason}
+			break
+		}
+	}
+	if class != "" {
+		g.elig.setVerdict(g.tg.Name, class, v)
+	}
+	return v.ok, v.reason
 }
 
 type scored struct {

@@ -81,13 +81,15 @@ func (s *State) DeleteJob(namespace, id string) {
 	delete(s.jobs, jobKey{namespace, id})
 }
 
-// UpsertNode stores node; the caller must not change it afterwards.
+// UpsertNode stores node, computing its class as the server does at
+// registration; the caller must not change it afterwards.
 func (s *State) UpsertNode(nodes ...*structs.Node) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.index++
 	s.sortedNodes = nil
 	for _, n := range nodes {
+		n.ComputeClass()
 		s.nodes[n.ID] = n
 	}
 }
