@@ -124,6 +124,15 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 	ignoreUnknown := msgType&structs.IgnoreUnknownTypeFlag != 0
 	msgType &^= structs.IgnoreUnknownTypeFlag
 
+	if responder, ok := fsmResponders[msgType]; ok {
+		defer metrics.MeasureSince([]string{"orch", "fsm", responder.name}, time.Now())
+		resp, err := responder.apply(f, l.Data[1:], l.Index)
+		if err != nil {
+			f.logger.Error("failed to apply raft entry", "type", responder.name, "index", l.Index, "error", err)
+			return err
+		}
+		return resp
+	}
 	entry, ok := fsmAppliers[msgType]
 	if !ok {
 		if ignoreUnknown {
@@ -272,7 +281,7 @@ func (f *FSM) applyPlanResults(buf []byte, index uint64) ([]string, error) {
 	if err := f.State().UpsertPlanResults(index, &req); err != nil {
 		return nil, err
 	}
-	return evalIDs(req.UpdatedEvals), nil
+	return append(evalIDs(req.UpdatedEvals), evalIDs(req.PreemptionEvals)...), nil
 }
 
 func (f *FSM) applyAllocClientUpdate(buf []byte, index uint64) ([]string, error) {
@@ -297,6 +306,8 @@ const (
 	snapNode       snapshotRecord = 4
 	snapAlloc      snapshotRecord = 5
 	snapEval       snapshotRecord = 6
+	// snapSchedulerConfig is the scheduler configuration, when stored.
+	snapSchedulerConfig snapshotRecord = 7
 )
 
 // snapshotHeader opens a persisted snapshot.
@@ -395,6 +406,15 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 			return err
 		}
 	}
+	_, cfg, err := st.SchedulerConfig(nil)
+	if err != nil {
+		return err
+	}
+	if cfg != nil {
+		if err := put(snapSchedulerConfig, cfg); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -468,6 +488,11 @@ func decodeSnapshot(r io.Reader, restore *state.StateRestore) error {
 			e := new(structs.Evaluation)
 			if err = dec.Decode(e); err == nil {
 				err = restore.EvalRestore(e)
+			}
+		case snapSchedulerConfig:
+			c := new(structs.SchedulerConfiguration)
+			if err = dec.Decode(c); err == nil {
+				err = restore.SchedulerConfigRestore(c)
 			}
 		default:
 			return fmt.Errorf("fsm: restore: unknown record type %d", kind)

@@ -70,6 +70,12 @@ type Allocation struct {
 	PreviousAllocation string
 	NextAllocation     string
 
+	// PreemptedAllocations lists the allocations evicted to make room
+	// for this one; PreemptedByAllocation names the allocation that
+	// evicted this one.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
+
 	CreateIndex uint64
 	ModifyIndex uint64
 	// AllocModifyIndex moves only when the server changes the allocation,
@@ -98,10 +104,13 @@ type AllocListStub struct {
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
 	FollowupEvalID     string
-	CreateIndex        uint64
-	ModifyIndex        uint64
-	CreateTime         int64
-	ModifyTime         int64
+	// PreemptedAllocations and PreemptedByAllocation: see Allocation.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
+	CreateIndex           uint64
+	ModifyIndex           uint64
+	CreateTime            int64
+	ModifyTime            int64
 }
 
 // TaskState is the client's view of one task.
@@ -179,25 +188,27 @@ func (a *Allocation) ClientTerminalStatus() bool {
 // Stub returns the list row of the allocation.
 func (a *Allocation) Stub() *AllocListStub {
 	s := &AllocListStub{
-		ID:                 a.ID,
-		EvalID:             a.EvalID,
-		Name:               a.Name,
-		Namespace:          a.Namespace,
-		NodeID:             a.NodeID,
-		NodeName:           a.NodeName,
-		JobID:              a.JobID,
-		TaskGroup:          a.TaskGroup,
-		AllocatedResources: a.AllocatedResources,
-		DesiredStatus:      a.DesiredStatus,
-		DesiredDescription: a.DesiredDescription,
-		ClientStatus:       a.ClientStatus,
-		ClientDescription:  a.ClientDescription,
-		TaskStates:         a.TaskStates,
-		FollowupEvalID:     a.FollowupEvalID,
-		CreateIndex:        a.CreateIndex,
-		ModifyIndex:        a.ModifyIndex,
-		CreateTime:         a.CreateTime,
-		ModifyTime:         a.ModifyTime,
+		ID:                    a.ID,
+		EvalID:                a.EvalID,
+		Name:                  a.Name,
+		Namespace:             a.Namespace,
+		NodeID:                a.NodeID,
+		NodeName:              a.NodeName,
+		JobID:                 a.JobID,
+		TaskGroup:             a.TaskGroup,
+		AllocatedResources:    a.AllocatedResources,
+		DesiredStatus:         a.DesiredStatus,
+		DesiredDescription:    a.DesiredDescription,
+		ClientStatus:          a.ClientStatus,
+		ClientDescription:     a.ClientDescription,
+		TaskStates:            a.TaskStates,
+		FollowupEvalID:        a.FollowupEvalID,
+		PreemptedAllocations:  a.PreemptedAllocations,
+		PreemptedByAllocation: a.PreemptedByAllocation,
+		CreateIndex:           a.CreateIndex,
+		ModifyIndex:           a.ModifyIndex,
+		CreateTime:            a.CreateTime,
+		ModifyTime:            a.ModifyTime,
 	}
 	if a.Job != nil {
 		s.JobType = a.Job.Type

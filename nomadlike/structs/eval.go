@@ -15,6 +15,9 @@ const (
 	EvalTriggerRetryFailedAlloc = "alloc-failure"
 	EvalTriggerQueuedAllocs     = "queued-allocs"
 	EvalTriggerMaxPlans         = "max-plan-attempts"
+	// EvalTriggerPreemption re-evaluates a job whose allocations were
+	// evicted to make room for a higher-priority job.
+	EvalTriggerPreemption = "preemption"
 )
 
 // Evaluation is a unit of scheduling work: "look at this job again".
@@ -66,6 +69,9 @@ type Plan struct {
 	NodeUpdate map[string][]*Allocation
 	// NodeAllocation holds allocations to create or update, by node ID.
 	NodeAllocation map[string][]*Allocation
+	// NodePreemptions holds running allocations of lower-priority jobs
+	// to evict, by node ID, so the plan's allocations fit there.
+	NodePreemptions map[string][]*Allocation
 	// SnapshotIndex is the state index the scheduler planned against.
 	SnapshotIndex uint64
 }
@@ -91,19 +97,41 @@ func (p *Plan) AppendAlloc(alloc *Allocation) {
 	p.NodeAllocation[alloc.NodeID] = append(p.NodeAllocation[alloc.NodeID], alloc)
 }
 
+// AppendPreemptedAlloc records that alloc is evicted to make room for the
+// allocation preemptingID, with Nomad's description.
+func (p *Plan) AppendPreemptedAlloc(alloc *Allocation, preemptingID string) *Allocation {
+	evicted := new(Allocation)
+	*evicted = *alloc
+	evicted.Job = nil
+	evicted.DesiredStatus = AllocDesiredStatusEvict
+	evicted.DesiredDescription = PreemptedDescription(preemptingID)
+	evicted.PreemptedByAllocation = preemptingID
+	if p.NodePreemptions == nil {
+		p.NodePreemptions = make(map[string][]*Allocation)
+	}
+	p.NodePreemptions[alloc.NodeID] = append(p.NodePreemptions[alloc.NodeID], evicted)
+	return evicted
+}
+
+// PreemptedDescription is the DesiredDescription of an evicted allocation.
+func PreemptedDescription(preemptingID string) string {
+	return "Preempted by alloc ID " + preemptingID
+}
+
 // IsNoOp reports whether the plan changes nothing.
 func (p *Plan) IsNoOp() bool {
-	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0
+	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 && len(p.NodePreemptions) == 0
 }
 
 // PlanResult is what the plan applier committed. It may be a subset of the
 // plan when some nodes no longer fit; RefreshIndex then tells the scheduler
 // to plan again from a state at least that new.
 type PlanResult struct {
-	NodeUpdate     map[string][]*Allocation
-	NodeAllocation map[string][]*Allocation
-	RefreshIndex   uint64
-	AllocIndex     uint64
+	NodeUpdate      map[string][]*Allocation
+	NodeAllocation  map[string][]*Allocation
+	NodePreemptions map[string][]*Allocation
+	RefreshIndex    uint64
+	AllocIndex      uint64
 }
 
 // FullCommit reports whether every allocation in plan was committed, with
