@@ -66,6 +66,7 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 		RaftSnapshotInterval:  cfg.Server.RaftSnapshotInterval,
 		RaftTrailingLogs:      uint64(cfg.Server.RaftTrailingLogs),
 	}
+	sc.DefaultSchedulerConfig = cfg.Server.DefaultSchedulerConfig
 	if cfg.Advertise.RPC != "" {
 		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC)))
 		if err != nil {

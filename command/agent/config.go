@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
 // Default ports, as Nomad's.
@@ -103,6 +105,10 @@ type ServerConfig struct {
 	// RaftTrailingLogs is how many entries a snapshot leaves in the log;
 	// 0 means the server's default (10240).
 	RaftTrailingLogs int
+	// DefaultSchedulerConfig is the default_scheduler_config block: the
+	// scheduler configuration the first leader stores when the cluster
+	// has none; nil means Nomad's defaults.
+	DefaultSchedulerConfig *structs.SchedulerConfiguration
 }
 
 // ClientConfig is the client block.

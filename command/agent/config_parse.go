@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
 // fileConfig is one config file as written: pointers tell "unset" from
@@ -71,6 +73,10 @@ type fileServer struct {
 	Encrypt       *string `hcl:"encrypt,optional"`
 	RetryInterval *string `hcl:"retry_interval,optional"`
 	RetryMax      *int    `hcl:"retry_max,optional"`
+	// DefaultSchedulerConfig is decoded into schedulerConfig by
+	// parseConfigFile; see config_scheduler.go.
+	DefaultSchedulerConfig *fileSchedulerConfig `hcl:"default_scheduler_config,block"`
+	schedulerConfig        *structs.SchedulerConfiguration
 }
 
 type fileServerJoin struct {
@@ -137,6 +143,13 @@ func parseConfigFile(path string) (*fileConfig, error) {
 	var fc fileConfig
 	if diags := gohcl.DecodeBody(file.Body, nil, &fc); diags.HasErrors() {
 		return nil, diags
+	}
+	if fc.Server != nil && fc.Server.DefaultSchedulerConfig != nil {
+		cfg, diags := decodeSchedulerConfig(fc.Server.DefaultSchedulerConfig)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		fc.Server.schedulerConfig = cfg
 	}
 	if fc.Client != nil {
 		meta, diags := decodeMeta(fc.Client.Rest)
@@ -269,6 +282,10 @@ func (c *Config) merge(f *fileConfig) error {
 		}
 		if err := mergeRaftSnapshot(&c.Server, s); err != nil {
 			return err
+		}
+		if s.schedulerConfig != nil {
+			// A later file's block replaces an earlier one whole.
+			c.Server.DefaultSchedulerConfig = s.schedulerConfig
 		}
 		c.Server.RetryJoin = append(c.Server.RetryJoin, s.RetryJoin...)
 		if s.ServerJoin != nil {
