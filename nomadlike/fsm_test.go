@@ -236,6 +236,12 @@ func fillState(t testing.TB, f *FSM) {
 	other := mock.BatchJob()
 	other.Namespace = "other"
 	mustApply(t, f, 12, structs.JobRegisterRequestType, &structs.JobRegisterRequest{Job: other})
+	spread := structs.DefaultSchedulerConfig()
+	spread.SchedulerAlgorithm = structs.SchedulerAlgorithmSpread
+	spread.PreemptionConfig.ServiceSchedulerEnabled = true
+	if resp := applyEntry(t, f, 14, structs.SchedulerConfigRequestType, &structs.SchedulerSetConfigRequest{Config: *spread}); resp != true {
+		t.Fatalf("scheduler config apply answered %v, want true", resp)
+	}
 }
 
 // dumpState reads every table, so two stores can be compared.
@@ -261,6 +267,8 @@ func dumpState(t testing.TB, s *state.StateStore) map[string]interface{} {
 	read("allocs", allocs, e)
 	evals, e := s.Evals(nil, state.AllNamespaces, "")
 	read("evals", evals, e)
+	_, schedConfig, e := s.SchedulerConfig(nil)
+	read("scheduler_config", schedConfig, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,6 +307,9 @@ func TestFSM_SnapshotRestoreRoundTrip(t *testing.T) {
 	got := dumpState(t, dst.State())
 	if diff := cmp.Diff(srcDump, got); diff != "" {
 		t.Fatalf("restored state differs (-want +got):\n%s", diff)
+	}
+	if cfg := got["scheduler_config"].(*structs.SchedulerConfiguration); cfg == nil || cfg.ModifyIndex != 14 {
+		t.Fatalf("scheduler configuration %+v not restored at its index", cfg)
 	}
 	if len(got["allocs"].([]*structs.Allocation)) != 3 || len(got["jobs"].([]*structs.Job)) != 2 {
 		t.Fatal("round trip compared empty tables")

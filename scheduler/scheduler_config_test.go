@@ -1,6 +1,7 @@
 package scheduler_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/orch-dev/orch/nomadlike/mock"
@@ -75,6 +76,37 @@ func TestSpreadAlgorithmFillsEvenly(t *testing.T) {
 			}
 			if perNode := liveByNode(h); len(perNode) != tc.wantNodes {
 				t.Fatalf("allocations per node %v, want %d nodes used", perNode, tc.wantNodes)
+			}
+		})
+	}
+}
+
+// TestMemoryOversubscription grants memory_max only when the scheduler
+// configuration enables oversubscription, as Nomad does.
+func TestMemoryOversubscription(t *testing.T) {
+	cases := []struct {
+		enabled bool
+		wantMax int64
+	}{
+		{false, 0},
+		{true, 512},
+	}
+	for _, tc := range cases {
+		t.Run(strconv.FormatBool(tc.enabled), func(t *testing.T) {
+			cfg := structs.DefaultSchedulerConfig()
+			cfg.MemoryOversubscriptionEnabled = tc.enabled
+			h, _ := preemptHarness(t, 1, cfg)
+			job := sizedJob(structs.JobTypeService, 50, 1, 500)
+			job.TaskGroups[0].Tasks[0].Resources.MemoryMaxMB = 512
+			h.State.UpsertJob(job)
+			process(t, h, mock.EvalFor(job))
+			placed := schedtest.Placed(h.LastPlan())
+			if len(placed) != 1 {
+				t.Fatalf("placed %d, want 1", len(placed))
+			}
+			mem := placed[0].AllocatedResources.Tasks["web"].Memory
+			if mem.MemoryMB != 64 || mem.MemoryMaxMB != tc.wantMax {
+				t.Fatalf("granted memory %+v, want 64 MB and memory_max %d", mem, tc.wantMax)
 			}
 		})
 	}
