@@ -45,6 +45,11 @@ type Allocation struct {
 	AllocModifyIndex   uint64
 	CreateTime         int64
 	ModifyTime         int64
+
+	// PreemptedAllocations were evicted to make room for this allocation;
+	// PreemptedByAllocation evicted this one.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
 }
 
 // AllocationListStub is the row returned by allocation lists.
@@ -70,6 +75,10 @@ type AllocationListStub struct {
 	ModifyIndex        uint64
 	CreateTime         int64
 	ModifyTime         int64
+
+	// PreemptedAllocations and PreemptedByAllocation: see Allocation.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
 }
 
 // AllocatedResources is what the scheduler granted an allocation.

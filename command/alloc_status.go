@@ -86,7 +86,7 @@ func (c *AllocStatusCommand) show(a *api.Allocation, usage *api.AllocResourceUsa
 	if a.Job != nil {
 		version = deref(a.Job.Version)
 	}
-	c.Ui.Output(formatKV([]string{
+	c.Ui.Output(formatKV(append([]string{
 		"ID|" + limit(a.ID, idLen),
 		"Eval ID|" + limit(a.EvalID, idLen),
 		"Name|" + a.Name,
@@ -100,7 +100,7 @@ func (c *AllocStatusCommand) show(a *api.Allocation, usage *api.AllocResourceUsa
 		"Desired Description|" + orNone(a.DesiredDescription),
 		"Created|" + prettyTimeDiff(time.Unix(0, a.CreateTime), now),
 		"Modified|" + prettyTimeDiff(time.Unix(0, a.ModifyTime), now),
-	}))
+	}, preemptionLines(a, idLen)...)))
 	if a.Metrics != nil && verbose {
 		c.Ui.Output("\nPlacement Metrics")
 		c.Ui.Output(formatKV([]string{

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/cli"
 
 	"github.com/orch-dev/orch/api"
 )
@@ -126,6 +129,60 @@ func TestOperatorSchedulerSetConfig(t *testing.T) {
 			if fake.sent == nil || *fake.sent != want || fake.query != "cas=12" {
 				t.Fatalf("sent %+v with query %q, want %+v as a check-and-set at 12", fake.sent, fake.query, want)
 			}
+		})
+	}
+}
+
+// TestStatusShowsPreemption: job status lists evicted allocations with
+// their description, and alloc status links both sides.
+func TestStatusShowsPreemption(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	const evictedID, byID = "eeee0000-0000-0000-0000-000000000000", "bbbb0000-0000-0000-0000-000000000000"
+	evicted := testAlloc(now)
+	evicted.ID, evicted.DesiredStatus, evicted.PreemptedByAllocation = evictedID, "evict", byID
+	evicted.DesiredDescription = "Preempted by alloc ID " + byID
+	by := testAlloc(now)
+	by.ID, by.PreemptedAllocations = byID, []string{evictedID}
+	job := &api.Job{ID: ptr("web"), Name: ptr("web"), Type: ptr("service"), Priority: ptr(50), Status: ptr("running")}
+	addr := fakeAPI(t, map[string]interface{}{
+		"GET /v1/jobs":            prefixList(t, []*api.JobListStub{{ID: "web"}}),
+		"GET /v1/job/web":         job,
+		"GET /v1/job/web/summary": &api.JobSummary{JobID: "web", Summary: map[string]api.TaskGroupSummary{"web": {}}},
+		"GET /v1/job/web/allocations": []*api.AllocationListStub{
+			{ID: evictedID, TaskGroup: "web", DesiredStatus: "evict", ClientStatus: "running",
+				DesiredDescription: evicted.DesiredDescription, PreemptedByAllocation: byID},
+			{ID: byID, TaskGroup: "web", DesiredStatus: "run", ClientStatus: "pending"},
+		},
+		"GET /v1/allocations":             prefixList(t, []*api.AllocationListStub{{ID: evictedID}, {ID: byID}}),
+		"GET /v1/allocation/" + evictedID: evicted,
+		"GET /v1/allocation/" + byID:      by,
+	})
+	cases := []struct {
+		name  string
+		cmd   func(ui *cli.MockUi) cli.Command
+		args  []string
+		wants []string
+	}{
+		{"job status", func(ui *cli.MockUi) cli.Command {
+			return &JobStatusCommand{Meta: Meta{Ui: ui}, now: func() time.Time { return now }}
+		},
+			[]string{"web"}, []string{"Preempted Allocations", "ID Task Group Desired Description", "eeee0000 web Preempted by alloc ID " + byID}},
+		{"evicted alloc", func(ui *cli.MockUi) cli.Command {
+			return &AllocStatusCommand{Meta: Meta{Ui: ui}, now: func() time.Time { return now }}
+		},
+			[]string{"eeee"}, []string{"Desired Status = evict", "Desired Description = Preempted by alloc ID " + byID, "Preempted By Allocation = bbbb0000"}},
+		{"preempting alloc", func(ui *cli.MockUi) cli.Command {
+			return &AllocStatusCommand{Meta: Meta{Ui: ui}, now: func() time.Time { return now }}
+		},
+			[]string{"bbbb"}, []string{"Preempted Allocations = eeee0000"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ui := newUi()
+			if code := tc.cmd(ui).Run(append([]string{"-address", addr}, tc.args...)); code != 0 {
+				t.Fatalf("exit %d: %s", code, ui.ErrorWriter)
+			}
+			assertContains(t, ui.OutputWriter.String(), tc.wants...)
 		})
 	}
 }

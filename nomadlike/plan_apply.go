@@ -33,10 +33,12 @@ import (
 // snap. A node is kept whole or dropped whole: it must exist and be ready
 // for new allocations (stops are always accepted), and what remains on it
 // after the plan's stops, evictions (preemptions) and in-place updates,
-// plus the plan's allocations, must fit its unreserved CPU, memory and disk without using a
-// port or a reserved core twice. When a node is dropped the result's RefreshIndex is the
-// snapshot's index, so the scheduler plans again from state at least that
-// new. A job with AllAtOnce commits everything or nothing.
+// plus the plan's allocations, must fit its unreserved CPU, memory and
+// disk without using a port or a reserved core twice. A node's evictions
+// are committed only with its allocations. When a node is dropped the
+// result's RefreshIndex is the snapshot's index, so the scheduler plans
+// again from state at least that new. A job with AllAtOnce commits
+// everything or nothing.
 //
 // It does no I/O; errors come only from reading snap.
 func EvaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult, error) {

@@ -104,13 +104,14 @@ type AllocListStub struct {
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
 	FollowupEvalID     string
+	CreateIndex        uint64
+	ModifyIndex        uint64
+	CreateTime         int64
+	ModifyTime         int64
+
 	// PreemptedAllocations and PreemptedByAllocation: see Allocation.
 	PreemptedAllocations  []string
 	PreemptedByAllocation string
-	CreateIndex           uint64
-	ModifyIndex           uint64
-	CreateTime            int64
-	ModifyTime            int64
 }
 
 // TaskState is the client's view of one task.
@@ -188,28 +189,27 @@ func (a *Allocation) ClientTerminalStatus() bool {
 // Stub returns the list row of the allocation.
 func (a *Allocation) Stub() *AllocListStub {
 	s := &AllocListStub{
-		ID:                    a.ID,
-		EvalID:                a.EvalID,
-		Name:                  a.Name,
-		Namespace:             a.Namespace,
-		NodeID:                a.NodeID,
-		NodeName:              a.NodeName,
-		JobID:                 a.JobID,
-		TaskGroup:             a.TaskGroup,
-		AllocatedResources:    a.AllocatedResources,
-		DesiredStatus:         a.DesiredStatus,
-		DesiredDescription:    a.DesiredDescription,
-		ClientStatus:          a.ClientStatus,
-		ClientDescription:     a.ClientDescription,
-		TaskStates:            a.TaskStates,
-		FollowupEvalID:        a.FollowupEvalID,
-		PreemptedAllocations:  a.PreemptedAllocations,
-		PreemptedByAllocation: a.PreemptedByAllocation,
-		CreateIndex:           a.CreateIndex,
-		ModifyIndex:           a.ModifyIndex,
-		CreateTime:            a.CreateTime,
-		ModifyTime:            a.ModifyTime,
+		ID:                 a.ID,
+		EvalID:             a.EvalID,
+		Name:               a.Name,
+		Namespace:          a.Namespace,
+		NodeID:             a.NodeID,
+		NodeName:           a.NodeName,
+		JobID:              a.JobID,
+		TaskGroup:          a.TaskGroup,
+		AllocatedResources: a.AllocatedResources,
+		DesiredStatus:      a.DesiredStatus,
+		DesiredDescription: a.DesiredDescription,
+		ClientStatus:       a.ClientStatus,
+		ClientDescription:  a.ClientDescription,
+		TaskStates:         a.TaskStates,
+		FollowupEvalID:     a.FollowupEvalID,
+		CreateIndex:        a.CreateIndex,
+		ModifyIndex:        a.ModifyIndex,
+		CreateTime:         a.CreateTime,
+		ModifyTime:         a.ModifyTime,
 	}
+	s.PreemptedAllocations, s.PreemptedByAllocation = a.PreemptedAllocations, a.PreemptedByAllocation
 	if a.Job != nil {
 		s.JobType = a.Job.Type
 		s.JobVersion = a.Job.Version

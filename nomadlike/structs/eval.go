@@ -127,11 +127,14 @@ func (p *Plan) IsNoOp() bool {
 // plan when some nodes no longer fit; RefreshIndex then tells the scheduler
 // to plan again from a state at least that new.
 type PlanResult struct {
-	NodeUpdate      map[string][]*Allocation
-	NodeAllocation  map[string][]*Allocation
+	NodeUpdate     map[string][]*Allocation
+	NodeAllocation map[string][]*Allocation
+	RefreshIndex   uint64
+	AllocIndex     uint64
+
+	// NodePreemptions are the committed evictions, by node ID: those of
+	// nodes whose placements were committed.
 	NodePreemptions map[string][]*Allocation
-	RefreshIndex    uint64
-	AllocIndex      uint64
 }
 
 // FullCommit reports whether every allocation in plan was committed, with
