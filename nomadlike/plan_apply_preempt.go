@@ -15,9 +15,9 @@ import (
 // "preemption") per job they belong to, so each evicted allocation is
 // placed again elsewhere or, finding no room, blocks until there is some.
 // The evaluations are built here rather than in the FSM because their IDs
-// must be the same on every server. An allocation already stopped or gone
-// in snap is skipped: evicting it frees nothing, and its job needs no
-// evaluation for it.
+// must be the same on every server. An allocation already stopped,
+// finished or gone in snap is skipped: evicting it frees nothing, and its
+// job needs no evaluation for it.
 func preemptionEvals(snap scheduler.State, byNode map[string][]*structs.Allocation,
 	now time.Time) ([]*structs.Allocation, []*structs.Evaluation, error) {
 	var evicted []*structs.Allocation
@@ -30,7 +30,7 @@ func preemptionEvals(snap scheduler.State, byNode map[string][]*structs.Allocati
 		}
 		live := make(map[string]*structs.Allocation, len(stored))
 		for _, a := range stored {
-			if !a.ServerTerminalStatus() {
+			if !a.TerminalStatus() {
 				live[a.ID] = a
 			}
 		}

@@ -181,8 +181,8 @@ type victim struct {
 
 // preemptionSet chooses the allocations on u's node to evict so that ask
 // fits, or says which dimension no eviction can free ("" and a nil set
-// when ask fits already). Only running allocations of other jobs whose
-// priority is at least PreemptionPriorityDelta below priority qualify.
+// when ask fits already). Only running allocations qualify, and only those
+// preemptible allows.
 // Holders of a static port ask wants must go; beyond them victims are taken
 // lowest priority first and, within a priority, the one covering most of
 // what is still missing first; a last pass returns any victim, highest
@@ -238,7 +238,7 @@ func (c *Context) preemptionCandidates(u *nodeUsage, priority int) ([]*victim, m
 			continue
 		}
 		var v *victim
-		if a.Job != nil && priority-a.Job.Priority >= structs.PreemptionPriorityDelta && a.AllocatedResources != nil {
+		if c.preemptible(a, priority) {
 			v = &victim{alloc: a, priority: a.Job.Priority, res: a.AllocatedResources.Comparable(),
 				cores: len(a.AllocatedResources.ReservedCores())}
 			forEachPort(a.AllocatedResources, func(p int) { v.ports = append(v.ports, p) })
@@ -252,6 +252,20 @@ func (c *Context) preemptionCandidates(u *nodeUsage, priority int) ([]*victim, m
 		return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.alloc.ID, b.alloc.ID))
 	})
 	return out, held, nil
+}
+
+// preemptible reports whether a placement of priority may evict a: an
+// allocation of another job whose priority is at least
+// PreemptionPriorityDelta lower. The planned job's own allocations are the
+// reconciler's business, whatever their version's priority.
+func (c *Context) preemptible(a *structs.Allocation, priority int) bool {
+	if a.Job == nil || a.AllocatedResources == nil {
+		return false
+	}
+	if c.job != nil && a.JobID == c.job.ID && a.Namespace == c.job.Namespace {
+		return false
+	}
+	return priority-a.Job.Priority >= structs.PreemptionPriorityDelta
 }
 
 // pickVictim returns the next victim: from the lowest priority that still

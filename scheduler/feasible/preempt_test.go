@@ -151,6 +151,16 @@ func TestPreemptionSetDimensions(t *testing.T) {
 			priority: 50, wantDim: DimensionPortCollide,
 		},
 		{
+			name: "the planned job's own allocations are never victims",
+			victims: func(n *structs.Node) []*structs.Allocation {
+				own := victimOn(n, 10, mem(6000))
+				own.JobID = "self"
+				return []*structs.Allocation{own, victimOn(n, 40, mem(1000))}
+			},
+			ask:      func(tg *structs.TaskGroup) { tg.Tasks[0].Resources.MemoryMB = 1500 },
+			priority: 50, want: []int{1},
+		},
+		{
 			name:     "fits already",
 			ask:      func(tg *structs.TaskGroup) {},
 			priority: 50,
@@ -167,7 +177,7 @@ func TestPreemptionSetDimensions(t *testing.T) {
 				victims = tc.victims(node)
 			}
 			job := mock.Job()
-			job.Priority = tc.priority
+			job.ID, job.Priority = "self", tc.priority
 			job.TaskGroups[0].Tasks[0].Resources = &structs.Resources{CPU: 100, MemoryMB: 64}
 			tc.ask(job.TaskGroups[0])
 			ctx := newTestContext(t, job, fakeAllocs{node.ID: victims})
