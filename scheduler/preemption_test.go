@@ -174,11 +174,13 @@ func TestPreemption_ChoosesVictims(t *testing.T) {
 			wantNode: 1, wantEvicted: []string{"n1-p20"},
 		},
 		{
-			name: "the node needing fewest evictions at equal priority", nodes: 2, priority: 70, cpu: 2000,
+			// Both nodes evict a total priority of 20; node 1 does it
+			// with one allocation instead of two.
+			name: "the node needing fewest evictions at equal total priority", nodes: 2, priority: 70, cpu: 2000,
 			victims: []victimSpec{
-				{name: "n0-a", node: 0, priority: 20, cpu: 1000}, {name: "n0-b", node: 0, priority: 20, cpu: 1000},
-				{name: "n0-c", node: 0, priority: 20, cpu: 1000}, {name: "n0-d", node: 0, priority: 20, cpu: 1000},
-				{name: "n1-a", node: 1, priority: 20, cpu: 2000}, {name: "n1-b", node: 1, priority: 20, cpu: 2000},
+				{name: "n0-a", node: 0, priority: 10, cpu: 1000}, {name: "n0-b", node: 0, priority: 10, cpu: 1000},
+				{name: "n0-c", node: 0, priority: 10, cpu: 1000}, {name: "n0-d", node: 0, priority: 10, cpu: 1000},
+				{name: "n1-a", node: 1, priority: 20, cpu: 2000}, {name: "n1-b", node: 1, priority: 30, cpu: 2000},
 			},
 			wantNode: 1, wantEvicted: []string{"n1-a"},
 		},
