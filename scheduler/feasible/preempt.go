@@ -90,8 +90,8 @@ func (s *Stack) SelectPreempting(tg *structs.TaskGroup, priority int) (*Option, 
 	n := len(s.nodes)
 	limit := max(minPreemptSample, g.limit*preemptSampleFactor)
 	var best *preemptChoice
-	found := 0
-	for visited := 0; visited < n && found < limit; visited++ {
+	found, visited := 0, 0
+	for ; visited < n && found < limit; visited++ {
 		i := (s.next + visited) % n
 		choice, err := s.preemptOn(g, i, priority, m)
 		if err != nil {
@@ -104,6 +104,12 @@ func (s *Stack) SelectPreempting(tg *structs.TaskGroup, priority int) (*Option, 
 		if choice.better(best) {
 			best = choice
 		}
+	}
+	if n > 0 {
+		// The next search starts past these nodes, as Select's does: the
+		// victims chosen here are gone, and fresh nodes may offer
+		// lower-priority ones.
+		s.next = (s.next + visited) % n
 	}
 	if best == nil {
 		return nil, m, nil
