@@ -16,6 +16,10 @@
 //     removes, scores the fitting nodes (bin-packing plus a job
 //     anti-affinity penalty) and, once a bounded number of them has been
 //     scored, picks the best.
+//   - Stack.SelectPreempting runs only when Select found no room and the
+//     scheduler configuration lets the job's type preempt: it finds, on the
+//     nodes that pass every check but resources, the smallest set of
+//     lower-priority allocations whose eviction makes room (preempt.go).
 //
 // Every rejection is counted in a structs.AllocMetric under a readable
 // reason, so "orch job status" can say "missing drivers on 2 nodes".
