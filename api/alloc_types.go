@@ -46,6 +46,11 @@ type Allocation struct {
 	AllocModifyIndex   uint64
 	CreateTime         int64
 	ModifyTime         int64
+
+	// PreemptedAllocations were evicted to make room for this allocation;
+	// PreemptedByAllocation evicted this one.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
 }
 
 // AllocationListStub is the row returned by allocation lists.
@@ -71,6 +76,10 @@ type AllocationListStub struct {
 	ModifyIndex        uint64
 	CreateTime         int64
 	ModifyTime         int64
+
+	// PreemptedAllocations and PreemptedByAllocation: see Allocation.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
 }
 
 // AllocatedResources is what the scheduler granted an allocation.

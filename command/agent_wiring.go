@@ -71,6 +71,7 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 	if cfg.Server.DisableEventBroker {
 		sc.EventBufferSize = -1
 	}
+	sc.DefaultSchedulerConfig = cfg.Server.DefaultSchedulerConfig
 	if cfg.Advertise.RPC != "" {
 		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC)))
 		if err != nil {

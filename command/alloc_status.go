@@ -101,7 +101,8 @@ func (c *AllocStatusCommand) show(a *api.Allocation, usage *api.AllocResourceUsa
 		"Created|" + prettyTimeDiff(time.Unix(0, a.CreateTime), now),
 		"Modified|" + prettyTimeDiff(time.Unix(0, a.ModifyTime), now),
 	}
-	c.Ui.Output(formatKV(append(basic, rescheduleLines(a, idLen)...)))
+	basic = append(basic, rescheduleLines(a, idLen)...)
+	c.Ui.Output(formatKV(append(basic, preemptionLines(a, idLen)...)))
 	if a.Metrics != nil && verbose {
 		c.Ui.Output("\nPlacement Metrics")
 		c.Ui.Output(formatKV([]string{

@@ -75,7 +75,7 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 		"server members": func() (cli.Command, error) { return &ServerMembersCommand{Meta: *m}, nil },
 		"server join":    func() (cli.Command, error) { return &ServerJoinCommand{Meta: *m}, nil },
 		"operator": func() (cli.Command, error) {
-			return &groupCommand{name: "operator", synopsis: "Operate the cluster: Raft peers and snapshots"}, nil
+			return &groupCommand{name: "operator", synopsis: "Operate the cluster: Raft peers, snapshots and the scheduler configuration"}, nil
 		},
 		"operator raft": func() (cli.Command, error) {
 			return &groupCommand{name: "operator raft", synopsis: "Inspect and change the Raft peer set"}, nil
@@ -88,6 +88,11 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 		"operator snapshot save":    func() (cli.Command, error) { return &OperatorSnapshotSaveCommand{Meta: *m}, nil },
 		"operator snapshot inspect": func() (cli.Command, error) { return &OperatorSnapshotInspectCommand{Meta: *m}, nil },
 		"operator snapshot restore": func() (cli.Command, error) { return &OperatorSnapshotRestoreCommand{Meta: *m}, nil },
+		"operator scheduler": func() (cli.Command, error) {
+			return &groupCommand{name: "operator scheduler", synopsis: "Display and change the scheduler configuration"}, nil
+		},
+		"operator scheduler get-config": func() (cli.Command, error) { return &OperatorSchedulerGetConfigCommand{Meta: *m}, nil },
+		"operator scheduler set-config": func() (cli.Command, error) { return &OperatorSchedulerSetConfigCommand{Meta: *m}, nil },
 	}
 }
 

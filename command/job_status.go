@@ -117,6 +117,10 @@ func (c *JobStatusCommand) showJob(client *api.Client, job *api.Job, allAllocs b
 	} else {
 		c.Ui.Output(allocTable(allocs, idLen, now))
 	}
+	if evicted := evictedTable(allocs, idLen); evicted != "" {
+		c.Ui.Output("\nPreempted Allocations")
+		c.Ui.Output(evicted)
+	}
 	return exitOK
 }
 

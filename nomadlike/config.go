@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
+	"github.com/orch-dev/orch/nomadlike/structs"
 	"github.com/orch-dev/orch/scheduler"
 )
 
@@ -62,6 +63,11 @@ type Config struct {
 	// Clock drives periodic launches and job submit times (default the
 	// wall clock); tests pass a fake one.
 	Clock Clock
+	// DefaultSchedulerConfig is the scheduler configuration the first
+	// leader stores when the cluster has none (nil: Nomad's defaults,
+	// structs.DefaultSchedulerConfig). Later changes go through the
+	// Operator.SchedulerSetConfiguration RPC.
+	DefaultSchedulerConfig *structs.SchedulerConfiguration
 
 	// HeartbeatGrace is added to a node's TTL before it is marked down.
 	HeartbeatGrace time.Duration
@@ -159,6 +165,11 @@ func (c *Config) withDefaults() (*Config, error) {
 		cfg.NumSchedulers = runtime.NumCPU()
 	case cfg.NumSchedulers < 0:
 		cfg.NumSchedulers = 0
+	}
+	if cfg.DefaultSchedulerConfig != nil {
+		if err := cfg.DefaultSchedulerConfig.Validate(); err != nil {
+			return nil, fmt.Errorf("config: DefaultSchedulerConfig: %w", err)
+		}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}

@@ -139,6 +139,15 @@ func (f *FSM) Apply(l *raft.Log) interface{} {
 	ignoreUnknown := msgType&structs.IgnoreUnknownTypeFlag != 0
 	msgType &^= structs.IgnoreUnknownTypeFlag
 
+	if responder, ok := fsmResponders[msgType]; ok {
+		defer metrics.MeasureSince([]string{"orch", "fsm", responder.name}, time.Now())
+		resp, err := responder.apply(f, l.Data[1:], l.Index)
+		if err != nil {
+			f.logger.Error("failed to apply raft entry", "type", responder.name, "index", l.Index, "error", err)
+			return err
+		}
+		return resp
+	}
 	entry, ok := fsmAppliers[msgType]
 	if !ok {
 		if ignoreUnknown {
@@ -311,9 +320,10 @@ func (f *FSM) applyPlanResults(buf []byte, index uint64) ([]string, error) {
 	if err := f.State().UpsertPlanResults(index, &req); err != nil {
 		return nil, err
 	}
-	f.noteAllocs(req.AllocsUpdated, req.AllocsStopped)
-	f.noteEvals(evalIDs(req.UpdatedEvals))
-	return evalIDs(req.UpdatedEvals), nil
+	f.noteAllocs(req.AllocsUpdated, req.AllocsStopped, req.NodePreemptions)
+	ids := append(evalIDs(req.UpdatedEvals), evalIDs(req.PreemptionEvals)...)
+	f.noteEvals(ids)
+	return ids, nil
 }
 
 func (f *FSM) applyAllocClientUpdate(buf []byte, index uint64) ([]string, error) {
@@ -344,6 +354,8 @@ const (
 	// snapPeriodicLaunch leaves a gap after the records above, which
 	// other tables may fill, so that concurrent additions do not collide.
 	snapPeriodicLaunch snapshotRecord = 20
+	// snapSchedulerConfig is the scheduler configuration, when stored.
+	snapSchedulerConfig snapshotRecord = 8
 )
 
 // snapshotHeader opens a persisted snapshot.
@@ -460,6 +472,15 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 			return err
 		}
 	}
+	_, cfg, err := st.SchedulerConfig(nil)
+	if err != nil {
+		return err
+	}
+	if cfg != nil {
+		if err := put(snapSchedulerConfig, cfg); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -544,6 +565,11 @@ func decodeSnapshot(r io.Reader, restore *state.StateRestore) error {
 			l := new(structs.PeriodicLaunch)
 			if err = dec.Decode(l); err == nil {
 				err = restore.PeriodicLaunchRestore(l)
+			}
+		case snapSchedulerConfig:
+			c := new(structs.SchedulerConfiguration)
+			if err = dec.Decode(c); err == nil {
+				err = restore.SchedulerConfigRestore(c)
 			}
 		default:
 			return fmt.Errorf("fsm: restore: unknown record type %d", kind)

@@ -242,6 +242,12 @@ func fillState(t testing.TB, f *FSM) {
 	child.Periodic, child.ParentID = nil, other.ID
 	child.ID = structs.PeriodicChildID(other.ID, time.Unix(1700000000, 0))
 	mustApply(t, f, 13, structs.JobRegisterRequestType, &structs.JobRegisterRequest{Job: child, Eval: mock.EvalFor(child)})
+	spread := structs.DefaultSchedulerConfig()
+	spread.SchedulerAlgorithm = structs.SchedulerAlgorithmSpread
+	spread.PreemptionConfig.ServiceSchedulerEnabled = true
+	if resp := applyEntry(t, f, 14, structs.SchedulerConfigRequestType, &structs.SchedulerSetConfigRequest{Config: *spread}); resp != true {
+		t.Fatalf("scheduler config apply answered %v, want true", resp)
+	}
 }
 
 // dumpState reads every table, so two stores can be compared.
@@ -271,6 +277,8 @@ func dumpState(t testing.TB, s *state.StateStore) map[string]interface{} {
 	read("evals", evals, e)
 	launches, e := s.PeriodicLaunches(nil)
 	read("periodic_launches", launches, e)
+	_, schedConfig, e := s.SchedulerConfig(nil)
+	read("scheduler_config", schedConfig, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,6 +317,9 @@ func TestFSM_SnapshotRestoreRoundTrip(t *testing.T) {
 	got := dumpState(t, dst.State())
 	if diff := cmp.Diff(srcDump, got); diff != "" {
 		t.Fatalf("restored state differs (-want +got):\n%s", diff)
+	}
+	if cfg := got["scheduler_config"].(*structs.SchedulerConfiguration); cfg == nil || cfg.ModifyIndex != 14 {
+		t.Fatalf("scheduler configuration %+v not restored at its index", cfg)
 	}
 	if len(got["allocs"].([]*structs.Allocation)) != 3 || len(got["jobs"].([]*structs.Job)) != 3 ||
 		len(got["periodic_launches"].([]*structs.PeriodicLaunch)) != 1 || len(got["job_versions"].([]*structs.Job)) < 3 {

@@ -27,6 +27,9 @@ func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegis
 	if args.Job == nil {
 		return fmt.Errorf("job register: %w: missing job", structs.ErrBadRequest)
 	}
+	if err := j.srv.jobRegistrationAllowed(); err != nil {
+		return fmt.Errorf("job register: %w", err)
+	}
 	job := args.Job.Copy()
 	if job.Namespace == "" {
 		job.Namespace = queryNamespace(args.Namespace)

@@ -121,6 +121,9 @@ func (s *Server) establishLeadership(stopCh chan struct{}, wg *sync.WaitGroup) e
 	if err := s.initHeartbeats(); err != nil {
 		return err
 	}
+	if err := s.initSchedulerConfig(); err != nil {
+		return err
+	}
 
 	applier := NewPlanApplier(s.planQueue, s.schedulerSnapshot, s.applyPlanResults, s.config.Logger)
 	loops := []func(){

@@ -32,11 +32,13 @@ import (
 // EvaluatePlan decides which part of plan can be committed on top of
 // snap. A node is kept whole or dropped whole: it must exist and be ready
 // for new allocations (stops are always accepted), and what remains on it
-// after the plan's stops and in-place updates, plus the plan's
-// allocations, must fit its unreserved CPU, memory and disk without using a
-// port or a reserved core twice. When a node is dropped the result's RefreshIndex is the
-// snapshot's index, so the scheduler plans again from state at least that
-// new. A job with AllAtOnce commits everything or nothing.
+// after the plan's stops, evictions (preemptions) and in-place updates,
+// plus the plan's allocations, must fit its unreserved CPU, memory and
+// disk without using a port or a reserved core twice. A node's evictions
+// are committed only with its allocations. When a node is dropped the
+// result's RefreshIndex is the snapshot's index, so the scheduler plans
+// again from state at least that new. A job with AllAtOnce commits
+// everything or nothing.
 //
 // It does no I/O; errors come only from reading snap.
 func EvaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult, error) {
@@ -48,8 +50,9 @@ func EvaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult
 // dropped, for the applier's logs.
 func evaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult, map[string]string, error) {
 	result := &structs.PlanResult{
-		NodeUpdate:     make(map[string][]*structs.Allocation),
-		NodeAllocation: make(map[string][]*structs.Allocation),
+		NodeUpdate:      make(map[string][]*structs.Allocation),
+		NodeAllocation:  make(map[string][]*structs.Allocation),
+		NodePreemptions: make(map[string][]*structs.Allocation),
 	}
 	rejected := make(map[string]string)
 	for _, nodeID := range planNodeIDs(plan) {
@@ -66,6 +69,11 @@ func evaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult
 		}
 		if allocs := plan.NodeAllocation[nodeID]; len(allocs) > 0 {
 			result.NodeAllocation[nodeID] = allocs
+			// Evictions exist only for the placements they make room
+			// for: they are committed with them or not at all.
+			if evicted := plan.NodePreemptions[nodeID]; len(evicted) > 0 {
+				result.NodePreemptions[nodeID] = evicted
+			}
 		}
 	}
 	if len(rejected) == 0 {
@@ -75,6 +83,7 @@ func evaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult
 	if plan.Job != nil && plan.Job.AllAtOnce {
 		result.NodeUpdate = make(map[string][]*structs.Allocation)
 		result.NodeAllocation = make(map[string][]*structs.Allocation)
+		result.NodePreemptions = make(map[string][]*structs.Allocation)
 	}
 	return result, rejected, nil
 }
@@ -141,9 +150,12 @@ func evaluateNodePlan(snap scheduler.State, plan *structs.Plan, nodeID string) (
 	}
 
 	// The plan's own version of an allocation replaces the stored one, and
-	// the allocations it stops free their room.
+	// the allocations it stops or evicts free their room.
 	replaced := make(map[string]struct{})
 	for _, a := range plan.NodeUpdate[nodeID] {
+		replaced[a.ID] = struct{}{}
+	}
+	for _, a := range plan.NodePreemptions[nodeID] {
 		replaced[a.ID] = struct{}{}
 	}
 	for _, a := range placed {
@@ -402,8 +414,12 @@ func (a *PlanApplier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error)
 		return result, nil
 	}
 
+	req, err := applyRequest(snap, plan, result)
+	if err != nil {
+		return nil, fmt.Errorf("plan apply: %w", err)
+	}
 	start = time.Now()
-	index, err := a.apply(applyRequest(plan, result))
+	index, err := a.apply(req)
 	metrics.MeasureSince([]string{"plan", "apply"}, start)
 	if err != nil {
 		return nil, fmt.Errorf("plan apply: commit: %w", err)
@@ -416,7 +432,9 @@ func (a *PlanApplier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error)
 
 // applyRequest builds the Raft entry of a result. Allocations travel
 // without their job: the entry carries it once and the FSM attaches it.
-func applyRequest(plan *structs.Plan, result *structs.PlanResult) *structs.ApplyPlanResultsRequest {
+// Evictions carry the evaluations that replace the evicted work (see
+// preemptionEvals).
+func applyRequest(snap scheduler.State, plan *structs.Plan, result *structs.PlanResult) (*structs.ApplyPlanResultsRequest, error) {
 	req := &structs.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID}
 	strip := func(a *structs.Allocation) *structs.Allocation {
 		c := *a
@@ -433,7 +451,12 @@ func applyRequest(plan *structs.Plan, result *structs.PlanResult) *structs.Apply
 			req.AllocsStopped = append(req.AllocsStopped, strip(a))
 		}
 	}
-	return req
+	var err error
+	req.NodePreemptions, req.PreemptionEvals, err = preemptionEvals(snap, result.NodePreemptions, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
 }
 
 func sortedPlanNodes(m map[string][]*structs.Allocation) []string {

@@ -136,6 +136,10 @@ func (s *loopsState) EvalByID(id string) (*structs.Evaluation, error) {
 	return s.evals[id], nil
 }
 
+func (s *loopsState) SchedulerConfig() (*structs.SchedulerConfiguration, error) {
+	return structs.DefaultSchedulerConfig(), nil
+}
+
 // planNode is a mock node with a readable ID.
 func planNode(id string, mutate ...func(*structs.Node)) *structs.Node {
 	n := mock.Node()

@@ -125,6 +125,9 @@ func (s *GenericScheduler) placeAll(res *reconcile.Result, stoppedFor map[*recon
 		start := s.now()
 		stack.SetPenaltyNodes(p.PenaltyNodes())
 		opt, metric, err := stack.Select(p.TaskGroup)
+		if err == nil && opt == nil && s.preempt {
+			opt, metric, err = s.selectPreempting(stack, p.TaskGroup, metric)
+		}
 		if err != nil {
 			return fmt.Errorf("placing %s: %w", p.Name, err)
 		}
@@ -168,5 +171,6 @@ func (s *GenericScheduler) place(p *reconcile.Placement, opt *feasible.Option, m
 			stopped.NextAllocation = alloc.ID
 		}
 	}
+	s.applyPreemptions(alloc, opt)
 	s.ctx.AddPlaced(alloc)
 }

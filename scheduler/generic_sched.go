@@ -50,6 +50,9 @@ type GenericScheduler struct {
 	followups map[string]*structs.Evaluation
 	failedTG  map[string]*structs.AllocMetric
 	queued    map[string]int
+	// preempt is set when the scheduler configuration lets this job's
+	// type evict lower-priority allocations.
+	preempt bool
 }
 
 var _ Scheduler = (*GenericScheduler)(nil)
@@ -133,6 +136,9 @@ func (s *GenericScheduler) attempt(logger hclog.Logger, attempt int) (bool, erro
 		s.plan.Annotations = &structs.PlanAnnotations{DesiredTGUpdates: desiredTGUpdates(res.Desired)}
 	}
 	s.ctx = feasible.NewContext(logger, s.state, s.plan, job, s.rng(attempt))
+	if err := s.configure(); err != nil {
+		return false, err
+	}
 	s.failedTG = make(map[string]*structs.AllocMetric)
 	s.queued = make(map[string]int)
 	if job != nil {

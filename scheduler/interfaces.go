@@ -23,6 +23,10 @@ type State interface {
 	// AllocsByNode returns every allocation on a node, terminal ones included.
 	AllocsByNode(nodeID string) ([]*structs.Allocation, error)
 	EvalByID(id string) (*structs.Evaluation, error)
+	// SchedulerConfig is the cluster's scheduler configuration (algorithm,
+	// preemption per job type); the defaults when none is stored. Never
+	// nil without an error.
+	SchedulerConfig() (*structs.SchedulerConfiguration, error)
 }
 
 // Planner is how a scheduler acts: it is the worker that runs the

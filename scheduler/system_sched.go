@@ -70,6 +70,9 @@ func (s *SystemScheduler) attemptSystem(logger hclog.Logger, attempt int) (bool,
 		EvalID: s.eval.ID, Priority: s.eval.Priority, Job: job, SnapshotIndex: s.state.Index(),
 	}
 	s.ctx = feasible.NewContext(logger, s.state, s.plan, job, s.rng(attempt))
+	if err := s.configure(); err != nil {
+		return false, err
+	}
 	s.failedTG = make(map[string]*structs.AllocMetric)
 	s.queued = make(map[string]int)
 	s.desired = newSystemDesired(job)
@@ -188,6 +191,9 @@ func (s *SystemScheduler) placeOn(tg *structs.TaskGroup, node *structs.Node, can
 	stack := feasible.NewStack(s.ctx, s.job, one, 1)
 	start := s.now()
 	opt, metric, err := stack.Select(tg)
+	if err == nil && opt == nil && metric.NodesExhausted > 0 && s.preempt {
+		opt, metric, err = s.selectPreempting(stack, tg, metric)
+	}
 	if err != nil {
 		return fmt.Errorf("placing %s on node %s: %w", tg.Name, node.ID, err)
 	}
@@ -203,7 +209,7 @@ func (s *SystemScheduler) placeOn(tg *structs.TaskGroup, node *structs.Node, can
 	}
 	s.desired.placed(tg.Name, node.ID, true)
 	now := s.now().UnixNano()
-	s.ctx.AddPlaced(&structs.Allocation{
+	alloc := &structs.Allocation{
 		ID:                 uuid.NewString(),
 		Namespace:          s.job.Namespace,
 		EvalID:             s.eval.ID,
@@ -219,7 +225,9 @@ func (s *SystemScheduler) placeOn(tg *structs.TaskGroup, node *structs.Node, can
 		ClientStatus:       structs.AllocClientStatusPending,
 		CreateTime:         now,
 		ModifyTime:         now,
-	})
+	}
+	s.applyPreemptions(alloc, opt)
+	s.ctx.AddPlaced(alloc)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
 // Default ports, as Nomad's.
@@ -112,6 +114,10 @@ type ServerConfig struct {
 	// indexes of events are kept for replay; 0 means 100.
 	DisableEventBroker bool
 	EventBufferSize    int
+	// DefaultSchedulerConfig is the default_scheduler_config block: the
+	// scheduler configuration the first leader stores when the cluster
+	// has none; nil means Nomad's defaults.
+	DefaultSchedulerConfig *structs.SchedulerConfiguration
 }
 
 // ClientConfig is the client block.

@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
 // fileConfig is one config file as written: pointers tell "unset" from
@@ -75,6 +77,10 @@ type fileServer struct {
 	Encrypt       *string `hcl:"encrypt,optional"`
 	RetryInterval *string `hcl:"retry_interval,optional"`
 	RetryMax      *int    `hcl:"retry_max,optional"`
+	// DefaultSchedulerConfig is decoded into schedulerConfig by
+	// parseConfigFile; see config_scheduler.go.
+	DefaultSchedulerConfig *fileSchedulerConfig `hcl:"default_scheduler_config,block"`
+	schedulerConfig        *structs.SchedulerConfiguration
 }
 
 type fileServerJoin struct {
@@ -141,6 +147,13 @@ func parseConfigFile(path string) (*fileConfig, error) {
 	var fc fileConfig
 	if diags := gohcl.DecodeBody(file.Body, nil, &fc); diags.HasErrors() {
 		return nil, diags
+	}
+	if fc.Server != nil && fc.Server.DefaultSchedulerConfig != nil {
+		cfg, diags := decodeSchedulerConfig(fc.Server.DefaultSchedulerConfig)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		fc.Server.schedulerConfig = cfg
 	}
 	if fc.Client != nil {
 		meta, diags := decodeMeta(fc.Client.Rest)
@@ -278,6 +291,10 @@ func (c *Config) merge(f *fileConfig) error {
 			c.Server.DisableEventBroker = !*s.EnableEventBroker
 		}
 		set(&c.Server.EventBufferSize, s.EventBufferSize)
+		if s.schedulerConfig != nil {
+			// A later file's block replaces an earlier one whole.
+			c.Server.DefaultSchedulerConfig = s.schedulerConfig
+		}
 		c.Server.RetryJoin = append(c.Server.RetryJoin, s.RetryJoin...)
 		if s.ServerJoin != nil {
 			c.Server.RetryJoin = append(c.Server.RetryJoin, s.ServerJoin.RetryJoin...)

@@ -181,6 +181,9 @@ func (s *HTTPServer) registerRoutes() {
 		{"DELETE /v1/operator/raft/peer", "operator_raft_peer", s.operatorRaftPeer},
 		{"GET /v1/operator/snapshot", "operator_snapshot_save", s.operatorSnapshotSave},
 		{"PUT /v1/operator/snapshot", "operator_snapshot_restore", s.operatorSnapshotRestore},
+		{"GET /v1/operator/scheduler/configuration", "operator_scheduler_get_config", s.operatorSchedulerConfiguration},
+		{"PUT /v1/operator/scheduler/configuration", "operator_scheduler_set_config", s.operatorSchedulerUpdate},
+		{"POST /v1/operator/scheduler/configuration", "operator_scheduler_set_config", s.operatorSchedulerUpdate},
 	}
 	for _, rt := range routes {
 		s.mux.Handle(rt.pattern, s.wrap(rt.name, rt.h))

@@ -18,6 +18,9 @@ const (
 	indexEval       = "eval"
 )
 
+// TableSchedulerConfig holds at most one row, the scheduler configuration.
+const TableSchedulerConfig = "scheduler_config"
+
 // IndexEntry is a row of the index table: the Raft index of the last write
 // to a table, which blocking queries compare against.
 type IndexEntry struct {
@@ -103,6 +106,15 @@ func schema() *memdb.DBSchema {
 			Indexes: map[string]*memdb.IndexSchema{
 				indexID:  {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
 				indexJob: nsIDIndex(indexJob, "Namespace", "JobID", false),
+			},
+		},
+		TableSchedulerConfig: {
+			Name: TableSchedulerConfig,
+			Indexes: map[string]*memdb.IndexSchema{
+				// Every row indexes as true, so the table holds one row.
+				indexID: {Name: indexID, Unique: true, Indexer: &memdb.ConditionalIndex{
+					Conditional: func(interface{}) (bool, error) { return true, nil },
+				}},
 			},
 		},
 	}}

@@ -9,9 +9,9 @@ import (
 )
 
 // UpsertPlanResults commits what the plan applier accepted: new and updated
-// allocations (each given req.Job, carried once in the entry), stops of
-// existing allocations, and the evaluations the plan updated, in one
-// transaction.
+// allocations (each given req.Job, carried once in the entry), stops and
+// evictions (preemptions) of existing allocations, and the evaluations the
+// plan updated or its preemptions call for, in one transaction.
 func (s *StateStore) UpsertPlanResults(index uint64, req *structs.ApplyPlanResultsRequest) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
@@ -21,17 +21,25 @@ func (s *StateStore) UpsertPlanResults(index uint64, req *structs.ApplyPlanResul
 			return err
 		}
 	}
+	for _, evicted := range req.NodePreemptions {
+		if err := stopAllocTxn(txn, index, evicted, jobs); err != nil {
+			return err
+		}
+	}
 	for _, in := range req.AllocsUpdated {
 		if err := upsertPlannedAllocTxn(txn, index, in, req.Job, jobs); err != nil {
 			return err
 		}
 	}
-	if len(req.AllocsStopped)+len(req.AllocsUpdated) > 0 {
+	if len(req.AllocsStopped)+len(req.AllocsUpdated)+len(req.NodePreemptions) > 0 {
 		if err := setIndex(txn, index, TableAllocs); err != nil {
 			return err
 		}
 	}
 	if err := upsertEvalsTxn(txn, index, req.UpdatedEvals); err != nil {
+		return err
+	}
+	if err := upsertEvalsTxn(txn, index, req.PreemptionEvals); err != nil {
 		return err
 	}
 	if err := setJobStatuses(txn, index, jobs, false); err != nil {
@@ -62,6 +70,9 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, stop *structs.Allocation, jobs m
 	}
 	if stop.FollowupEvalID != "" {
 		alloc.FollowupEvalID = stop.FollowupEvalID
+	}
+	if stop.PreemptedByAllocation != "" {
+		alloc.PreemptedByAllocation = stop.PreemptedByAllocation
 	}
 	if stop.ModifyTime != 0 {
 		alloc.ModifyTime = stop.ModifyTime

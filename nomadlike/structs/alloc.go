@@ -72,6 +72,12 @@ type Allocation struct {
 	// RescheduleTracker lists the reschedules that led to this allocation.
 	RescheduleTracker *RescheduleTracker
 
+	// PreemptedAllocations lists the allocations evicted to make room
+	// for this one; PreemptedByAllocation names the allocation that
+	// evicted this one.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
+
 	CreateIndex uint64
 	ModifyIndex uint64
 	// AllocModifyIndex moves only when the server changes the allocation,
@@ -104,6 +110,10 @@ type AllocListStub struct {
 	ModifyIndex        uint64
 	CreateTime         int64
 	ModifyTime         int64
+
+	// PreemptedAllocations and PreemptedByAllocation: see Allocation.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
 }
 
 // TaskState is the client's view of one task.
@@ -201,6 +211,7 @@ func (a *Allocation) Stub() *AllocListStub {
 		CreateTime:         a.CreateTime,
 		ModifyTime:         a.ModifyTime,
 	}
+	s.PreemptedAllocations, s.PreemptedByAllocation = a.PreemptedAllocations, a.PreemptedByAllocation
 	if a.Job != nil {
 		s.JobType = a.Job.Type
 		s.JobVersion = a.Job.Version

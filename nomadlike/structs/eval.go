@@ -15,6 +15,9 @@ const (
 	EvalTriggerRetryFailedAlloc = "alloc-failure"
 	EvalTriggerQueuedAllocs     = "queued-allocs"
 	EvalTriggerMaxPlans         = "max-plan-attempts"
+	// EvalTriggerPreemption re-evaluates a job whose allocations were
+	// evicted to make room for a higher-priority job.
+	EvalTriggerPreemption = "preemption"
 )
 
 // Evaluation is a unit of scheduling work: "look at this job again".
@@ -78,6 +81,9 @@ type Plan struct {
 	NodeUpdate map[string][]*Allocation
 	// NodeAllocation holds allocations to create or update, by node ID.
 	NodeAllocation map[string][]*Allocation
+	// NodePreemptions holds running allocations of lower-priority jobs
+	// to evict, by node ID, so the plan's allocations fit there.
+	NodePreemptions map[string][]*Allocation
 	// SnapshotIndex is the state index the scheduler planned against.
 	SnapshotIndex uint64
 	// Annotations are filled only for an evaluation with AnnotatePlan.
@@ -105,9 +111,30 @@ func (p *Plan) AppendAlloc(alloc *Allocation) {
 	p.NodeAllocation[alloc.NodeID] = append(p.NodeAllocation[alloc.NodeID], alloc)
 }
 
+// AppendPreemptedAlloc records that alloc is evicted to make room for the
+// allocation preemptingID, with Nomad's description.
+func (p *Plan) AppendPreemptedAlloc(alloc *Allocation, preemptingID string) *Allocation {
+	evicted := new(Allocation)
+	*evicted = *alloc
+	evicted.Job = nil
+	evicted.DesiredStatus = AllocDesiredStatusEvict
+	evicted.DesiredDescription = PreemptedDescription(preemptingID)
+	evicted.PreemptedByAllocation = preemptingID
+	if p.NodePreemptions == nil {
+		p.NodePreemptions = make(map[string][]*Allocation)
+	}
+	p.NodePreemptions[alloc.NodeID] = append(p.NodePreemptions[alloc.NodeID], evicted)
+	return evicted
+}
+
+// PreemptedDescription is the DesiredDescription of an evicted allocation.
+func PreemptedDescription(preemptingID string) string {
+	return "Preempted by alloc ID " + preemptingID
+}
+
 // IsNoOp reports whether the plan changes nothing.
 func (p *Plan) IsNoOp() bool {
-	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0
+	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 && len(p.NodePreemptions) == 0
 }
 
 // PlanResult is what the plan applier committed. It may be a subset of the
@@ -118,6 +145,10 @@ type PlanResult struct {
 	NodeAllocation map[string][]*Allocation
 	RefreshIndex   uint64
 	AllocIndex     uint64
+
+	// NodePreemptions are the committed evictions, by node ID: those of
+	// nodes whose placements were committed.
+	NodePreemptions map[string][]*Allocation
 }
 
 // FullCommit reports whether every allocation in plan was committed, with

@@ -329,6 +329,13 @@ type ApplyPlanResultsRequest struct {
 	AllocsStopped []*Allocation
 	EvalID        string
 	UpdatedEvals  []*Evaluation
+
+	// NodePreemptions are the allocations evicted for AllocsUpdated
+	// (DesiredStatus evict, PreemptedByAllocation set), and
+	// PreemptionEvals one pending evaluation per job they belong to, so
+	// the evicted work is placed again elsewhere or blocks.
+	NodePreemptions []*Allocation
+	PreemptionEvals []*Evaluation
 	WriteRequest
 }
 

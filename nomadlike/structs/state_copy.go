@@ -347,6 +347,7 @@ func (a *Allocation) CopySkipJob() *Allocation {
 	c.AllocatedResources = a.AllocatedResources.Copy()
 	c.Metrics = a.Metrics.Copy()
 	c.RescheduleTracker = a.RescheduleTracker.Copy()
+	c.PreemptedAllocations = append([]string(nil), a.PreemptedAllocations...)
 	if a.TaskStates != nil {
 		c.TaskStates = make(map[string]*TaskState, len(a.TaskStates))
 		for k, ts := range a.TaskStates {

@@ -38,6 +38,11 @@ type Context struct {
 	job    *structs.Job
 
 	usage map[string]*nodeUsage
+	// fit scores how well an allocation fits a node: bin-packing or its
+	// reverse, from the scheduler configuration (SetSchedulerConfig).
+	fit func(avail, used structs.ComparableResources) float64
+	// memoryOversubscription grants tasks their memory_max.
+	memoryOversubscription bool
 	// props holds the distinct_property counts built so far; see
 	// distinct_property.go.
 	props propertyTracker
@@ -68,6 +73,7 @@ func NewContext(logger hclog.Logger, state AllocSource, plan *structs.Plan, job 
 		rng:      rng,
 		job:      job,
 		usage:    make(map[string]*nodeUsage),
+		fit:      BinPackScore,
 		props:    newPropertyTracker(),
 		regexps:  make(map[string]*regexp.Regexp),
 		versions: make(map[string]*version.Version),
@@ -202,8 +208,9 @@ func (c *Context) nodeUsageFor(node *structs.Node) (*nodeUsage, error) {
 	}
 	planned := c.plan.NodeAllocation[node.ID]
 	stopped := c.plan.NodeUpdate[node.ID]
+	evicted := c.plan.NodePreemptions[node.ID]
 	for _, a := range existing {
-		if a.TerminalStatus() || containsAlloc(stopped, a.ID) || containsAlloc(planned, a.ID) {
+		if a.TerminalStatus() || containsAlloc(stopped, a.ID) || containsAlloc(planned, a.ID) || containsAlloc(evicted, a.ID) {
 			continue
 		}
 		u.add(a, c.job)

@@ -18,6 +18,10 @@
 //     scored, picks the best. Driver and constraint verdicts are cached per
 //     node computed class (EvalEligibility), which also tells a blocked
 //     evaluation which classes could ever host it.
+//   - Stack.SelectPreempting runs only when Select found no room and the
+//     scheduler configuration lets the job's type preempt: it finds, on the
+//     nodes that pass every check but resources, the smallest set of
+//     lower-priority allocations whose eviction makes room (preempt.go).
 //
 // Every rejection is counted in a structs.AllocMetric under a readable
 // reason, so "orch job status" can say "missing drivers on 2 nodes".

@@ -50,7 +50,11 @@ func (c *Context) allocatedResources(u *nodeUsage, tg *structs.TaskGroup) (*stru
 				tr.Cpu.CpuShares += int64(n) * u.mhzPerCore
 			}
 			tr.Memory.MemoryMB = int64(t.Resources.MemoryMB)
-			tr.Memory.MemoryMaxMB = int64(t.Resources.MemoryMaxMB)
+			if c.memoryOversubscription {
+				// As Nomad, memory_max is granted only when the
+				// scheduler configuration allows oversubscription.
+				tr.Memory.MemoryMaxMB = int64(t.Resources.MemoryMaxMB)
+			}
 			for _, n := range t.Resources.Networks {
 				assigned, ok := c.assignPorts(u, n, hostIP, &taken)
 				if !ok {

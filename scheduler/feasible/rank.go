@@ -61,3 +61,21 @@ func AntiAffinityPenalty(collisions, count int) float64 {
 	}
 	return math.Min(1, float64(collisions)/float64(count))
 }
+
+// SpreadFitScore is the fit score of the "spread" scheduler algorithm:
+// BinPackScore turned around, so the emptiest node that fits scores
+// highest and load is spread over the cluster. It uses the same
+// 10^free-fraction curve, so a node idle on one dimension but full on the
+// other still ranks as busy.
+func SpreadFitScore(avail, used structs.ComparableResources) float64 {
+	return 1 - BinPackScore(avail, used)
+}
+
+// FitScorer returns the fit score of a scheduler algorithm: SpreadFitScore
+// for "spread", BinPackScore otherwise.
+func FitScorer(algorithm string) func(avail, used structs.ComparableResources) float64 {
+	if algorithm == structs.SchedulerAlgorithmSpread {
+		return SpreadFitScore
+	}
+	return BinPackScore
+}

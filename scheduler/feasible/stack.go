@@ -35,6 +35,9 @@ type Option struct {
 	Node      *structs.Node
 	Resources *structs.AllocatedResources
 	Score     float64
+	// Preempted lists the allocations to evict from Node for this one
+	// to fit; set only by SelectPreempting.
+	Preempted []*structs.Allocation
 }
 
 // Stack wires the per-placement chain for one job: for each node, in the
@@ -306,7 +309,7 @@ func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, 
 // node matches any affinity, the spread score another when the group
 // spreads. Without affinities or spreads this is the bin-pack score.
 func (s *Stack) score(g *groupStage, i int, u *nodeUsage) (scored, error) {
-	sc := scored{node: u.node, usage: u, binpack: BinPackScore(u.avail, u.withAsk(g.ask))}
+	sc := scored{node: u.node, usage: u, binpack: s.ctx.fit(u.avail, u.withAsk(g.ask))}
 	sc.penalty = AntiAffinityPenalty(u.groupAllocs[g.tg.Name], g.tg.Count)
 	total, terms := sc.binpack-sc.penalty, 1.0
 	if g.affinity != nil {

@@ -1,6 +1,8 @@
 package schedtest
 
 import (
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/orch-dev/orch/nomadlike/structs"
@@ -37,14 +39,19 @@ func (p *Planner) SubmitPlan(plan *structs.Plan) (*structs.PlanResult, scheduler
 	p.mu.Unlock()
 
 	result := &structs.PlanResult{
-		NodeUpdate:     plan.NodeUpdate,
-		NodeAllocation: make(map[string][]*structs.Allocation),
+		NodeUpdate:      plan.NodeUpdate,
+		NodeAllocation:  make(map[string][]*structs.Allocation),
+		NodePreemptions: make(map[string][]*structs.Allocation),
 	}
 	for nodeID, allocs := range plan.NodeAllocation {
 		if reject != nil && reject(plan, nodeID) {
 			continue
 		}
 		result.NodeAllocation[nodeID] = allocs
+		// Evictions stand or fall with the placements they make room for.
+		if evicted := plan.NodePreemptions[nodeID]; len(evicted) > 0 {
+			result.NodePreemptions[nodeID] = evicted
+		}
 	}
 	p.State.commit(plan, result)
 	result.AllocIndex = p.State.Index()
@@ -92,16 +99,19 @@ func (p *Planner) Created() []*structs.Evaluation {
 	return append([]*structs.Evaluation(nil), p.creates...)
 }
 
-// commit applies the committed part of plan: stops keep the stored
-// allocation and take the desired status, description, client status and
-// next-allocation link of the stop; placements and updates are stored with
-// the plan's job attached where they carry none.
+// commit applies the committed part of plan: stops and evictions keep the
+// stored allocation and take the desired status, description, client
+// status, next-allocation and preempted-by links of the stop; placements
+// and updates are stored with the plan's job attached where they carry
+// none.
 func (s *State) commit(plan *structs.Plan, result *structs.PlanResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.index++
 	var changed []*structs.Allocation
-	for _, stops := range result.NodeUpdate {
+	stopLists := slices.Collect(maps.Values(result.NodeUpdate))
+	stopLists = append(stopLists, slices.Collect(maps.Values(result.NodePreemptions))...)
+	for _, stops := range stopLists {
 		for _, stop := range stops {
 			old, ok := s.allocs[stop.ID]
 			if !ok {
@@ -112,6 +122,7 @@ func (s *State) commit(plan *structs.Plan, result *structs.PlanResult) {
 			a.DesiredDescription = stop.DesiredDescription
 			a.ClientStatus = stop.ClientStatus
 			a.NextAllocation = stop.NextAllocation
+			a.PreemptedByAllocation = stop.PreemptedByAllocation
 			a.AllocModifyIndex = s.index
 			changed = append(changed, &a)
 		}

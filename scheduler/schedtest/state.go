@@ -28,6 +28,8 @@ type State struct {
 	byNode map[string][]string
 	// sortedNodes caches Nodes; nil after any node change.
 	sortedNodes []*structs.Node
+	// schedConfig is nil until SetSchedulerConfig: the defaults.
+	schedConfig *structs.SchedulerConfiguration
 }
 
 var _ scheduler.State = (*State)(nil)
@@ -56,6 +58,8 @@ func (s *State) Snapshot() *State {
 		allocs: maps.Clone(s.allocs),
 		evals:  maps.Clone(s.evals),
 		byNode: maps.Clone(s.byNode),
+
+		schedConfig: s.schedConfig,
 	}
 }
 
@@ -212,4 +216,23 @@ func (s *State) EvalByID(id string) (*structs.Evaluation, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.evals[id], nil
+}
+
+// SetSchedulerConfig stores the scheduler configuration the schedulers
+// read; the caller must not change cfg afterwards.
+func (s *State) SetSchedulerConfig(cfg *structs.SchedulerConfiguration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.index++
+	s.schedConfig = cfg
+}
+
+// SchedulerConfig returns the configuration set, or the defaults.
+func (s *State) SchedulerConfig() (*structs.SchedulerConfiguration, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.schedConfig == nil {
+		return structs.DefaultSchedulerConfig(), nil
+	}
+	return s.schedConfig, nil
 }
