@@ -68,6 +68,8 @@ type TaskGroup struct {
 	Networks      []*NetworkResource
 	Meta          map[string]string
 	Migrate       *MigrateStrategy
+	// Volumes are the group's volume blocks by name; see volumes.go.
+	Volumes map[string]*VolumeRequest
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;
@@ -106,6 +108,8 @@ type Task struct {
 	Lifecycle *TaskLifecycleConfig
 	// Artifacts are fetched into the task directory before it starts.
 	Artifacts []*TaskArtifact
+	// VolumeMounts mount the group's volumes into the task.
+	VolumeMounts []*VolumeMount
 }
 
 // Constraint restricts placement: LTarget Operand RTarget must hold on a node.

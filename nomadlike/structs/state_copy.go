@@ -145,6 +145,7 @@ func (t *Task) Copy() *Task {
 			c.Artifacts[i] = a.Copy()
 		}
 	}
+	c.VolumeMounts = copyVolumeMounts(t.VolumeMounts)
 	return &c
 }
 
@@ -174,6 +175,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 		m := *tg.Migrate
 		c.Migrate = &m
 	}
+	c.Volumes = copyVolumeRequests(tg.Volumes)
 	return &c
 }
 
@@ -240,6 +242,7 @@ func (n *Node) Copy() *Node {
 			c.Drivers[k] = d.Copy()
 		}
 	}
+	c.HostVolumes = copyHostVolumes(n.HostVolumes)
 	return &c
 }
 

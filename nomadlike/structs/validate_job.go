@@ -93,6 +93,7 @@ func (j *Job) Validate() error {
 		}
 		seen[tg.Name] = i
 		tg.validate(&p, i)
+		tg.validateVolumes(&p, i, j.Type)
 	}
 	return p.err()
 }
