@@ -61,6 +61,8 @@ type TaskGroup struct {
 	Networks      []*NetworkResource
 	Meta          map[string]string
 	Migrate       *MigrateStrategy
+	// Volumes are the group's volume blocks by name.
+	Volumes map[string]*VolumeRequest
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:
@@ -100,6 +102,8 @@ type Task struct {
 	Lifecycle *TaskLifecycle
 	// Artifacts are fetched into the task directory before it starts.
 	Artifacts []*TaskArtifact
+	// VolumeMounts mount the group's volumes into the task.
+	VolumeMounts []*VolumeMount
 }
 
 // Lifecycle hooks a task can run at.

@@ -60,6 +60,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		RestartPolicy: convertRestartPolicy(in.RestartPolicy),
 		Networks:      convertNetworks(in.Networks),
 		Meta:          maps.Clone(in.Meta),
+		Volumes:       convertVolumes(in.Volumes),
 	}
 	if d := in.EphemeralDisk; d != nil {
 		out.EphemeralDisk = &structs.EphemeralDisk{
@@ -106,6 +107,7 @@ func convertTask(in *api.Task) *structs.Task {
 		KillTimeout:   deref(in.KillTimeout),
 		Leader:        in.Leader,
 		KillSignal:    in.KillSignal,
+		VolumeMounts:  convertVolumeMounts(in.VolumeMounts),
 	}
 	if r := in.Resources; r != nil {
 		out.Resources = &structs.Resources{
