@@ -28,6 +28,7 @@ var taskSchema = &hcl.BodySchema{
 		{Type: "affinity"},
 		{Type: "lifecycle"},
 		{Type: "artifact"},
+		{Type: "volume_mount"},
 	},
 }
 
@@ -39,8 +40,9 @@ var logsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "max_files"}, {Name: "max_file_size"}, {Name: "disabled"}},
 }
 
-// task decodes a `task "name" { ... }` block.
-func (e *evaluator) task(b *hcl.Block) *api.Task {
+// task decodes a `task "name" { ... }` block. groupVolumes are the volumes
+// its group declares, which its volume_mount blocks may name.
+func (e *evaluator) task(b *hcl.Block, groupVolumes map[string]hcl.Range) *api.Task {
 	name := b.Labels[0]
 	if name == "" {
 		e.errorf(b.LabelRanges[0], "Invalid task name", "the task name (the label of the task block) must not be empty")
@@ -89,6 +91,7 @@ func (e *evaluator) task(b *hcl.Block) *api.Task {
 	for _, ab := range blocksOf(c.Blocks, "artifact") {
 		t.Artifacts = append(t.Artifacts, e.artifact(ab))
 	}
+	t.VolumeMounts = e.volumeMounts(c.Blocks, groupVolumes)
 	e.checkDriverConfig(t.Driver, c, b.DefRange)
 	return t
 }

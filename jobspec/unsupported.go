@@ -49,8 +49,6 @@ var unsupportedBlocks = map[string][]scope{
 	"ui":               {scopeJob},
 	"update":           {scopeJob, scopeGroup},
 	"vault":            {scopeJob, scopeGroup, scopeTask},
-	"volume":           {scopeGroup},
-	"volume_mount":     {scopeTask},
 }
 
 func unsupportedIn(blockType string, s scope) bool {
