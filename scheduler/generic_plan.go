@@ -123,7 +123,7 @@ func (s *GenericScheduler) placeAll(res *reconcile.Result, stoppedFor map[*recon
 			continue
 		}
 		start := s.now()
-		opt, metric, err := stack.Select(p.TaskGroup)
+		opt, metric, err := stack.SelectWith(p.TaskGroup, feasible.SelectOptions{AllocName: p.Name})
 		if err != nil {
 			return fmt.Errorf("placing %s: %w", p.Name, err)
 		}

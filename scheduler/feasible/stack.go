@@ -65,6 +65,17 @@ type Stack struct {
 	groups        map[string]*groupStage
 	// top is reused by every Select to rank the sampled nodes.
 	top [topScores]scored
+	// opts are the options of the Select in progress; Select is not
+	// reentrant.
+	opts SelectOptions
+}
+
+// SelectOptions is what differs between placements of one task group.
+type SelectOptions struct {
+	// AllocName is the name of the allocation being placed,
+	// "<job>.<group>[<index>]": a per_alloc host volume is the one named
+	// after the index.
+	AllocName string
 }
 
 type groupStage struct {
@@ -73,6 +84,10 @@ type groupStage struct {
 	checkers []Checker
 	distinct *DistinctHostsChecker
 	property *DistinctPropertyChecker
+	// perAllocVolumes checks per_alloc host volumes, whose verdict
+	// depends on the allocation; nil when the group has none (shared
+	// host volumes are among the static checkers).
+	perAllocVolumes *HostVolumeChecker
 	// affinity and spread are nil when the group has none.
 	affinity *AffinityScorer
 	spread   *SpreadScorer
@@ -114,10 +129,15 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 	for _, t := range tg.Tasks {
 		constraints = append(constraints, t.Constraints...)
 	}
+	checkers := []Checker{NewDriverChecker(tg), NewConstraintChecker(s.ctx, constraints)}
+	volumes := NewHostVolumeChecker(tg)
+	if volumes != nil && !volumes.PerAlloc() {
+		checkers = append(checkers, volumes)
+	}
 	g := &groupStage{
 		tg:       tg,
 		ask:      newGroupAsk(tg),
-		checkers: []Checker{NewDriverChecker(tg), NewConstraintChecker(s.ctx, constraints)},
+		checkers: checkers,
 		distinct: NewDistinctHostsChecker(s.ctx, s.job, tg),
 		property: NewDistinctPropertyChecker(s.ctx, s.job, tg),
 		affinity: NewAffinityScorer(s.ctx, s.job, tg, len(s.nodes)),
@@ -129,6 +149,9 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 	}
 	if g.affinity != nil || g.spread != nil {
 		g.limit = s.limit * PreferenceLimitFactor
+	}
+	if volumes != nil && volumes.PerAlloc() {
+		g.perAllocVolumes = volumes
 	}
 	s.groups[tg.Name] = g
 	return g
@@ -170,6 +193,12 @@ type scored struct {
 // with the metric explaining why, when no node fits; an error only when
 // state could not be read.
 func (s *Stack) Select(tg *structs.TaskGroup) (*Option, *structs.AllocMetric, error) {
+	return s.SelectWith(tg, SelectOptions{})
+}
+
+// SelectWith is Select for one named allocation; see SelectOptions.
+func (s *Stack) SelectWith(tg *structs.TaskGroup, opts SelectOptions) (*Option, *structs.AllocMetric, error) {
+	s.opts = opts
 	m := &structs.AllocMetric{NodesInPool: s.inPool, NodesAvailable: s.availableByDC}
 	g := s.group(tg)
 	n := len(s.nodes)
@@ -225,6 +254,12 @@ func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, 
 	if ok, reason := g.static(i, node); !ok {
 		filterNode(m, node, reason)
 		return scored{}, false, nil
+	}
+	if g.perAllocVolumes != nil {
+		if ok, reason := g.perAllocVolumes.FeasibleFor(node, s.opts.AllocName); !ok {
+			filterNode(m, node, reason)
+			return scored{}, false, nil
+		}
 	}
 	if ok, reason, err := g.property.planFeasible(node); err != nil {
 		return scored{}, false, err
