@@ -1,6 +1,7 @@
 package feasible
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -8,15 +9,23 @@ import (
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
-// Dimension names used as keys of AllocMetric.DimensionExhausted.
+// Dimension names used as keys of AllocMetric.DimensionExhausted, worded
+// as Nomad's so that tooling reading them keeps working. A port collision
+// names the port after the prefix, "network: reserved port collision
+// http=8080", as Nomad does.
 const (
 	DimensionCPU          = "cpu"
 	DimensionCores        = "cores"
 	DimensionMemory       = "memory"
 	DimensionDisk         = "disk"
-	DimensionPortCollide  = "network: port collision"
-	DimensionDynamicPorts = "network: no free dynamic ports"
+	DimensionPortCollide  = "network: reserved port collision"
+	DimensionDynamicPorts = "network: dynamic port selection failed"
 )
+
+// portCollision is the dimension of a static port that is already taken.
+func portCollision(label string, port int) string {
+	return fmt.Sprintf("%s %s=%d", DimensionPortCollide, label, port)
+}
 
 // nodeUsage is what a node offers and what is already taken on it, as seen
 // by the evaluation being planned.
@@ -203,8 +212,10 @@ type groupAsk struct {
 	// cores counts the whole cores asked for, over all tasks; their CPU
 	// share depends on the node, so it is not in res.
 	cores int
-	// reserved lists the static ports asked for, over all networks.
-	reserved []int
+	// reserved lists the static ports asked for, over all networks, and
+	// reservedLabels their labels, for the metric of a collision.
+	reserved       []int
+	reservedLabels []string
 	// dynamic counts the dynamic ports asked for.
 	dynamic int
 }
@@ -218,6 +229,7 @@ func newGroupAsk(tg *structs.TaskGroup) *groupAsk {
 		for _, n := range nets {
 			for _, p := range n.ReservedPorts {
 				g.reserved = append(g.reserved, p.Value)
+				g.reservedLabels = append(g.reservedLabels, p.Label)
 			}
 			g.dynamic += len(n.DynamicPorts)
 		}
@@ -250,7 +262,7 @@ func (u *nodeUsage) fits(ask *groupAsk) (bool, string) {
 	for i, p := range ask.reserved {
 		// A group asking twice for one static port can never fit.
 		if u.portTaken(p) || slices.Contains(ask.reserved[:i], p) {
-			return false, DimensionPortCollide
+			return false, portCollision(ask.reservedLabels[i], p)
 		}
 	}
 	if ask.dynamic > 0 && u.freeDynamicPorts() < ask.dynamic+countInRange(ask.reserved, u.minPort, u.maxPort) {
