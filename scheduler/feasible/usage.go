@@ -39,6 +39,9 @@ type nodeUsage struct {
 	ports   map[int]struct{}
 	minPort int
 	maxPort int
+	// takenInRange counts the ports of ports inside minPort-maxPort, so
+	// the free dynamic ports are known without walking the map.
+	takenInRange int
 	// mhzPerCore is what a reserved core costs in CPU shares; reservable
 	// lists the cores tasks may hold and coresTaken those already held,
 	// nil until the first is taken.
@@ -95,7 +98,13 @@ func (u *nodeUsage) takePort(p int) {
 	if u.ports == nil {
 		u.ports = make(map[int]struct{})
 	}
+	if _, dup := u.ports[p]; dup {
+		return
+	}
 	u.ports[p] = struct{}{}
+	if p >= u.minPort && p <= u.maxPort {
+		u.takenInRange++
+	}
 }
 
 func (u *nodeUsage) portTaken(p int) bool {
@@ -140,13 +149,7 @@ func (u *nodeUsage) pickCores(n int, taken []uint16) []uint16 {
 
 // freeDynamicPorts counts the ports of the dynamic range not yet taken.
 func (u *nodeUsage) freeDynamicPorts() int {
-	free := u.maxPort - u.minPort + 1
-	for p := range u.ports {
-		if p >= u.minPort && p <= u.maxPort {
-			free--
-		}
-	}
-	return free
+	return u.maxPort - u.minPort + 1 - u.takenInRange
 }
 
 // forEachPort calls fn with every host port an allocation holds.
