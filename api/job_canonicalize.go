@@ -125,6 +125,7 @@ func (g *TaskGroup) Canonicalize(job *Job) {
 	for _, n := range g.Networks {
 		n.Canonicalize()
 	}
+	g.canonicalizeVolumes()
 	for _, t := range g.Tasks {
 		t.Canonicalize(g, job)
 	}
@@ -168,6 +169,9 @@ func (t *Task) Canonicalize(tg *TaskGroup, job *Job) {
 	}
 	for _, a := range t.Artifacts {
 		a.Canonicalize()
+	}
+	for _, m := range t.VolumeMounts {
+		m.Canonicalize()
 	}
 }
 

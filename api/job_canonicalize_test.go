@@ -271,3 +271,27 @@ func TestMigrateStrategyCanonicalize(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
+
+func TestVolumeCanonicalize(t *testing.T) {
+	t.Parallel()
+	job := &Job{ID: PointerOf("web"), TaskGroups: []*TaskGroup{{
+		Name:    PointerOf("g"),
+		Volumes: map[string]*VolumeRequest{"data": {Type: VolumeTypeHost, Source: "shared"}},
+		Tasks: []*Task{{Name: "t", Driver: "exec", VolumeMounts: []*VolumeMount{
+			{Volume: PointerOf("data"), Destination: PointerOf("/srv")},
+			{Volume: PointerOf("data"), Destination: PointerOf("/ro"), ReadOnly: PointerOf(true), PropagationMode: PointerOf("private")},
+		}}},
+	}}}
+	job.Canonicalize()
+	job.Canonicalize() // idempotent
+	if got := job.TaskGroups[0].Volumes["data"]; got.Name != "data" || got.Source != "shared" || got.ReadOnly || got.PerAlloc {
+		t.Errorf("volume request = %+v, want named after its key and otherwise unchanged", got)
+	}
+	want := []*VolumeMount{
+		{Volume: PointerOf("data"), Destination: PointerOf("/srv"), ReadOnly: PointerOf(false), PropagationMode: PointerOf(VolumeMountPropagationPrivate)},
+		{Volume: PointerOf("data"), Destination: PointerOf("/ro"), ReadOnly: PointerOf(true), PropagationMode: PointerOf("private")},
+	}
+	if got := job.TaskGroups[0].Tasks[0].VolumeMounts; !reflect.DeepEqual(got, want) {
+		t.Errorf("mounts = %+v, want %+v", got, want)
+	}
+}

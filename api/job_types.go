@@ -73,6 +73,8 @@ type TaskGroup struct {
 	// run until Completions allocations succeeded, Parallelism at a time.
 	Completions *int `json:",omitempty"`
 	Parallelism *int `json:",omitempty"`
+	// Volumes are the group's volume blocks by name.
+	Volumes map[string]*VolumeRequest
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:
@@ -114,6 +116,8 @@ type Task struct {
 	Artifacts []*TaskArtifact
 	// DispatchPayload writes a dispatched job's payload into local/.
 	DispatchPayload *DispatchPayloadConfig
+	// VolumeMounts mount the group's volumes into the task.
+	VolumeMounts []*VolumeMount
 }
 
 // Lifecycle hooks a task can run at.

@@ -31,6 +31,7 @@ type Node struct {
 	StatusDescription     string
 	StatusUpdatedAt       int64
 	Drivers               map[string]*DriverInfo
+	HostVolumes           map[string]*HostVolumeInfo
 	CreateIndex           uint64
 	ModifyIndex           uint64
 

@@ -82,6 +82,7 @@ func NewClient(cfg *Config, rpc structs.RPCer) (*Client, error) {
 	logger := cfg.Logger.Named("client")
 	fp, err := fingerprint.Detect(logger, fingerprint.Config{
 		DataDir: cfg.DataDir, NetworkInterface: cfg.NetworkInterface, DevMode: cfg.DevMode,
+		HostVolumes: cfg.HostVolumes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -156,6 +157,7 @@ func buildNode(cfg *Config, id, secret string, fp *fingerprint.Result) *structs.
 		Status:                structs.NodeStatusInit,
 		StatusUpdatedAt:       time.Now().Unix(),
 		Drivers:               make(map[string]*structs.DriverInfo),
+		HostVolumes:           fp.HostVolumes,
 	}
 }
 
@@ -191,6 +193,12 @@ func copyNode(n *structs.Node) *structs.Node {
 	if n.NodeResources != nil {
 		r := *n.NodeResources
 		cp.NodeResources = &r
+	}
+	if n.HostVolumes != nil {
+		cp.HostVolumes = make(map[string]*structs.ClientHostVolumeConfig, len(n.HostVolumes))
+		for k, v := range n.HostVolumes {
+			cp.HostVolumes[k] = v.Copy()
+		}
 	}
 	return &cp
 }

@@ -46,6 +46,9 @@ type Config struct {
 	MinDynamicPort int
 	MaxDynamicPort int
 	Reserved       *structs.NodeReservedResources
+	// HostVolumes are host directories offered to jobs by name; each
+	// must exist when the client starts.
+	HostVolumes map[string]*structs.ClientHostVolumeConfig
 	// NetworkInterface pins the advertised address to one interface.
 	NetworkInterface string
 	// Servers are the server addresses the RPCer was built from, for logs.
@@ -102,6 +105,9 @@ func (c *Config) withDefaults() (*Config, error) {
 	}
 	if cfg.Reserved == nil {
 		cfg.Reserved = &structs.NodeReservedResources{}
+	}
+	if _, err := structs.ParsePortSpec(cfg.Reserved.Networks.ReservedHostPorts); err != nil {
+		return nil, fmt.Errorf("client config: reserved ports %q are invalid: %w", cfg.Reserved.Networks.ReservedHostPorts, err)
 	}
 	return &cfg, nil
 }

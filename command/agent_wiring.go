@@ -208,6 +208,7 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 			Disk:     structs.NodeReservedDiskResources{DiskMB: uint64(r.DiskMB)},
 			Networks: structs.NodeReservedNetworkResources{ReservedHostPorts: r.ReservedPorts},
 		},
+		HostVolumes: hostVolumes(cfg.Client.HostVolumes),
 	}, rpc)
 	if err != nil {
 		_ = cb.cleanup()
@@ -215,6 +216,18 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 	}
 	cb.Client = c
 	return cb, nil
+}
+
+// hostVolumes turns the client's host_volume blocks into the node's form.
+func hostVolumes(in map[string]*agent.HostVolume) map[string]*structs.ClientHostVolumeConfig {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(map[string]*structs.ClientHostVolumeConfig, len(in))
+	for name, v := range in {
+		out[name] = &structs.ClientHostVolumeConfig{Name: name, Path: v.Path, ReadOnly: v.ReadOnly}
+	}
+	return out
 }
 
 // pluginConfig hands each driver its `plugin "NAME" { config {} }` block;

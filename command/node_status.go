@@ -121,6 +121,10 @@ func (c *NodeStatusCommand) show(client *api.Client, n *api.Node, idLen int, ver
 			fmt.Sprintf("%d MHz|%d MiB|%d MiB", r.Cpu.CpuShares, r.Memory.MemoryMB, r.Disk.DiskMB),
 		}))
 	}
+	if len(n.HostVolumes) > 0 {
+		c.Ui.Output("\nHost Volumes")
+		c.Ui.Output(formatList(hostVolumeRows(n.HostVolumes)))
+	}
 	allocs, _, err := client.Nodes().Allocations(n.ID, nil)
 	if err != nil {
 		c.Ui.Error(fmt.Sprintf("Error querying node allocations: %v", err))
@@ -151,6 +155,23 @@ func (c *NodeStatusCommand) show(client *api.Client, n *api.Node, idLen int, ver
 		c.Ui.Output(formatKV(lines))
 	}
 	return exitOK
+}
+
+// hostVolumeRows is the node's host volumes as Nomad's node status lists
+// them, by name.
+func hostVolumeRows(vols map[string]*api.HostVolumeInfo) []string {
+	names := make([]string, 0, len(vols))
+	for name := range vols {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	rows := []string{"Name|ReadOnly|Source"}
+	for _, name := range names {
+		if v := vols[name]; v != nil {
+			rows = append(rows, fmt.Sprintf("%s|%t|%s", name, v.ReadOnly, v.Path))
+		}
+	}
+	return rows
 }
 
 // allocStub makes a table row of a full allocation.

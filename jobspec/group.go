@@ -24,6 +24,7 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "meta"},
 		{Type: "migrate"},
 		{Type: "reschedule"},
+		{Type: "volume", LabelNames: []string{"name"}},
 		{Type: "task", LabelNames: []string{"name"}},
 	},
 }
@@ -92,6 +93,8 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 	for _, nb := range blocksOf(c.Blocks, "network") {
 		tg.Networks = append(tg.Networks, e.network(nb, ports))
 	}
+	volumes, declared := e.volumes(c.Blocks)
+	tg.Volumes = volumes
 
 	tasks := blocksOf(c.Blocks, "task")
 	if len(tasks) == 0 {
@@ -107,7 +110,7 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 		} else {
 			seen[taskName] = tb.LabelRanges[0]
 		}
-		tg.Tasks = append(tg.Tasks, e.task(tb))
+		tg.Tasks = append(tg.Tasks, e.task(tb, declared))
 	}
 	return tg
 }

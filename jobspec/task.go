@@ -29,6 +29,7 @@ var taskSchema = &hcl.BodySchema{
 		{Type: "lifecycle"},
 		{Type: "artifact"},
 		{Type: "dispatch_payload"},
+		{Type: "volume_mount"},
 	},
 }
 
@@ -40,8 +41,9 @@ var logsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "max_files"}, {Name: "max_file_size"}, {Name: "disabled"}},
 }
 
-// task decodes a `task "name" { ... }` block.
-func (e *evaluator) task(b *hcl.Block) *api.Task {
+// task decodes a `task "name" { ... }` block. groupVolumes are the volumes
+// its group declares, which its volume_mount blocks may name.
+func (e *evaluator) task(b *hcl.Block, groupVolumes map[string]hcl.Range) *api.Task {
 	name := b.Labels[0]
 	if name == "" {
 		e.errorf(b.LabelRanges[0], "Invalid task name", "the task name (the label of the task block) must not be empty")
@@ -93,6 +95,7 @@ func (e *evaluator) task(b *hcl.Block) *api.Task {
 	for _, ab := range blocksOf(c.Blocks, "artifact") {
 		t.Artifacts = append(t.Artifacts, e.artifact(ab))
 	}
+	t.VolumeMounts = e.volumeMounts(c.Blocks, groupVolumes)
 	e.checkDriverConfig(t.Driver, c, b.DefRange)
 	return t
 }

@@ -148,6 +148,9 @@ func evaluateNodePlan(snap scheduler.State, plan *structs.Plan, nodeID string) (
 	if reason := nodeNotReadyReason(node, newWork); reason != "" {
 		return false, reason, nil
 	}
+	if reason := newPortsReason(node, placed, existingIDs); reason != "" {
+		return false, reason, nil
+	}
 
 	// The plan's own version of an allocation replaces the stored one, and
 	// the allocations it stops or evicts free their room.
@@ -192,12 +195,10 @@ func nodeNotReadyReason(node *structs.Node, newWork bool) string {
 }
 
 // allocsFit reports whether the non-terminal allocations fit on node, and
-// if not, which dimension is exhausted or which port collides.
+// if not, which dimension is exhausted or which port collides. The node's
+// reserved ports and dynamic range are checked for new allocations only,
+// by newPortsReason.
 func allocsFit(node *structs.Node, allocs []*structs.Allocation) (bool, string) {
-	reservedPorts, err := parsePortRanges(nodeReservedPorts(node))
-	if err != nil {
-		return false, fmt.Sprintf("node reserved ports: %v", err)
-	}
 	var used structs.ComparableResources
 	ports := make(map[int]string)
 	cores := make(map[uint16]string)
@@ -210,9 +211,6 @@ func allocsFit(node *structs.Node, allocs []*structs.Allocation) (bool, string) 
 		for _, p := range allocPorts(a) {
 			if owner, ok := ports[p]; ok {
 				return false, fmt.Sprintf("port %d collides between allocations %s and %s", p, owner, a.ID)
-			}
-			if reservedPorts.contains(p) {
-				return false, fmt.Sprintf("port %d of allocation %s is reserved on the node", p, a.ID)
 			}
 			ports[p] = a.ID
 		}

@@ -242,9 +242,9 @@ func TestEvaluatePlan(t *testing.T) {
 		{
 			name: "a port listed twice in one allocation is one port", nodes: []*structs.Node{nodeA},
 			plan: func() *structs.Plan {
-				a := planAlloc(nodeA, 100, 64, 9000)
+				a := planAlloc(nodeA, 100, 64, 20500)
 				a.AllocatedResources.Shared.Networks = []*structs.NetworkResource{{
-					DynamicPorts: []structs.Port{{Label: "http", Value: 9000}},
+					DynamicPorts: []structs.Port{{Label: "http", Value: 20500}},
 				}}
 				return planOf(a)()
 			},

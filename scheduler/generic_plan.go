@@ -124,7 +124,7 @@ func (s *GenericScheduler) placeAll(res *reconcile.Result, stoppedFor map[*recon
 		}
 		start := s.now()
 		stack.SetPenaltyNodes(p.PenaltyNodes())
-		opt, metric, err := stack.Select(p.TaskGroup)
+		opt, metric, err := stack.SelectWith(p.TaskGroup, feasible.SelectOptions{AllocName: p.Name})
 		if err == nil && opt == nil && s.preempt {
 			opt, metric, err = s.selectPreempting(stack, p.TaskGroup, metric)
 		}

@@ -31,6 +31,9 @@ type Config struct {
 	// Root prefixes /proc, /sys and /etc so tests can supply fake files;
 	// empty means "/".
 	Root string
+	// HostVolumes are the operator's host_volume blocks by name; each
+	// path must be an existing directory (Root does not apply).
+	HostVolumes map[string]*structs.ClientHostVolumeConfig
 }
 
 // Result is the node's fingerprint.
@@ -38,6 +41,9 @@ type Result struct {
 	Attributes map[string]string
 	// Resources lacks the dynamic port range, which is the client's config.
 	Resources *structs.NodeResources
+	// HostVolumes are the checked host volumes, nil when none is
+	// configured.
+	HostVolumes map[string]*structs.ClientHostVolumeConfig
 }
 
 // Detect fingerprints the machine. A probe that cannot read what it needs
@@ -58,6 +64,7 @@ func Detect(logger hclog.Logger, cfg Config) (*Result, error) {
 		{"storage", detectStorage},
 		{"host", detectHost},
 		{"network", detectNetwork},
+		{"host volumes", detectHostVolumes},
 	}
 	for _, p := range probes {
 		if err := p.fn(cfg, res, logger); err != nil {

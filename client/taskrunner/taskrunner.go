@@ -208,6 +208,8 @@ func (tr *TaskRunner) Run() {
 		tr.emit(newEvent(structs.TaskSetup, "Building Task Directory"))
 	}
 	base := tr.buildTaskConfig()
+	mounts, mountErr := taskMounts(tr.cfg.Alloc, tr.task, tr.cfg.Node)
+	base.Mounts = mounts
 	fetched := resume != nil || (len(tr.task.Artifacts) == 0 && tr.task.DispatchPayload == nil)
 	for {
 		if tr.killed() && resume == nil {
@@ -221,6 +223,12 @@ func (tr *TaskRunner) Run() {
 			outcome, end = resume()
 			resume = nil
 		} else {
+			if mountErr != nil {
+				// Restarting cannot bring a volume back: fail now.
+				tr.logger.Error("task setup failed", "error", mountErr)
+				tr.setDead(true, setupFailureEvent(mountErr))
+				return
+			}
 			if !fetched {
 				// Prepared once: a restart reuses what the first start got.
 				if err := tr.prepareTaskDir(); err != nil {

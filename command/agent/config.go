@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"path/filepath"
 	"slices"
@@ -131,6 +132,15 @@ type ClientConfig struct {
 	MinDynamicPort   int
 	MaxDynamicPort   int
 	Reserved         Reserved
+	// HostVolumes are the client's host_volume blocks by name: host
+	// directories jobs may mount through a group volume block.
+	HostVolumes map[string]*HostVolume
+}
+
+// HostVolume is a `host_volume "name" { path, read_only }` block.
+type HostVolume struct {
+	Path     string
+	ReadOnly bool
 }
 
 // Reserved is held back from scheduling on the client's node.
@@ -227,10 +237,7 @@ func (c *Config) Validate() error {
 	if c.Client.Enabled && !c.Server.Enabled && len(c.Client.Servers) == 0 {
 		add("client.servers is required when this agent runs no server: set -servers or client { servers = [...] }")
 	}
-	if c.Client.MinDynamicPort <= 0 || c.Client.MaxDynamicPort > 65535 || c.Client.MinDynamicPort > c.Client.MaxDynamicPort {
-		add("client dynamic ports %d-%d are invalid: need 0 < min_dynamic_port <= max_dynamic_port <= 65535",
-			c.Client.MinDynamicPort, c.Client.MaxDynamicPort)
-	}
+	c.Client.validate(add)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid agent configuration: %s", strings.Join(errs, "; "))
 	}
@@ -267,3 +274,35 @@ func (c *Config) RPCAddr() string { return c.addr(c.Addresses.RPC, c.Ports.RPC) 
 
 // SerfAddr is where gossip listens.
 func (c *Config) SerfAddr() string { return c.addr(c.Addresses.Serf, c.Ports.Serf) }
+
+// validate checks the client block: the dynamic port range, the reserved
+// ports and the host volumes. Paths are only checked for shape here; the
+// client's fingerprint checks that they exist when it starts.
+func (c *ClientConfig) validate(add func(format string, args ...interface{})) {
+	lo, hi := c.MinDynamicPort, c.MaxDynamicPort
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"min_dynamic_port", lo}, {"max_dynamic_port", hi}} {
+		if p.v < 1 || p.v > structs.MaxPort {
+			add("client.%s %d is invalid: must be a port from 1 to %d", p.name, p.v, structs.MaxPort)
+		}
+	}
+	if lo > hi {
+		add("client.min_dynamic_port %d is above client.max_dynamic_port %d: the dynamic port range would be empty", lo, hi)
+	}
+	if _, err := structs.ParsePortSpec(c.Reserved.ReservedPorts); err != nil {
+		add("client.reserved.reserved_ports %q is invalid: %v", c.Reserved.ReservedPorts, err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.HostVolumes)) {
+		v := c.HostVolumes[name]
+		switch {
+		case name == "":
+			add("client.host_volume with an empty name: give the block a label, such as host_volume \"data\" { ... }")
+		case v.Path == "":
+			add("client.host_volume %q: path is required", name)
+		case !filepath.IsAbs(v.Path):
+			add("client.host_volume %q: path %q must be absolute", name, v.Path)
+		}
+	}
+}

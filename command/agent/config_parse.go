@@ -90,14 +90,15 @@ type fileServerJoin struct {
 }
 
 type fileClient struct {
-	Enabled          *bool         `hcl:"enabled,optional"`
-	Servers          []string      `hcl:"servers,optional"`
-	NodeClass        *string       `hcl:"node_class,optional"`
-	NodePool         *string       `hcl:"node_pool,optional"`
-	NetworkInterface *string       `hcl:"network_interface,optional"`
-	MinDynamicPort   *int          `hcl:"min_dynamic_port,optional"`
-	MaxDynamicPort   *int          `hcl:"max_dynamic_port,optional"`
-	Reserved         *fileReserved `hcl:"reserved,block"`
+	Enabled          *bool             `hcl:"enabled,optional"`
+	Servers          []string          `hcl:"servers,optional"`
+	NodeClass        *string           `hcl:"node_class,optional"`
+	NodePool         *string           `hcl:"node_pool,optional"`
+	NetworkInterface *string           `hcl:"network_interface,optional"`
+	MinDynamicPort   *int              `hcl:"min_dynamic_port,optional"`
+	MaxDynamicPort   *int              `hcl:"max_dynamic_port,optional"`
+	Reserved         *fileReserved     `hcl:"reserved,block"`
+	HostVolumes      []*fileHostVolume `hcl:"host_volume,block"`
 	// Rest holds meta, which gohcl cannot decode because Nomad accepts it
 	// both as an argument and as a block; see decodeMeta.
 	Rest hcl.Body `hcl:",remain"`
@@ -109,6 +110,14 @@ type fileReserved struct {
 	Memory        *int    `hcl:"memory,optional"`
 	Disk          *int    `hcl:"disk,optional"`
 	ReservedPorts *string `hcl:"reserved_ports,optional"`
+}
+
+// fileHostVolume is a client's `host_volume "name" { ... }` block. path
+// is required, so a block without one is reported at its file:line.
+type fileHostVolume struct {
+	Name     string `hcl:"name,label"`
+	Path     string `hcl:"path"`
+	ReadOnly *bool  `hcl:"read_only,optional"`
 }
 
 type filePlugin struct {
@@ -353,6 +362,16 @@ func mergeClient(c *ClientConfig, f *fileClient) {
 		set(&c.Reserved.MemoryMB, r.Memory)
 		set(&c.Reserved.DiskMB, r.Disk)
 		set(&c.Reserved.ReservedPorts, r.ReservedPorts)
+	}
+	// A later file's block of the same name replaces the earlier one
+	// whole, as Nomad merges host volumes.
+	for _, v := range f.HostVolumes {
+		if c.HostVolumes == nil {
+			c.HostVolumes = map[string]*HostVolume{}
+		}
+		hv := &HostVolume{Path: v.Path}
+		set(&hv.ReadOnly, v.ReadOnly)
+		c.HostVolumes[v.Name] = hv
 	}
 }
 

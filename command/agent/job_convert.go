@@ -63,6 +63,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		RestartPolicy: convertRestartPolicy(in.RestartPolicy),
 		Networks:      convertNetworks(in.Networks),
 		Meta:          maps.Clone(in.Meta),
+		Volumes:       convertVolumes(in.Volumes),
 	}
 	convertGroupReschedule(in, out)
 	if d := in.EphemeralDisk; d != nil {
@@ -111,6 +112,7 @@ func convertTask(in *api.Task) *structs.Task {
 		Leader:          in.Leader,
 		KillSignal:      in.KillSignal,
 		DispatchPayload: convertDispatchPayload(in.DispatchPayload),
+		VolumeMounts:    convertVolumeMounts(in.VolumeMounts),
 	}
 	if r := in.Resources; r != nil {
 		out.Resources = &structs.Resources{

@@ -100,6 +100,11 @@ func buildContainerSpec(cfg *sdk.TaskConfig, tc *TaskConfig) (*containerSpec, er
 	for _, m := range tc.Mounts {
 		hc.Mounts = append(hc.Mounts, engineMount(cfg.TaskDir, m))
 	}
+	// Host volumes come from the client's operator, who offered them by
+	// configuring host_volume, so they need no volumes.enabled.
+	for _, m := range cfg.Mounts {
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.HostPath, Target: m.TaskPath, ReadOnly: m.Readonly})
+	}
 	return &containerSpec{name: containerName(cfg), config: cc, host: hc}, nil
 }
 

@@ -41,7 +41,7 @@ func TestParseConfig(t *testing.T) {
 
 func TestChrootEnv(t *testing.T) {
 	t.Parallel()
-	binds := []bindMount{{"/data/a1/web/local", "/local"}, {"/data/a1/alloc", "/alloc"}}
+	binds := []bindMount{{Source: "/data/a1/web/local", Target: "/local"}, {Source: "/data/a1/alloc", Target: "/alloc"}}
 	got := chrootEnv(map[string]string{
 		"NOMAD_TASK_DIR":  "/data/a1/web/local",
 		"ORCH_ALLOC_DIR":  "/data/a1/alloc",

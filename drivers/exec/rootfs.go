@@ -35,12 +35,8 @@ func buildRoot(s *shimSpec) error {
 		}
 	}
 	for _, b := range s.Binds {
-		target := filepath.Join(root, b.Target)
-		if err := os.MkdirAll(target, 0o755); err != nil {
-			return fmt.Errorf("%s: mount point %s: %w", Name, b.Target, err)
-		}
-		if err := unix.Mount(b.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("%s: mount %s at %s: %w", Name, b.Source, b.Target, err)
+		if err := bindInto(root, b); err != nil {
+			return err
 		}
 	}
 	if err := mountDev(root); err != nil {
@@ -49,7 +45,35 @@ func buildRoot(s *shimSpec) error {
 	if err := mountProc(root); err != nil {
 		return err
 	}
-	return mountTmpfs(filepath.Join(root, "tmp"), "mode=1777")
+	if err := mountTmpfs(filepath.Join(root, "tmp"), "mode=1777"); err != nil {
+		return err
+	}
+	for _, v := range s.Volumes {
+		if err := bindInto(root, v); err != nil {
+			return fmt.Errorf("host volume: %w", err)
+		}
+	}
+	return nil
+}
+
+// bindInto bind-mounts b.Source at b.Target under root, creating the
+// mount point, and makes it read-only when b says so. The read-only flag
+// covers the bound directory itself; mounts the host has below it keep
+// their own flags.
+func bindInto(root string, b bindMount) error {
+	target := filepath.Join(root, b.Target)
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return fmt.Errorf("%s: mount point %s: %w", Name, b.Target, err)
+	}
+	if err := unix.Mount(b.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("%s: mount %s at %s: %w", Name, b.Source, b.Target, err)
+	}
+	if b.ReadOnly {
+		if err := remountReadOnly(b.Source, target); err != nil {
+			return fmt.Errorf("%s: mount %s at %s: %w", Name, b.Source, b.Target, err)
+		}
+	}
+	return nil
 }
 
 // bindHostPath mounts host path p read-only at the same place under root.

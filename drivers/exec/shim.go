@@ -37,7 +37,10 @@ type shimSpec struct {
 	// ChrootPaths are host paths bind-mounted read-only at the same place.
 	ChrootPaths []string `json:"chroot_paths"`
 	// Binds are the writable task directories (/alloc, /local, /secrets).
-	Binds    []bindMount `json:"binds"`
+	Binds []bindMount `json:"binds"`
+	// Volumes are the task's host volumes, mounted last so that no
+	// directory of the chroot (/tmp, /dev) hides them.
+	Volumes  []bindMount `json:"volumes,omitempty"`
 	Hostname string      `json:"hostname"`
 	Command  string      `json:"command"`
 	Args     []string    `json:"args"`
@@ -46,8 +49,9 @@ type shimSpec struct {
 }
 
 type bindMount struct {
-	Source string `json:"source"`
-	Target string `json:"target"`
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only,omitempty"`
 }
 
 // MaybeRunShim turns the process into an exec task if it was started as a

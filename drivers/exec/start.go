@@ -68,10 +68,15 @@ func (d *Driver) StartTask(cfg *sdk.TaskConfig) (*sdk.TaskHandle, error) {
 	if err != nil {
 		return nil, err
 	}
+	volumes, err := volumeBinds(cfg.Mounts)
+	if err != nil {
+		return nil, err
+	}
 	spec := &shimSpec{
 		Root:        filepath.Join(cfg.TaskDir, rootDirName),
 		ChrootPaths: paths,
 		Binds:       binds,
+		Volumes:     volumes,
 		Hostname:    cfg.Name,
 		Command:     tc.Command,
 		Args:        tc.Args,
@@ -140,6 +145,25 @@ func prepareTaskDirs(cfg *sdk.TaskConfig, cred *credential) ([]bindMount, error)
 		}
 	}
 	return binds, nil
+}
+
+// volumeBinds turns the task's host volume mounts into chroot binds. The
+// host path must be a directory: the shim would otherwise fail inside the
+// task's namespace with a less telling error.
+func volumeBinds(mounts []sdk.MountConfig) ([]bindMount, error) {
+	var out []bindMount
+	for _, m := range mounts {
+		if !filepath.IsAbs(m.TaskPath) || filepath.Clean(m.TaskPath) == "/" {
+			return nil, fmt.Errorf("%s: volume mount destination %q must be an absolute path below /", Name, m.TaskPath)
+		}
+		if st, err := os.Stat(m.HostPath); err != nil {
+			return nil, fmt.Errorf("%s: host volume path: %w", Name, err)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("%s: host volume path %s is not a directory", Name, m.HostPath)
+		}
+		out = append(out, bindMount{Source: m.HostPath, Target: filepath.Clean(m.TaskPath), ReadOnly: m.Readonly})
+	}
+	return out, nil
 }
 
 // chrootEnv rewrites the values that name a host directory now mounted

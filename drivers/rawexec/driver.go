@@ -110,6 +110,11 @@ func (d *Driver) StartTask(cfg *sdk.TaskConfig) (*sdk.TaskHandle, error) {
 	if !d.isEnabled() {
 		return nil, errors.New(`raw_exec: driver is disabled on this client (plugin "raw_exec" { config { enabled = false } })`)
 	}
+	if len(cfg.Mounts) > 0 {
+		// As in Nomad: raw_exec has no filesystem isolation to mount a
+		// volume into, and the task can reach the host path directly.
+		return nil, fmt.Errorf("raw_exec: task driver %q for %q does not support host volumes: use the exec or docker driver, or read the host path directly", Name, cfg.Name)
+	}
 	d.mu.RLock()
 	_, dup := d.tasks[cfg.ID]
 	d.mu.RUnlock()

@@ -158,6 +158,12 @@ func TestStartTaskErrors(t *testing.T) {
 			user:   "no-such-user-orch",
 			want:   `raw_exec: task user "no-such-user-orch"`,
 		},
+		{
+			name:   "host volume mount",
+			config: map[string]interface{}{"command": "/bin/true"},
+			mutate: func(c *sdk.TaskConfig) { c.Mounts = []sdk.MountConfig{{TaskPath: "/data", HostPath: c.TaskDir}} },
+			want:   `raw_exec: task driver "raw_exec" for "web" does not support host volumes`,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

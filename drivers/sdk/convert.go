@@ -80,6 +80,11 @@ func taskConfigToProto(c *TaskConfig) (*proto.TaskConfig, error) {
 			Label: p.Label, Value: int64(p.Value), To: int64(p.To), HostIp: p.HostIP,
 		})
 	}
+	for _, m := range c.Mounts {
+		pc.Mounts = append(pc.Mounts, &proto.MountConfig{
+			TaskPath: m.TaskPath, HostPath: m.HostPath, Readonly: m.Readonly, PropagationMode: m.PropagationMode,
+		})
+	}
 	if r := c.Resources; r != nil {
 		pc.Resources = &proto.Resources{
 			CpuShares: r.CPUShares, MemoryMb: r.MemoryMB,
@@ -118,6 +123,11 @@ func taskConfigFromProto(pc *proto.TaskConfig) (*TaskConfig, error) {
 	for _, p := range pc.Ports {
 		c.Ports = append(c.Ports, PortMapping{
 			Label: p.Label, Value: int(p.Value), To: int(p.To), HostIP: p.HostIp,
+		})
+	}
+	for _, m := range pc.Mounts {
+		c.Mounts = append(c.Mounts, MountConfig{
+			TaskPath: m.TaskPath, HostPath: m.HostPath, Readonly: m.Readonly, PropagationMode: m.PropagationMode,
 		})
 	}
 	if r := pc.Resources; r != nil {

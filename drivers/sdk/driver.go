@@ -127,6 +127,23 @@ type TaskConfig struct {
 	// Ports are the allocation's reserved and dynamic ports, for drivers
 	// that map them into the task's own network namespace (docker).
 	Ports []PortMapping
+
+	// Mounts are host directories (host volumes) the task sees at
+	// TaskPath. A driver that cannot mount them must refuse the task
+	// rather than start it without its data.
+	Mounts []MountConfig
+}
+
+// MountConfig is one host directory mounted into a task.
+type MountConfig struct {
+	// TaskPath is the absolute path inside the task (the container or
+	// the chroot).
+	TaskPath string
+	// HostPath is the absolute path on the host.
+	HostPath string
+	Readonly bool
+	// PropagationMode is "private" or empty, which means the same.
+	PropagationMode string
 }
 
 // PortMapping is one port the scheduler assigned to the allocation.

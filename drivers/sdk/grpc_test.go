@@ -167,6 +167,10 @@ func TestTaskConfigCrossesIntact(t *testing.T) {
 		AllocDir:  "/a", TaskDir: "/a/web", StdoutPath: "/a/logs/web.stdout", StderrPath: "/a/logs/web.stderr",
 		LogMaxFiles: 3, LogMaxFileSizeMB: 4, LogDisabled: true,
 		Ports: []sdk.PortMapping{{Label: "http", Value: 23456, To: 8080, HostIP: "127.0.0.1"}, {Label: "db", Value: 5432}},
+		Mounts: []sdk.MountConfig{
+			{TaskPath: "/srv/data", HostPath: "/mnt/data", PropagationMode: "private"},
+			{TaskPath: "/etc/certs", HostPath: "/etc/ssl/certs", Readonly: true},
+		},
 	}
 	h, err := d.StartTask(cfg)
 	if err != nil {

@@ -84,6 +84,8 @@ type TaskGroup struct {
 	// (an orch extension, after Kubernetes Jobs).
 	Completions int
 	Parallelism int
+	// Volumes are the group's volume blocks by name; see volumes.go.
+	Volumes map[string]*VolumeRequest
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;
@@ -124,6 +126,8 @@ type Task struct {
 	Artifacts []*TaskArtifact
 	// DispatchPayload writes the dispatched job's payload into local/.
 	DispatchPayload *DispatchPayloadConfig
+	// VolumeMounts mount the group's volumes into the task.
+	VolumeMounts []*VolumeMount
 }
 
 // Constraint restricts placement: LTarget Operand RTarget must hold on a node.

@@ -32,8 +32,11 @@ type Node struct {
 	StatusDescription     string
 	StatusUpdatedAt       int64
 	Drivers               map[string]*DriverInfo
-	CreateIndex           uint64
-	ModifyIndex           uint64
+	// HostVolumes are the host directories the client offers to jobs,
+	// by name.
+	HostVolumes map[string]*ClientHostVolumeConfig
+	CreateIndex uint64
+	ModifyIndex uint64
 
 	// ComputedClass groups nodes that drivers and constraints cannot tell
 	// apart (see ComputeClass); servers set it at registration.

@@ -146,6 +146,7 @@ func (t *Task) Copy() *Task {
 		}
 	}
 	c.DispatchPayload = t.DispatchPayload.Copy()
+	c.VolumeMounts = copyVolumeMounts(t.VolumeMounts)
 	return &c
 }
 
@@ -176,6 +177,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 		c.Migrate = &m
 	}
 	c.ReschedulePolicy = tg.ReschedulePolicy.Copy()
+	c.Volumes = copyVolumeRequests(tg.Volumes)
 	return &c
 }
 
@@ -247,6 +249,7 @@ func (n *Node) Copy() *Node {
 			c.Drivers[k] = d.Copy()
 		}
 	}
+	c.HostVolumes = copyHostVolumes(n.HostVolumes)
 	return &c
 }
 

@@ -95,6 +95,7 @@ func (j *Job) Validate() error {
 		seen[tg.Name] = i
 		tg.validate(&p, i)
 		tg.validateReschedule(&p, i, j.Type)
+		tg.validateVolumes(&p, i, j.Type)
 	}
 	return p.err()
 }

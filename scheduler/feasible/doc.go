@@ -10,8 +10,8 @@
 //     them per datacenter, as a user reading a placement failure expects.
 //   - Stack.Select runs once per placement. It walks the shuffled candidates
 //     from where the previous placement stopped, filters each node through a
-//     chain of checkers (drivers, constraints, distinct_property,
-//     distinct_hosts), checks that the group's resources and ports fit next
+//     chain of checkers (drivers, constraints, host volumes,
+//     distinct_property, distinct_hosts), checks that the group's resources and ports fit next
 //     to what is already on the node and what the plan being built adds or
 //     removes, scores the fitting nodes (bin-packing plus a job
 //     anti-affinity penalty) and, once a bounded number of them has been

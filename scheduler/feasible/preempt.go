@@ -375,7 +375,7 @@ func (u *nodeUsage) without(allocs []*structs.Allocation) *nodeUsage {
 		c.used.MemoryMB -= r.MemoryMB
 		c.used.MemoryMaxMB -= r.MemoryMaxMB
 		c.used.DiskMB -= r.DiskMB
-		forEachPort(ar, func(p int) { delete(c.ports, p) })
+		forEachPort(ar, c.freePort)
 		for _, core := range ar.ReservedCores() {
 			delete(c.coresTaken, core)
 		}

@@ -74,6 +74,17 @@ type Stack struct {
 	// penalty holds the nodes the current placement avoids (see
 	// SetPenaltyNodes).
 	penalty map[string]bool
+	// opts are the options of the Select in progress; Select is not
+	// reentrant.
+	opts SelectOptions
+}
+
+// SelectOptions is what differs between placements of one task group.
+type SelectOptions struct {
+	// AllocName is the name of the allocation being placed,
+	// "<job>.<group>[<index>]": a per_alloc host volume is the one named
+	// after the index.
+	AllocName string
 }
 
 type groupStage struct {
@@ -82,6 +93,10 @@ type groupStage struct {
 	checkers []Checker
 	distinct *DistinctHostsChecker
 	property *DistinctPropertyChecker
+	// perAllocVolumes checks per_alloc host volumes, whose verdict
+	// depends on the allocation; nil when the group has none (shared
+	// host volumes are among the static checkers).
+	perAllocVolumes *HostVolumeChecker
 	// affinity and spread are nil when the group has none.
 	affinity *AffinityScorer
 	spread   *SpreadScorer
@@ -133,6 +148,7 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 		constraints = append(constraints, t.Constraints...)
 	}
 	byClass, perNode := classEscapes(constraints)
+	volumes := NewHostVolumeChecker(tg)
 	g := &groupStage{
 		tg:       tg,
 		ask:      newGroupAsk(tg),
@@ -154,6 +170,14 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 		g.nodeCheckers = append(g.nodeCheckers, NewConstraintChecker(s.ctx, perNode))
 	}
 	g.elig.setEscaped(tg.Name, len(perNode) > 0)
+	// Host volumes are not part of a node's computed class, so they are
+	// checked per node; a per_alloc volume per placement.
+	if volumes != nil && !volumes.PerAlloc() {
+		g.nodeCheckers = append(g.nodeCheckers, volumes)
+	}
+	if volumes != nil && volumes.PerAlloc() {
+		g.perAllocVolumes = volumes
+	}
 	s.groups[tg.Name] = g
 	return g
 }
@@ -222,6 +246,12 @@ type scored struct {
 // with the metric explaining why, when no node fits; an error only when
 // state could not be read.
 func (s *Stack) Select(tg *structs.TaskGroup) (*Option, *structs.AllocMetric, error) {
+	return s.SelectWith(tg, SelectOptions{})
+}
+
+// SelectWith is Select for one named allocation; see SelectOptions.
+func (s *Stack) SelectWith(tg *structs.TaskGroup, opts SelectOptions) (*Option, *structs.AllocMetric, error) {
+	s.opts = opts
 	m := &structs.AllocMetric{NodesInPool: s.inPool, NodesAvailable: s.availableByDC}
 	g := s.group(tg)
 	n := len(s.nodes)
@@ -277,6 +307,12 @@ func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, 
 	if ok, reason := g.static(i, node); !ok {
 		filterNode(m, node, reason)
 		return scored{}, false, nil
+	}
+	if g.perAllocVolumes != nil {
+		if ok, reason := g.perAllocVolumes.FeasibleFor(node, s.opts.AllocName); !ok {
+			filterNode(m, node, reason)
+			return scored{}, false, nil
+		}
 	}
 	if ok, reason, err := g.property.planFeasible(node); err != nil {
 		return scored{}, false, err

@@ -62,12 +62,12 @@ func TestSelectExhaustedDimensions(t *testing.T) {
 		{"reserved port collision", func(n *structs.Node, j *structs.Job) {
 			n.ReservedResources.Networks.ReservedHostPorts = "22,8080"
 			j.TaskGroups[0].Networks = []*structs.NetworkResource{{ReservedPorts: []structs.Port{{Label: "http", Value: 8080}}}}
-		}, DimensionPortCollide},
+		}, "network: reserved port collision http=8080"},
 		{"no dynamic ports", func(n *structs.Node, j *structs.Job) {
 			n.NodeResources.MinDynamicPort, n.NodeResources.MaxDynamicPort = 20000, 20001
 			n.ReservedResources.Networks.ReservedHostPorts = "20000"
 			j.TaskGroups[0].Networks = []*structs.NetworkResource{{DynamicPorts: []structs.Port{{Label: "a"}, {Label: "b"}}}}
-		}, DimensionDynamicPorts},
+		}, "network: dynamic port selection failed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package feasible
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -8,15 +9,23 @@ import (
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
-// Dimension names used as keys of AllocMetric.DimensionExhausted.
+// Dimension names used as keys of AllocMetric.DimensionExhausted, worded
+// as Nomad's so that tooling reading them keeps working. A port collision
+// names the port after the prefix, "network: reserved port collision
+// http=8080", as Nomad does.
 const (
 	DimensionCPU          = "cpu"
 	DimensionCores        = "cores"
 	DimensionMemory       = "memory"
 	DimensionDisk         = "disk"
-	DimensionPortCollide  = "network: port collision"
-	DimensionDynamicPorts = "network: no free dynamic ports"
+	DimensionPortCollide  = "network: reserved port collision"
+	DimensionDynamicPorts = "network: dynamic port selection failed"
 )
+
+// portCollision is the dimension of a static port that is already taken.
+func portCollision(label string, port int) string {
+	return fmt.Sprintf("%s %s=%d", DimensionPortCollide, label, port)
+}
 
 // nodeUsage is what a node offers and what is already taken on it, as seen
 // by the evaluation being planned.
@@ -30,6 +39,9 @@ type nodeUsage struct {
 	ports   map[int]struct{}
 	minPort int
 	maxPort int
+	// takenInRange counts the ports of ports inside minPort-maxPort, so
+	// the free dynamic ports are known without walking the map.
+	takenInRange int
 	// mhzPerCore is what a reserved core costs in CPU shares; reservable
 	// lists the cores tasks may hold and coresTaken those already held,
 	// nil until the first is taken.
@@ -86,7 +98,25 @@ func (u *nodeUsage) takePort(p int) {
 	if u.ports == nil {
 		u.ports = make(map[int]struct{})
 	}
+	if _, dup := u.ports[p]; dup {
+		return
+	}
 	u.ports[p] = struct{}{}
+	if p >= u.minPort && p <= u.maxPort {
+		u.takenInRange++
+	}
+}
+
+// freePort is takePort undone: a preempted allocation's port is free
+// again.
+func (u *nodeUsage) freePort(p int) {
+	if _, ok := u.ports[p]; !ok {
+		return
+	}
+	delete(u.ports, p)
+	if p >= u.minPort && p <= u.maxPort {
+		u.takenInRange--
+	}
 }
 
 func (u *nodeUsage) portTaken(p int) bool {
@@ -131,13 +161,7 @@ func (u *nodeUsage) pickCores(n int, taken []uint16) []uint16 {
 
 // freeDynamicPorts counts the ports of the dynamic range not yet taken.
 func (u *nodeUsage) freeDynamicPorts() int {
-	free := u.maxPort - u.minPort + 1
-	for p := range u.ports {
-		if p >= u.minPort && p <= u.maxPort {
-			free--
-		}
-	}
-	return free
+	return u.maxPort - u.minPort + 1 - u.takenInRange
 }
 
 // forEachPort calls fn with every host port an allocation holds.
@@ -203,8 +227,10 @@ type groupAsk struct {
 	// cores counts the whole cores asked for, over all tasks; their CPU
 	// share depends on the node, so it is not in res.
 	cores int
-	// reserved lists the static ports asked for, over all networks.
-	reserved []int
+	// reserved lists the static ports asked for, over all networks, and
+	// reservedLabels their labels, for the metric of a collision.
+	reserved       []int
+	reservedLabels []string
 	// dynamic counts the dynamic ports asked for.
 	dynamic int
 }
@@ -218,6 +244,7 @@ func newGroupAsk(tg *structs.TaskGroup) *groupAsk {
 		for _, n := range nets {
 			for _, p := range n.ReservedPorts {
 				g.reserved = append(g.reserved, p.Value)
+				g.reservedLabels = append(g.reservedLabels, p.Label)
 			}
 			g.dynamic += len(n.DynamicPorts)
 		}
@@ -250,7 +277,7 @@ func (u *nodeUsage) fits(ask *groupAsk) (bool, string) {
 	for i, p := range ask.reserved {
 		// A group asking twice for one static port can never fit.
 		if u.portTaken(p) || slices.Contains(ask.reserved[:i], p) {
-			return false, DimensionPortCollide
+			return false, portCollision(ask.reservedLabels[i], p)
 		}
 	}
 	if ask.dynamic > 0 && u.freeDynamicPorts() < ask.dynamic+countInRange(ask.reserved, u.minPort, u.maxPort) {

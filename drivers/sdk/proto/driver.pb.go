@@ -435,7 +435,9 @@ type TaskConfig struct {
 	LogDisabled      bool       `protobuf:"varint,17,opt,name=log_disabled,json=logDisabled,proto3" json:"log_disabled,omitempty"`
 	// Ports the scheduler assigned to the task's allocation, for drivers
 	// that publish them (docker).
-	Ports         []*PortMapping `protobuf:"bytes,18,rep,name=ports,proto3" json:"ports,omitempty"`
+	Ports []*PortMapping `protobuf:"bytes,18,rep,name=ports,proto3" json:"ports,omitempty"`
+	// Host directories to mount into the task (host volumes).
+	Mounts        []*MountConfig `protobuf:"bytes,19,rep,name=mounts,proto3" json:"mounts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -596,6 +598,84 @@ func (x *TaskConfig) GetPorts() []*PortMapping {
 	return nil
 }
 
+func (x *TaskConfig) GetMounts() []*MountConfig {
+	if x != nil {
+		return x.Mounts
+	}
+	return nil
+}
+
+type MountConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Absolute path inside the task.
+	TaskPath string `protobuf:"bytes,1,opt,name=task_path,json=taskPath,proto3" json:"task_path,omitempty"`
+	// Absolute path on the host.
+	HostPath string `protobuf:"bytes,2,opt,name=host_path,json=hostPath,proto3" json:"host_path,omitempty"`
+	Readonly bool   `protobuf:"varint,3,opt,name=readonly,proto3" json:"readonly,omitempty"`
+	// "private" (the only mode orch supports) or empty.
+	PropagationMode string `protobuf:"bytes,4,opt,name=propagation_mode,json=propagationMode,proto3" json:"propagation_mode,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *MountConfig) Reset() {
+	*x = MountConfig{}
+	mi := &file_driver_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MountConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MountConfig) ProtoMessage() {}
+
+func (x *MountConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MountConfig.ProtoReflect.Descriptor instead.
+func (*MountConfig) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MountConfig) GetTaskPath() string {
+	if x != nil {
+		return x.TaskPath
+	}
+	return ""
+}
+
+func (x *MountConfig) GetHostPath() string {
+	if x != nil {
+		return x.HostPath
+	}
+	return ""
+}
+
+func (x *MountConfig) GetReadonly() bool {
+	if x != nil {
+		return x.Readonly
+	}
+	return false
+}
+
+func (x *MountConfig) GetPropagationMode() string {
+	if x != nil {
+		return x.PropagationMode
+	}
+	return ""
+}
+
 type PortMapping struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Label string                 `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
@@ -610,7 +690,7 @@ type PortMapping struct {
 
 func (x *PortMapping) Reset() {
 	*x = PortMapping{}
-	mi := &file_driver_proto_msgTypes[9]
+	mi := &file_driver_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -622,7 +702,7 @@ func (x *PortMapping) String() string {
 func (*PortMapping) ProtoMessage() {}
 
 func (x *PortMapping) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[9]
+	mi := &file_driver_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -635,7 +715,7 @@ func (x *PortMapping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PortMapping.ProtoReflect.Descriptor instead.
 func (*PortMapping) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{9}
+	return file_driver_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PortMapping) GetLabel() string {
@@ -679,7 +759,7 @@ type TaskHandle struct {
 
 func (x *TaskHandle) Reset() {
 	*x = TaskHandle{}
-	mi := &file_driver_proto_msgTypes[10]
+	mi := &file_driver_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +771,7 @@ func (x *TaskHandle) String() string {
 func (*TaskHandle) ProtoMessage() {}
 
 func (x *TaskHandle) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[10]
+	mi := &file_driver_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +784,7 @@ func (x *TaskHandle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskHandle.ProtoReflect.Descriptor instead.
 func (*TaskHandle) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{10}
+	return file_driver_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TaskHandle) GetVersion() int64 {
@@ -748,7 +828,7 @@ type ExitResult struct {
 
 func (x *ExitResult) Reset() {
 	*x = ExitResult{}
-	mi := &file_driver_proto_msgTypes[11]
+	mi := &file_driver_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +840,7 @@ func (x *ExitResult) String() string {
 func (*ExitResult) ProtoMessage() {}
 
 func (x *ExitResult) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[11]
+	mi := &file_driver_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +853,7 @@ func (x *ExitResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExitResult.ProtoReflect.Descriptor instead.
 func (*ExitResult) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{11}
+	return file_driver_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ExitResult) GetExitCode() int64 {
@@ -813,7 +893,7 @@ type StartTaskRequest struct {
 
 func (x *StartTaskRequest) Reset() {
 	*x = StartTaskRequest{}
-	mi := &file_driver_proto_msgTypes[12]
+	mi := &file_driver_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +905,7 @@ func (x *StartTaskRequest) String() string {
 func (*StartTaskRequest) ProtoMessage() {}
 
 func (x *StartTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[12]
+	mi := &file_driver_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +918,7 @@ func (x *StartTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTaskRequest.ProtoReflect.Descriptor instead.
 func (*StartTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{12}
+	return file_driver_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StartTaskRequest) GetTask() *TaskConfig {
@@ -857,7 +937,7 @@ type StartTaskResponse struct {
 
 func (x *StartTaskResponse) Reset() {
 	*x = StartTaskResponse{}
-	mi := &file_driver_proto_msgTypes[13]
+	mi := &file_driver_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +949,7 @@ func (x *StartTaskResponse) String() string {
 func (*StartTaskResponse) ProtoMessage() {}
 
 func (x *StartTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[13]
+	mi := &file_driver_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +962,7 @@ func (x *StartTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTaskResponse.ProtoReflect.Descriptor instead.
 func (*StartTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{13}
+	return file_driver_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StartTaskResponse) GetHandle() *TaskHandle {
@@ -901,7 +981,7 @@ type WaitTaskRequest struct {
 
 func (x *WaitTaskRequest) Reset() {
 	*x = WaitTaskRequest{}
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +993,7 @@ func (x *WaitTaskRequest) String() string {
 func (*WaitTaskRequest) ProtoMessage() {}
 
 func (x *WaitTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[14]
+	mi := &file_driver_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1006,7 @@ func (x *WaitTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitTaskRequest.ProtoReflect.Descriptor instead.
 func (*WaitTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{14}
+	return file_driver_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WaitTaskRequest) GetTaskId() string {
@@ -945,7 +1025,7 @@ type WaitTaskResponse struct {
 
 func (x *WaitTaskResponse) Reset() {
 	*x = WaitTaskResponse{}
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1037,7 @@ func (x *WaitTaskResponse) String() string {
 func (*WaitTaskResponse) ProtoMessage() {}
 
 func (x *WaitTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[15]
+	mi := &file_driver_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1050,7 @@ func (x *WaitTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WaitTaskResponse.ProtoReflect.Descriptor instead.
 func (*WaitTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{15}
+	return file_driver_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WaitTaskResponse) GetResult() *ExitResult {
@@ -991,7 +1071,7 @@ type StopTaskRequest struct {
 
 func (x *StopTaskRequest) Reset() {
 	*x = StopTaskRequest{}
-	mi := &file_driver_proto_msgTypes[16]
+	mi := &file_driver_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1083,7 @@ func (x *StopTaskRequest) String() string {
 func (*StopTaskRequest) ProtoMessage() {}
 
 func (x *StopTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[16]
+	mi := &file_driver_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1096,7 @@ func (x *StopTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopTaskRequest.ProtoReflect.Descriptor instead.
 func (*StopTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{16}
+	return file_driver_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StopTaskRequest) GetTaskId() string {
@@ -1048,7 +1128,7 @@ type StopTaskResponse struct {
 
 func (x *StopTaskResponse) Reset() {
 	*x = StopTaskResponse{}
-	mi := &file_driver_proto_msgTypes[17]
+	mi := &file_driver_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1140,7 @@ func (x *StopTaskResponse) String() string {
 func (*StopTaskResponse) ProtoMessage() {}
 
 func (x *StopTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[17]
+	mi := &file_driver_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1153,7 @@ func (x *StopTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopTaskResponse.ProtoReflect.Descriptor instead.
 func (*StopTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{17}
+	return file_driver_proto_rawDescGZIP(), []int{18}
 }
 
 type DestroyTaskRequest struct {
@@ -1086,7 +1166,7 @@ type DestroyTaskRequest struct {
 
 func (x *DestroyTaskRequest) Reset() {
 	*x = DestroyTaskRequest{}
-	mi := &file_driver_proto_msgTypes[18]
+	mi := &file_driver_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1178,7 @@ func (x *DestroyTaskRequest) String() string {
 func (*DestroyTaskRequest) ProtoMessage() {}
 
 func (x *DestroyTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[18]
+	mi := &file_driver_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1191,7 @@ func (x *DestroyTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyTaskRequest.ProtoReflect.Descriptor instead.
 func (*DestroyTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{18}
+	return file_driver_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DestroyTaskRequest) GetTaskId() string {
@@ -1136,7 +1216,7 @@ type DestroyTaskResponse struct {
 
 func (x *DestroyTaskResponse) Reset() {
 	*x = DestroyTaskResponse{}
-	mi := &file_driver_proto_msgTypes[19]
+	mi := &file_driver_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1228,7 @@ func (x *DestroyTaskResponse) String() string {
 func (*DestroyTaskResponse) ProtoMessage() {}
 
 func (x *DestroyTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[19]
+	mi := &file_driver_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1241,7 @@ func (x *DestroyTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyTaskResponse.ProtoReflect.Descriptor instead.
 func (*DestroyTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{19}
+	return file_driver_proto_rawDescGZIP(), []int{20}
 }
 
 type InspectTaskRequest struct {
@@ -1173,7 +1253,7 @@ type InspectTaskRequest struct {
 
 func (x *InspectTaskRequest) Reset() {
 	*x = InspectTaskRequest{}
-	mi := &file_driver_proto_msgTypes[20]
+	mi := &file_driver_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1185,7 +1265,7 @@ func (x *InspectTaskRequest) String() string {
 func (*InspectTaskRequest) ProtoMessage() {}
 
 func (x *InspectTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[20]
+	mi := &file_driver_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1198,7 +1278,7 @@ func (x *InspectTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectTaskRequest.ProtoReflect.Descriptor instead.
 func (*InspectTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{20}
+	return file_driver_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *InspectTaskRequest) GetTaskId() string {
@@ -1223,7 +1303,7 @@ type InspectTaskResponse struct {
 
 func (x *InspectTaskResponse) Reset() {
 	*x = InspectTaskResponse{}
-	mi := &file_driver_proto_msgTypes[21]
+	mi := &file_driver_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1235,7 +1315,7 @@ func (x *InspectTaskResponse) String() string {
 func (*InspectTaskResponse) ProtoMessage() {}
 
 func (x *InspectTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[21]
+	mi := &file_driver_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1328,7 @@ func (x *InspectTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectTaskResponse.ProtoReflect.Descriptor instead.
 func (*InspectTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{21}
+	return file_driver_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *InspectTaskResponse) GetId() string {
@@ -1303,7 +1383,7 @@ type TaskStatsRequest struct {
 
 func (x *TaskStatsRequest) Reset() {
 	*x = TaskStatsRequest{}
-	mi := &file_driver_proto_msgTypes[22]
+	mi := &file_driver_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1395,7 @@ func (x *TaskStatsRequest) String() string {
 func (*TaskStatsRequest) ProtoMessage() {}
 
 func (x *TaskStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[22]
+	mi := &file_driver_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1408,7 @@ func (x *TaskStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskStatsRequest.ProtoReflect.Descriptor instead.
 func (*TaskStatsRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{22}
+	return file_driver_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TaskStatsRequest) GetTaskId() string {
@@ -1362,7 +1442,7 @@ type TaskResourceUsage struct {
 
 func (x *TaskResourceUsage) Reset() {
 	*x = TaskResourceUsage{}
-	mi := &file_driver_proto_msgTypes[23]
+	mi := &file_driver_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1374,7 +1454,7 @@ func (x *TaskResourceUsage) String() string {
 func (*TaskResourceUsage) ProtoMessage() {}
 
 func (x *TaskResourceUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[23]
+	mi := &file_driver_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1387,7 +1467,7 @@ func (x *TaskResourceUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResourceUsage.ProtoReflect.Descriptor instead.
 func (*TaskResourceUsage) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{23}
+	return file_driver_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TaskResourceUsage) GetTimestamp() int64 {
@@ -1462,7 +1542,7 @@ type TaskStatsResponse struct {
 
 func (x *TaskStatsResponse) Reset() {
 	*x = TaskStatsResponse{}
-	mi := &file_driver_proto_msgTypes[24]
+	mi := &file_driver_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1554,7 @@ func (x *TaskStatsResponse) String() string {
 func (*TaskStatsResponse) ProtoMessage() {}
 
 func (x *TaskStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[24]
+	mi := &file_driver_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1567,7 @@ func (x *TaskStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskStatsResponse.ProtoReflect.Descriptor instead.
 func (*TaskStatsResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{24}
+	return file_driver_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TaskStatsResponse) GetUsage() *TaskResourceUsage {
@@ -1507,7 +1587,7 @@ type SignalTaskRequest struct {
 
 func (x *SignalTaskRequest) Reset() {
 	*x = SignalTaskRequest{}
-	mi := &file_driver_proto_msgTypes[25]
+	mi := &file_driver_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +1599,7 @@ func (x *SignalTaskRequest) String() string {
 func (*SignalTaskRequest) ProtoMessage() {}
 
 func (x *SignalTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[25]
+	mi := &file_driver_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +1612,7 @@ func (x *SignalTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalTaskRequest.ProtoReflect.Descriptor instead.
 func (*SignalTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{25}
+	return file_driver_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SignalTaskRequest) GetTaskId() string {
@@ -1557,7 +1637,7 @@ type SignalTaskResponse struct {
 
 func (x *SignalTaskResponse) Reset() {
 	*x = SignalTaskResponse{}
-	mi := &file_driver_proto_msgTypes[26]
+	mi := &file_driver_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1649,7 @@ func (x *SignalTaskResponse) String() string {
 func (*SignalTaskResponse) ProtoMessage() {}
 
 func (x *SignalTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[26]
+	mi := &file_driver_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1662,7 @@ func (x *SignalTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalTaskResponse.ProtoReflect.Descriptor instead.
 func (*SignalTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{26}
+	return file_driver_proto_rawDescGZIP(), []int{27}
 }
 
 type RecoverTaskRequest struct {
@@ -1594,7 +1674,7 @@ type RecoverTaskRequest struct {
 
 func (x *RecoverTaskRequest) Reset() {
 	*x = RecoverTaskRequest{}
-	mi := &file_driver_proto_msgTypes[27]
+	mi := &file_driver_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1686,7 @@ func (x *RecoverTaskRequest) String() string {
 func (*RecoverTaskRequest) ProtoMessage() {}
 
 func (x *RecoverTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[27]
+	mi := &file_driver_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1699,7 @@ func (x *RecoverTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTaskRequest.ProtoReflect.Descriptor instead.
 func (*RecoverTaskRequest) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{27}
+	return file_driver_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RecoverTaskRequest) GetHandle() *TaskHandle {
@@ -1637,7 +1717,7 @@ type RecoverTaskResponse struct {
 
 func (x *RecoverTaskResponse) Reset() {
 	*x = RecoverTaskResponse{}
-	mi := &file_driver_proto_msgTypes[28]
+	mi := &file_driver_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1729,7 @@ func (x *RecoverTaskResponse) String() string {
 func (*RecoverTaskResponse) ProtoMessage() {}
 
 func (x *RecoverTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_driver_proto_msgTypes[28]
+	mi := &file_driver_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1742,7 @@ func (x *RecoverTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTaskResponse.ProtoReflect.Descriptor instead.
 func (*RecoverTaskResponse) Descriptor() ([]byte, []int) {
-	return file_driver_proto_rawDescGZIP(), []int{28}
+	return file_driver_proto_rawDescGZIP(), []int{29}
 }
 
 var File_driver_proto protoreflect.FileDescriptor
@@ -1695,7 +1775,7 @@ const file_driver_proto_rawDesc = "" +
 	"cpu_shares\x18\x01 \x01(\x03R\tcpuShares\x12\x1b\n" +
 	"\tmemory_mb\x18\x02 \x01(\x03R\bmemoryMb\x12\"\n" +
 	"\rmemory_max_mb\x18\x03 \x01(\x03R\vmemoryMaxMb\x12\x17\n" +
-	"\adisk_mb\x18\x04 \x01(\x03R\x06diskMb\"\xad\x05\n" +
+	"\adisk_mb\x18\x04 \x01(\x03R\x06diskMb\"\xe3\x05\n" +
 	"\n" +
 	"TaskConfig\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
@@ -1719,10 +1799,16 @@ const file_driver_proto_rawDesc = "" +
 	"\rlog_max_files\x18\x0f \x01(\x03R\vlogMaxFiles\x12.\n" +
 	"\x14log_max_file_size_mb\x18\x10 \x01(\x03R\x10logMaxFileSizeMb\x12!\n" +
 	"\flog_disabled\x18\x11 \x01(\bR\vlogDisabled\x122\n" +
-	"\x05ports\x18\x12 \x03(\v2\x1c.orch.drivers.v1.PortMappingR\x05ports\x1a6\n" +
+	"\x05ports\x18\x12 \x03(\v2\x1c.orch.drivers.v1.PortMappingR\x05ports\x124\n" +
+	"\x06mounts\x18\x13 \x03(\v2\x1c.orch.drivers.v1.MountConfigR\x06mounts\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"b\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x01\n" +
+	"\vMountConfig\x12\x1b\n" +
+	"\ttask_path\x18\x01 \x01(\tR\btaskPath\x12\x1b\n" +
+	"\thost_path\x18\x02 \x01(\tR\bhostPath\x12\x1a\n" +
+	"\breadonly\x18\x03 \x01(\bR\breadonly\x12)\n" +
+	"\x10propagation_mode\x18\x04 \x01(\tR\x0fpropagationMode\"b\n" +
 	"\vPortMapping\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value\x12\x0e\n" +
@@ -1820,7 +1906,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_driver_proto_goTypes = []any{
 	(*PluginInfoRequest)(nil),   // 0: orch.drivers.v1.PluginInfoRequest
 	(*PluginInfoResponse)(nil),  // 1: orch.drivers.v1.PluginInfoResponse
@@ -1831,69 +1917,71 @@ var file_driver_proto_goTypes = []any{
 	(*FingerprintResponse)(nil), // 6: orch.drivers.v1.FingerprintResponse
 	(*Resources)(nil),           // 7: orch.drivers.v1.Resources
 	(*TaskConfig)(nil),          // 8: orch.drivers.v1.TaskConfig
-	(*PortMapping)(nil),         // 9: orch.drivers.v1.PortMapping
-	(*TaskHandle)(nil),          // 10: orch.drivers.v1.TaskHandle
-	(*ExitResult)(nil),          // 11: orch.drivers.v1.ExitResult
-	(*StartTaskRequest)(nil),    // 12: orch.drivers.v1.StartTaskRequest
-	(*StartTaskResponse)(nil),   // 13: orch.drivers.v1.StartTaskResponse
-	(*WaitTaskRequest)(nil),     // 14: orch.drivers.v1.WaitTaskRequest
-	(*WaitTaskResponse)(nil),    // 15: orch.drivers.v1.WaitTaskResponse
-	(*StopTaskRequest)(nil),     // 16: orch.drivers.v1.StopTaskRequest
-	(*StopTaskResponse)(nil),    // 17: orch.drivers.v1.StopTaskResponse
-	(*DestroyTaskRequest)(nil),  // 18: orch.drivers.v1.DestroyTaskRequest
-	(*DestroyTaskResponse)(nil), // 19: orch.drivers.v1.DestroyTaskResponse
-	(*InspectTaskRequest)(nil),  // 20: orch.drivers.v1.InspectTaskRequest
-	(*InspectTaskResponse)(nil), // 21: orch.drivers.v1.InspectTaskResponse
-	(*TaskStatsRequest)(nil),    // 22: orch.drivers.v1.TaskStatsRequest
-	(*TaskResourceUsage)(nil),   // 23: orch.drivers.v1.TaskResourceUsage
-	(*TaskStatsResponse)(nil),   // 24: orch.drivers.v1.TaskStatsResponse
-	(*SignalTaskRequest)(nil),   // 25: orch.drivers.v1.SignalTaskRequest
-	(*SignalTaskResponse)(nil),  // 26: orch.drivers.v1.SignalTaskResponse
-	(*RecoverTaskRequest)(nil),  // 27: orch.drivers.v1.RecoverTaskRequest
-	(*RecoverTaskResponse)(nil), // 28: orch.drivers.v1.RecoverTaskResponse
-	nil,                         // 29: orch.drivers.v1.Fingerprint.AttributesEntry
-	nil,                         // 30: orch.drivers.v1.TaskConfig.EnvEntry
+	(*MountConfig)(nil),         // 9: orch.drivers.v1.MountConfig
+	(*PortMapping)(nil),         // 10: orch.drivers.v1.PortMapping
+	(*TaskHandle)(nil),          // 11: orch.drivers.v1.TaskHandle
+	(*ExitResult)(nil),          // 12: orch.drivers.v1.ExitResult
+	(*StartTaskRequest)(nil),    // 13: orch.drivers.v1.StartTaskRequest
+	(*StartTaskResponse)(nil),   // 14: orch.drivers.v1.StartTaskResponse
+	(*WaitTaskRequest)(nil),     // 15: orch.drivers.v1.WaitTaskRequest
+	(*WaitTaskResponse)(nil),    // 16: orch.drivers.v1.WaitTaskResponse
+	(*StopTaskRequest)(nil),     // 17: orch.drivers.v1.StopTaskRequest
+	(*StopTaskResponse)(nil),    // 18: orch.drivers.v1.StopTaskResponse
+	(*DestroyTaskRequest)(nil),  // 19: orch.drivers.v1.DestroyTaskRequest
+	(*DestroyTaskResponse)(nil), // 20: orch.drivers.v1.DestroyTaskResponse
+	(*InspectTaskRequest)(nil),  // 21: orch.drivers.v1.InspectTaskRequest
+	(*InspectTaskResponse)(nil), // 22: orch.drivers.v1.InspectTaskResponse
+	(*TaskStatsRequest)(nil),    // 23: orch.drivers.v1.TaskStatsRequest
+	(*TaskResourceUsage)(nil),   // 24: orch.drivers.v1.TaskResourceUsage
+	(*TaskStatsResponse)(nil),   // 25: orch.drivers.v1.TaskStatsResponse
+	(*SignalTaskRequest)(nil),   // 26: orch.drivers.v1.SignalTaskRequest
+	(*SignalTaskResponse)(nil),  // 27: orch.drivers.v1.SignalTaskResponse
+	(*RecoverTaskRequest)(nil),  // 28: orch.drivers.v1.RecoverTaskRequest
+	(*RecoverTaskResponse)(nil), // 29: orch.drivers.v1.RecoverTaskResponse
+	nil,                         // 30: orch.drivers.v1.Fingerprint.AttributesEntry
+	nil,                         // 31: orch.drivers.v1.TaskConfig.EnvEntry
 }
 var file_driver_proto_depIdxs = []int32{
-	29, // 0: orch.drivers.v1.Fingerprint.attributes:type_name -> orch.drivers.v1.Fingerprint.AttributesEntry
+	30, // 0: orch.drivers.v1.Fingerprint.attributes:type_name -> orch.drivers.v1.Fingerprint.AttributesEntry
 	5,  // 1: orch.drivers.v1.FingerprintResponse.fingerprint:type_name -> orch.drivers.v1.Fingerprint
-	30, // 2: orch.drivers.v1.TaskConfig.env:type_name -> orch.drivers.v1.TaskConfig.EnvEntry
+	31, // 2: orch.drivers.v1.TaskConfig.env:type_name -> orch.drivers.v1.TaskConfig.EnvEntry
 	7,  // 3: orch.drivers.v1.TaskConfig.resources:type_name -> orch.drivers.v1.Resources
-	9,  // 4: orch.drivers.v1.TaskConfig.ports:type_name -> orch.drivers.v1.PortMapping
-	8,  // 5: orch.drivers.v1.TaskHandle.config:type_name -> orch.drivers.v1.TaskConfig
-	8,  // 6: orch.drivers.v1.StartTaskRequest.task:type_name -> orch.drivers.v1.TaskConfig
-	10, // 7: orch.drivers.v1.StartTaskResponse.handle:type_name -> orch.drivers.v1.TaskHandle
-	11, // 8: orch.drivers.v1.WaitTaskResponse.result:type_name -> orch.drivers.v1.ExitResult
-	11, // 9: orch.drivers.v1.InspectTaskResponse.exit_result:type_name -> orch.drivers.v1.ExitResult
-	23, // 10: orch.drivers.v1.TaskStatsResponse.usage:type_name -> orch.drivers.v1.TaskResourceUsage
-	10, // 11: orch.drivers.v1.RecoverTaskRequest.handle:type_name -> orch.drivers.v1.TaskHandle
-	0,  // 12: orch.drivers.v1.Driver.PluginInfo:input_type -> orch.drivers.v1.PluginInfoRequest
-	2,  // 13: orch.drivers.v1.Driver.SetConfig:input_type -> orch.drivers.v1.SetConfigRequest
-	4,  // 14: orch.drivers.v1.Driver.Fingerprint:input_type -> orch.drivers.v1.FingerprintRequest
-	12, // 15: orch.drivers.v1.Driver.StartTask:input_type -> orch.drivers.v1.StartTaskRequest
-	14, // 16: orch.drivers.v1.Driver.WaitTask:input_type -> orch.drivers.v1.WaitTaskRequest
-	16, // 17: orch.drivers.v1.Driver.StopTask:input_type -> orch.drivers.v1.StopTaskRequest
-	18, // 18: orch.drivers.v1.Driver.DestroyTask:input_type -> orch.drivers.v1.DestroyTaskRequest
-	20, // 19: orch.drivers.v1.Driver.InspectTask:input_type -> orch.drivers.v1.InspectTaskRequest
-	22, // 20: orch.drivers.v1.Driver.TaskStats:input_type -> orch.drivers.v1.TaskStatsRequest
-	25, // 21: orch.drivers.v1.Driver.SignalTask:input_type -> orch.drivers.v1.SignalTaskRequest
-	27, // 22: orch.drivers.v1.Driver.RecoverTask:input_type -> orch.drivers.v1.RecoverTaskRequest
-	1,  // 23: orch.drivers.v1.Driver.PluginInfo:output_type -> orch.drivers.v1.PluginInfoResponse
-	3,  // 24: orch.drivers.v1.Driver.SetConfig:output_type -> orch.drivers.v1.SetConfigResponse
-	6,  // 25: orch.drivers.v1.Driver.Fingerprint:output_type -> orch.drivers.v1.FingerprintResponse
-	13, // 26: orch.drivers.v1.Driver.StartTask:output_type -> orch.drivers.v1.StartTaskResponse
-	15, // 27: orch.drivers.v1.Driver.WaitTask:output_type -> orch.drivers.v1.WaitTaskResponse
-	17, // 28: orch.drivers.v1.Driver.StopTask:output_type -> orch.drivers.v1.StopTaskResponse
-	19, // 29: orch.drivers.v1.Driver.DestroyTask:output_type -> orch.drivers.v1.DestroyTaskResponse
-	21, // 30: orch.drivers.v1.Driver.InspectTask:output_type -> orch.drivers.v1.InspectTaskResponse
-	24, // 31: orch.drivers.v1.Driver.TaskStats:output_type -> orch.drivers.v1.TaskStatsResponse
-	26, // 32: orch.drivers.v1.Driver.SignalTask:output_type -> orch.drivers.v1.SignalTaskResponse
-	28, // 33: orch.drivers.v1.Driver.RecoverTask:output_type -> orch.drivers.v1.RecoverTaskResponse
-	23, // [23:34] is the sub-list for method output_type
-	12, // [12:23] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	10, // 4: orch.drivers.v1.TaskConfig.ports:type_name -> orch.drivers.v1.PortMapping
+	9,  // 5: orch.drivers.v1.TaskConfig.mounts:type_name -> orch.drivers.v1.MountConfig
+	8,  // 6: orch.drivers.v1.TaskHandle.config:type_name -> orch.drivers.v1.TaskConfig
+	8,  // 7: orch.drivers.v1.StartTaskRequest.task:type_name -> orch.drivers.v1.TaskConfig
+	11, // 8: orch.drivers.v1.StartTaskResponse.handle:type_name -> orch.drivers.v1.TaskHandle
+	12, // 9: orch.drivers.v1.WaitTaskResponse.result:type_name -> orch.drivers.v1.ExitResult
+	12, // 10: orch.drivers.v1.InspectTaskResponse.exit_result:type_name -> orch.drivers.v1.ExitResult
+	24, // 11: orch.drivers.v1.TaskStatsResponse.usage:type_name -> orch.drivers.v1.TaskResourceUsage
+	11, // 12: orch.drivers.v1.RecoverTaskRequest.handle:type_name -> orch.drivers.v1.TaskHandle
+	0,  // 13: orch.drivers.v1.Driver.PluginInfo:input_type -> orch.drivers.v1.PluginInfoRequest
+	2,  // 14: orch.drivers.v1.Driver.SetConfig:input_type -> orch.drivers.v1.SetConfigRequest
+	4,  // 15: orch.drivers.v1.Driver.Fingerprint:input_type -> orch.drivers.v1.FingerprintRequest
+	13, // 16: orch.drivers.v1.Driver.StartTask:input_type -> orch.drivers.v1.StartTaskRequest
+	15, // 17: orch.drivers.v1.Driver.WaitTask:input_type -> orch.drivers.v1.WaitTaskRequest
+	17, // 18: orch.drivers.v1.Driver.StopTask:input_type -> orch.drivers.v1.StopTaskRequest
+	19, // 19: orch.drivers.v1.Driver.DestroyTask:input_type -> orch.drivers.v1.DestroyTaskRequest
+	21, // 20: orch.drivers.v1.Driver.InspectTask:input_type -> orch.drivers.v1.InspectTaskRequest
+	23, // 21: orch.drivers.v1.Driver.TaskStats:input_type -> orch.drivers.v1.TaskStatsRequest
+	26, // 22: orch.drivers.v1.Driver.SignalTask:input_type -> orch.drivers.v1.SignalTaskRequest
+	28, // 23: orch.drivers.v1.Driver.RecoverTask:input_type -> orch.drivers.v1.RecoverTaskRequest
+	1,  // 24: orch.drivers.v1.Driver.PluginInfo:output_type -> orch.drivers.v1.PluginInfoResponse
+	3,  // 25: orch.drivers.v1.Driver.SetConfig:output_type -> orch.drivers.v1.SetConfigResponse
+	6,  // 26: orch.drivers.v1.Driver.Fingerprint:output_type -> orch.drivers.v1.FingerprintResponse
+	14, // 27: orch.drivers.v1.Driver.StartTask:output_type -> orch.drivers.v1.StartTaskResponse
+	16, // 28: orch.drivers.v1.Driver.WaitTask:output_type -> orch.drivers.v1.WaitTaskResponse
+	18, // 29: orch.drivers.v1.Driver.StopTask:output_type -> orch.drivers.v1.StopTaskResponse
+	20, // 30: orch.drivers.v1.Driver.DestroyTask:output_type -> orch.drivers.v1.DestroyTaskResponse
+	22, // 31: orch.drivers.v1.Driver.InspectTask:output_type -> orch.drivers.v1.InspectTaskResponse
+	25, // 32: orch.drivers.v1.Driver.TaskStats:output_type -> orch.drivers.v1.TaskStatsResponse
+	27, // 33: orch.drivers.v1.Driver.SignalTask:output_type -> orch.drivers.v1.SignalTaskResponse
+	29, // 34: orch.drivers.v1.Driver.RecoverTask:output_type -> orch.drivers.v1.RecoverTaskResponse
+	24, // [24:35] is the sub-list for method output_type
+	13, // [13:24] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_driver_proto_init() }
@@ -1907,7 +1995,7 @@ func file_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

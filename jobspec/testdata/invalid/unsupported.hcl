@@ -11,9 +11,9 @@ job "web" {
       }
     }
 
-    volume "data" {
-      type   = "host"
-      source = "data"
+    vault {
+      policies = ["web"]
+      env      = true
     }
 
     task "server" {

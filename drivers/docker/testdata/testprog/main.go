@@ -14,6 +14,8 @@
 //	spin DURATION       keep one core busy, then exit 0
 //	cwd                 print the working directory and hostname
 //	cat PATH            print a file's contents
+//	write PATH TEXT...  write each TEXT to its PATH, printing "wrote PATH"
+//	                    or "failed PATH: <error>" for each; exit 0
 package main
 
 import (
@@ -111,6 +113,14 @@ func main() {
 			fail(err.Error())
 		}
 		os.Stdout.Write(b)
+	case "write":
+		for i := 0; i+1 < len(args); i += 2 {
+			if err := os.WriteFile(args[i], []byte(args[i+1]), 0o644); err != nil {
+				fmt.Printf("failed %s: %v\n", args[i], err)
+			} else {
+				fmt.Printf("wrote %s\n", args[i])
+			}
+		}
 	default:
 		fail("unknown mode " + os.Args[1])
 	}
