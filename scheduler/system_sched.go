@@ -108,12 +108,16 @@ func (s *SystemScheduler) reconcileNodes(job *structs.Job, allocs []*structs.All
 	for _, a := range allocs {
 		s.classify(job, a, byNode[a.NodeID], eligible, existing)
 	}
+	// One stack for every node: its per-node caches (feasibility
+	// verdicts, usage) then serve all groups, and building a stack per
+	// node would cost more than the placement on it.
+	stack := feasible.NewStack(s.ctx, job, cand, 1)
 	for _, tg := range job.TaskGroups {
-		for _, node := range cand.Nodes {
+		for i, node := range stack.Nodes() {
 			if existing[tg.Name][node.ID] != nil {
 				continue
 			}
-			if err := s.placeOn(tg, node, cand); err != nil {
+			if err := s.placeOn(stack, tg, i); err != nil {
 				return err
 			}
 		}
@@ -161,15 +165,14 @@ func (s *SystemScheduler) classify(job *structs.Job, a *structs.Allocation, node
 	}
 }
 
-// placeOn runs the feasibility chain for one node. A node the group's
-// drivers or constraints rule out is simply not a target of the job; a
-// node that qualifies but lacks resources is a failed placement, reported
-// in FailedTGAllocs with its metrics merged into the group's.
-func (s *SystemScheduler) placeOn(tg *structs.TaskGroup, node *structs.Node, cand feasible.Candidates) error {
-	one := feasible.Candidates{Nodes: []*structs.Node{node}, InPool: cand.InPool, AvailableByDC: cand.AvailableByDC}
-	stack := feasible.NewStack(s.ctx, s.job, one, 1)
+// placeOn runs the feasibility chain for the stack's node i. A node the
+// group's drivers or constraints rule out is simply not a target of the
+// job; a node that qualifies but lacks resources is a failed placement,
+// reported in FailedTGAllocs with its metrics merged into the group's.
+func (s *SystemScheduler) placeOn(stack *feasible.Stack, tg *structs.TaskGroup, i int) error {
+	node := stack.Nodes()[i]
 	start := s.now()
-	opt, metric, err := stack.Select(tg)
+	opt, metric, err := stack.SelectAt(tg, i)
 	if err != nil {
 		return fmt.Errorf("placing %s on node %s: %w", tg.Name, node.ID, err)
 	}
