@@ -34,6 +34,12 @@ func (s *Stack) scorePool(g *groupStage, m *structs.AllocMetric, top []scored) (
 	}
 	g.pool = append(g.pool, s.busy[g.poolFrom:]...)
 	g.poolFrom = len(s.busy)
+	// Where busy nodes are not rare the sample finds them by itself (a
+	// sample of limit nodes misses them all with odds of 2^-limit at
+	// most), and scoring the pool too would only double the cost.
+	if 2*len(s.busy) > s.discovered {
+		return top, nil
+	}
 	found := 0
 	for steps := len(g.pool); steps > 0 && found < g.limit && len(g.pool) > 0; steps-- {
 		if g.poolPos >= len(g.pool) {
