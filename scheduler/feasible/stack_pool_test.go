@@ -81,3 +81,25 @@ func TestPoolDropsFullNodes(t *testing.T) {
 		t.Fatalf("pool still holds %v after the busy node filled up", g.pool)
 	}
 }
+
+func TestPoolStaysOutOfBusyClusters(t *testing.T) {
+	// Every node runs other work: the sample alone finds busy nodes, and
+	// a placement scores the sample bound, not twice as many.
+	job := mock.Job()
+	var nodes []*structs.Node
+	existing := fakeAllocs{}
+	for range 20 {
+		n := mock.Node()
+		nodes = append(nodes, n)
+		existing[n.ID] = []*structs.Allocation{mock.AllocFor(mock.Job(), n, 0)}
+	}
+	ctx := newTestContext(t, job, existing)
+	stack := NewStack(ctx, job, NewCandidates(job, nodes), 4)
+	_, m, err := stack.Select(job.TaskGroups[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.NodesEvaluated != 4 {
+		t.Fatalf("evaluated %d nodes, want the sample bound 4", m.NodesEvaluated)
+	}
+}
