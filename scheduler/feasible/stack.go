@@ -90,6 +90,8 @@ type Stack struct {
 	// lookup by node ID on every visit; an entry the plan made stale is
 	// read again.
 	usage []*nodeUsage
+	// rej collects the current placement's rejections for its metric.
+	rej rejections
 	// busy lists, in shuffled order, the indexes of the nodes found to run
 	// work when first looked at; nodes up to discovered have been looked
 	// at. The groups' pools are filled from it.
@@ -166,6 +168,9 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 	if g.affinity != nil || g.spread != nil {
 		g.limit = s.limit * PreferenceLimitFactor
 	}
+	if g.spread != nil {
+		g.spread.sizeCache(len(s.nodes))
+	}
 	s.groups[tg.Name] = g
 	return g
 }
@@ -207,6 +212,7 @@ type scored struct {
 // state could not be read.
 func (s *Stack) Select(tg *structs.TaskGroup) (*Option, *structs.AllocMetric, error) {
 	m := &structs.AllocMetric{NodesInPool: s.inPool, NodesAvailable: s.availableByDC}
+	defer s.rej.flush(m)
 	g := s.group(tg)
 	s.gen++
 	top, err := s.scorePool(g, m, s.top[:0])
@@ -226,6 +232,7 @@ func (s *Stack) Select(tg *structs.TaskGroup) (*Option, *structs.AllocMetric, er
 // caches, across them. The results are Select's.
 func (s *Stack) SelectAt(tg *structs.TaskGroup, i int) (*Option, *structs.AllocMetric, error) {
 	m := &structs.AllocMetric{NodesInPool: s.inPool, NodesAvailable: s.availableByDC}
+	defer s.rej.flush(m)
 	g := s.group(tg)
 	s.gen++
 	s.seen[i] = s.gen
@@ -288,19 +295,19 @@ func (s *Stack) sample(g *groupStage, m *structs.AllocMetric, top []scored) ([]s
 	return top, nil
 }
 
-// consider runs node i through the chain, recording a rejection in m, and
-// scores it when it fits.
+// consider runs node i through the chain, recording a rejection in m (its
+// maps through s.rej), and scores it when it fits.
 func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, bool, error) {
 	node := s.nodes[i]
 	m.NodesEvaluated++
 	if ok, reason := g.static(i, node); !ok {
-		filterNode(m, node, reason)
+		s.rej.filter(m, node, reason)
 		return scored{}, false, nil
 	}
 	if ok, reason, err := g.property.planFeasible(node); err != nil {
 		return scored{}, false, err
 	} else if !ok {
-		filterNode(m, node, reason)
+		s.rej.filter(m, node, reason)
 		return scored{}, false, nil
 	}
 	u := s.usage[i]
@@ -312,11 +319,11 @@ func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, 
 		s.usage[i] = u
 	}
 	if ok, reason := g.distinct.usageFeasible(u); !ok {
-		filterNode(m, node, reason)
+		s.rej.filter(m, node, reason)
 		return scored{}, false, nil
 	}
 	if ok, dim := u.fits(g.ask); !ok {
-		exhaustNode(m, node, dim)
+		s.rej.exhaust(m, node, dim)
 		return scored{}, false, nil
 	}
 	sc, err := s.score(g, i, u)
@@ -345,7 +352,7 @@ func (s *Stack) score(g *groupStage, i int, u *nodeUsage) (scored, error) {
 		}
 	}
 	if g.spread != nil {
-		v, err := g.spread.Score(u.node)
+		v, err := g.spread.ScoreAt(i, u.node)
 		if err != nil {
 			return scored{}, err
 		}
