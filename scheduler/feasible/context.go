@@ -49,6 +49,9 @@ type Context struct {
 	semvers  map[string]*version.Version
 	vcons    map[string]version.Constraints
 	scons    map[string]semverConstraints
+	// sets caches the split right-hand side of set_contains constraints,
+	// which every node's check would otherwise split again.
+	sets map[string][]string
 }
 
 // NewContext returns a context for planning job into plan. The plan must be
@@ -71,6 +74,7 @@ func NewContext(logger hclog.Logger, state AllocSource, plan *structs.Plan, job 
 		semvers:  make(map[string]*version.Version),
 		vcons:    make(map[string]version.Constraints),
 		scons:    make(map[string]semverConstraints),
+		sets:     make(map[string][]string),
 	}
 }
 
@@ -167,6 +171,15 @@ func (c *Context) versionConstraints(s string) version.Constraints {
 	}
 	c.vcons[s] = cons
 	return cons
+}
+
+func (c *Context) setItems(s string) []string {
+	if items, ok := c.sets[s]; ok {
+		return items
+	}
+	items := splitSet(s)
+	c.sets[s] = items
+	return items
 }
 
 func (c *Context) semverConstraints(s string) semverConstraints {
