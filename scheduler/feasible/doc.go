@@ -13,9 +13,11 @@
 //     chain of checkers (drivers, constraints, distinct_property,
 //     distinct_hosts), checks that the group's resources and ports fit next
 //     to what is already on the node and what the plan being built adds or
-//     removes, scores the fitting nodes (bin-packing plus a job
-//     anti-affinity penalty) and, once a bounded number of them has been
-//     scored, picks the best.
+//     removes, scores the fitting nodes (the mean of bin-packing, a job
+//     anti-affinity term, affinity and spread) and, once a bounded number
+//     of them has been scored, picks the best. Nodes already running other
+//     work are scored too, from a pool, so jobs pack next to each other
+//     on a mostly empty cluster.
 //
 // Every rejection is counted in a structs.AllocMetric under a readable
 // reason, so "orch job status" can say "missing drivers on 2 nodes".
