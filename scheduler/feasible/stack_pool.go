@@ -16,10 +16,11 @@ const discoverFactor = 4
 // scorePool scores up to g.limit nodes of the group's pool, from where the
 // previous placement stopped, after extending the stack's busy list by
 // one placement's share of discovery. A pooled node leaves the pool for
-// good once it no longer fits or is infeasible (within one evaluation a
-// node only fills up), or once it holds one of the group's allocations:
-// from then on it is only found by the random sample, which weighs the
-// collision.
+// good once it no longer fits or is infeasible, since an evaluation's
+// placements only fill nodes up (a node freed by the stop of a
+// rescheduled allocation is still found by the sample), or once it holds
+// one of the group's allocations: from then on only the random sample
+// finds it, and the score weighs the collision.
 func (s *Stack) scorePool(g *groupStage, m *structs.AllocMetric, top []scored) ([]scored, error) {
 	// With fewer nodes than the sample bound the sample sees them all.
 	if len(s.nodes) <= g.limit {
