@@ -30,9 +30,10 @@ const matrixRacks = 25
 // Besides ns/op it reports placements/s, placed (1,000 nodes hold only
 // 960 such allocations in the allowed racks, so count 1,200 cannot fully
 // place there), spread_evenness (max − min allocations per allowed rack),
-// nodes_used and shared_allocs (allocations on a node holding another of
-// the job's). Run the whole matrix once per case, which takes well under
-// two minutes on two cores:
+// nodes_used, shared_allocs (allocations on a node holding another of the
+// job's) and max_per_node (the most allocations of the job on one node).
+// Run the whole matrix once per case, which takes well under two minutes
+// on two cores:
 //
 //	go test -run='^$' -bench=Matrix -benchtime 1x ./scheduler/
 func BenchmarkMatrix(b *testing.B) {
@@ -109,10 +110,11 @@ func benchmarkMatrixCase(b *testing.B, state *schedtest.State, count int, spread
 	b.ReportMetric(float64(q.evenness), "spread_evenness")
 	b.ReportMetric(float64(q.nodesUsed), "nodes_used")
 	b.ReportMetric(float64(q.shared), "shared_allocs")
+	b.ReportMetric(float64(q.maxPerNode), "max_per_node")
 }
 
 type quality struct {
-	placed, evenness, nodesUsed, shared int
+	placed, evenness, nodesUsed, shared, maxPerNode int
 }
 
 // planQuality measures a plan's placements: evenness over the racks the
@@ -133,6 +135,7 @@ func planQuality(b *testing.B, state *schedtest.State, plan *structs.Plan) quali
 		if len(allocs) > 1 {
 			q.shared += len(allocs)
 		}
+		q.maxPerNode = max(q.maxPerNode, len(allocs))
 		perRack[node.Meta["rack"]] += len(allocs)
 	}
 	lo, hi := -1, 0

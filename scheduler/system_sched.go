@@ -27,6 +27,8 @@ type SystemScheduler struct {
 	// desired counts the decisions of the current attempt per group, for
 	// the plan's annotations.
 	desired *systemDesired
+	// cand are the job's candidate nodes of the current attempt.
+	cand feasible.Candidates
 }
 
 var _ Scheduler = (*SystemScheduler)(nil)
@@ -101,6 +103,7 @@ func (s *SystemScheduler) attemptSystem(logger hclog.Logger, attempt int) (bool,
 // update or place the group's allocation there.
 func (s *SystemScheduler) reconcileNodes(job *structs.Job, allocs []*structs.Allocation, nodes []*structs.Node) error {
 	cand := feasible.NewCandidates(job, nodes)
+	s.cand = cand
 	eligible := make(map[string]bool, len(cand.Nodes))
 	for _, n := range cand.Nodes {
 		eligible[n.ID] = true
@@ -119,12 +122,16 @@ func (s *SystemScheduler) reconcileNodes(job *structs.Job, allocs []*structs.All
 	for _, a := range allocs {
 		s.classify(job, a, byNode[a.NodeID], eligible, existing)
 	}
+	// One stack for every node: its per-node caches (feasibility
+	// verdicts, usage) then serve all groups, and building a stack per
+	// node would cost more than the placement on it.
+	stack := feasible.NewStack(s.ctx, job, cand, 1)
 	for _, tg := range job.TaskGroups {
-		for _, node := range cand.Nodes {
+		for i, node := range stack.Nodes() {
 			if existing[tg.Name][node.ID] != nil {
 				continue
 			}
-			if err := s.placeOn(tg, node, cand); err != nil {
+			if err := s.placeOn(stack, tg, i); err != nil {
 				return err
 			}
 		}
@@ -181,18 +188,20 @@ func (s *SystemScheduler) classify(job *structs.Job, a *structs.Allocation, node
 	}
 }
 
-// placeOn runs the feasibility chain for one node. A node the group's
-// drivers or constraints rule out is simply not a target of the job; a
-// node that qualifies but lacks resources is a failed placement, reported
-// in FailedTGAllocs with its metrics merged into the group's.
-func (s *SystemScheduler) placeOn(tg *structs.TaskGroup, node *structs.Node, cand feasible.Candidates) error {
-	one := cand
-	one.Nodes = []*structs.Node{node}
-	stack := feasible.NewStack(s.ctx, s.job, one, 1)
+// placeOn runs the feasibility chain for the stack's node i. A node the
+// group's drivers or constraints rule out is simply not a target of the
+// job; a node that qualifies but lacks resources is a failed placement,
+// reported in FailedTGAllocs with its metrics merged into the group's.
+func (s *SystemScheduler) placeOn(stack *feasible.Stack, tg *structs.TaskGroup, i int) error {
+	node := stack.Nodes()[i]
 	start := s.now()
-	opt, metric, err := stack.Select(tg)
+	opt, metric, err := stack.SelectAt(tg, i)
 	if err == nil && opt == nil && metric.NodesExhausted > 0 && s.preempt {
-		opt, metric, err = s.selectPreempting(stack, tg, metric)
+		// The shared stack would search every node for victims; a system
+		// allocation may only preempt on its own node.
+		one := s.cand
+		one.Nodes = []*structs.Node{node}
+		opt, metric, err = s.selectPreempting(feasible.NewStack(s.ctx, s.job, one, 1), tg, metric)
 	}
 	if err != nil {
 		return fmt.Errorf("placing %s on node %s: %w", tg.Name, node.ID, err)

@@ -110,6 +110,14 @@ type spreadRule struct {
 	// seen is every value met on a feasible node or under a counted
 	// allocation: the values an even spread divides the count between.
 	seen map[string]struct{}
+	// values caches each stack node index's value of the attribute
+	// (known: 0 not yet resolved, 1 resolved, 2 the node has none), and
+	// counts the Context's counts once looked up: a group with a spread
+	// scores dozens of nodes per placement, and resolving the attribute
+	// and finding the counts were most of a spread score's cost.
+	values []string
+	known  []uint8
+	counts *propertyCounts
 }
 
 // NewSpreadScorer returns nil when neither the job nor tg spreads. A
@@ -162,9 +170,15 @@ func newSpreadRule(sp *structs.Spread, group string) *spreadRule {
 // Score returns the spread score of node. The error is a failure to read
 // state while building the counts.
 func (s *SpreadScorer) Score(node *structs.Node) (float64, error) {
+	return s.ScoreAt(-1, node)
+}
+
+// ScoreAt is Score for the stack's node index i, whose attribute values it
+// caches; i < 0 caches nothing.
+func (s *SpreadScorer) ScoreAt(i int, node *structs.Node) (float64, error) {
 	total := 0.0
 	for _, r := range s.rules {
-		v, err := s.ruleScore(r, node)
+		v, err := s.ruleScore(r, i, node)
 		if err != nil {
 			return 0, err
 		}
@@ -173,14 +187,25 @@ func (s *SpreadScorer) Score(node *structs.Node) (float64, error) {
 	return total / s.sumWeight, nil
 }
 
-func (s *SpreadScorer) ruleScore(r *spreadRule, node *structs.Node) (float64, error) {
-	value, ok := s.ctx.resolveTarget(r.key.target, node)
+// sizeCache makes room to cache the values of n stack nodes.
+func (s *SpreadScorer) sizeCache(n int) {
+	for _, r := range s.rules {
+		r.values, r.known = make([]string, n), make([]uint8, n)
+	}
+}
+
+func (s *SpreadScorer) ruleScore(r *spreadRule, i int, node *structs.Node) (float64, error) {
+	value, ok := s.value(r, i, node)
 	if !ok {
 		return -1, nil
 	}
-	counts, err := s.ctx.propertyCounts(r.key)
-	if err != nil {
-		return 0, err
+	counts := r.counts
+	if counts == nil || s.ctx.props.err != nil {
+		var err error
+		if counts, err = s.ctx.propertyCounts(r.key); err != nil {
+			return 0, err
+		}
+		r.counts = counts
 	}
 	if r.targets == nil {
 		return r.evenScore(counts, value), nil
@@ -196,10 +221,33 @@ func (s *SpreadScorer) ruleScore(r *spreadRule, node *structs.Node) (float64, er
 	return goalScore(share*float64(s.count), used), nil
 }
 
+// value resolves r's attribute on node, through the cache when i is a
+// stack node index, and records it as seen.
+func (s *SpreadScorer) value(r *spreadRule, i int, node *structs.Node) (string, bool) {
+	if i >= 0 && i < len(r.known) {
+		switch r.known[i] {
+		case 1:
+			return r.values[i], true
+		case 2:
+			return "", false
+		}
+	}
+	value, ok := s.ctx.resolveTarget(r.key.target, node)
+	if ok {
+		r.seen[value] = struct{}{}
+	}
+	if i >= 0 && i < len(r.known) {
+		r.values[i], r.known[i] = value, 1
+		if !ok {
+			r.known[i] = 2
+		}
+	}
+	return value, ok
+}
+
 // evenScore compares value's count with an even share of the allocations,
 // this one included, over every value seen.
 func (r *spreadRule) evenScore(counts *propertyCounts, value string) float64 {
-	r.seen[value] = struct{}{}
 	if len(r.seen) < len(counts.byValue) {
 		for v := range counts.byValue {
 			r.seen[v] = struct{}{}

@@ -235,3 +235,35 @@ func TestStackAffinityPlacements(t *testing.T) {
 		})
 	}
 }
+
+// TestSpreadScoreCacheMatches checks the stack's cached spread scores
+// against uncached ones while a group is placed, a node without the
+// attribute included.
+func TestSpreadScoreCacheMatches(t *testing.T) {
+	nodes := rackNodes(30, 4)
+	delete(nodes[7].Meta, "rack")
+	job := mock.Job()
+	job.Datacenters = []string{"dc1", "dc2"}
+	tg := job.TaskGroups[0]
+	tg.Count = 12
+	tg.Spreads = []*structs.Spread{{Attribute: "${meta.rack}", Weight: 100}}
+	ctx := newTestContext(t, job, newFakeState(nodes))
+	stack := NewStack(ctx, job, NewCandidates(job, nodes), 0)
+	scorer := stack.group(tg).spread
+	for step := range tg.Count {
+		for i, n := range stack.Nodes() {
+			cached, err := scorer.ScoreAt(i, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := scorer.Score(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(cached-plain) > 1e-12 {
+				t.Fatalf("step %d node %d: cached score %v, uncached %v", step, i, cached, plain)
+			}
+		}
+		placeAll(t, ctx, stack, job, 1)
+	}
+}

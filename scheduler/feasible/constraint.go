@@ -2,6 +2,7 @@ package feasible
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -159,9 +160,9 @@ func (ctx *Context) Satisfies(c *structs.Constraint, node *structs.Node) bool {
 		v, cons := ctx.semver(l), ctx.semverConstraints(r)
 		return v != nil && cons != nil && cons.check(v)
 	case OpSetContains, OpSetContainsAll:
-		return setContains(l, r, true)
+		return setContains(l, ctx.setItems(r), true)
 	case OpSetContainsAny:
-		return setContains(l, r, false)
+		return setContains(l, ctx.setItems(r), false)
 	}
 	// An unknown operator matches nothing, so the job stays unplaced with
 	// the constraint named as the reason instead of landing anywhere.
@@ -197,14 +198,11 @@ func compareOrdered(op, l, r string) bool {
 }
 
 // setContains reports whether the comma-separated set have holds all (or,
-// with all false, any) of the comma-separated items of want.
-func setContains(have, want string, all bool) bool {
-	items := make(map[string]struct{})
-	for _, h := range strings.Split(have, ",") {
-		items[strings.TrimSpace(h)] = struct{}{}
-	}
-	for _, w := range strings.Split(want, ",") {
-		_, ok := items[strings.TrimSpace(w)]
+// with all false, any) of the items of want.
+func setContains(have string, want []string, all bool) bool {
+	items := splitSet(have)
+	for _, w := range want {
+		ok := slices.Contains(items, w)
 		if ok && !all {
 			return true
 		}
@@ -213,6 +211,18 @@ func setContains(have, want string, all bool) bool {
 		}
 	}
 	return all
+}
+
+// splitSet splits a comma-separated set into its trimmed items.
+func splitSet(s string) []string {
+	if !strings.Contains(s, ",") {
+		return []string{strings.TrimSpace(s)}
+	}
+	items := strings.Split(s, ",")
+	for i := range items {
+		items[i] = strings.TrimSpace(items[i])
+	}
+	return items
 }
 
 // semverConstraints is a parsed "semver" operand: every term must hold.

@@ -49,6 +49,8 @@ func TestSatisfiesOperators(t *testing.T) {
 		{name: "set_contains_all missing one", l: "${attr.tags}", op: "set_contains_all", r: "gpu,nvme", want: false},
 		{name: "set_contains_any", l: "${attr.tags}", op: "set_contains_any", r: "nvme, fast", want: true},
 		{name: "set_contains_any none", l: "${attr.tags}", op: "set_contains_any", r: "nvme,hdd", want: false},
+		{name: "set_contains_any single value", l: "${meta.zone}", op: "set_contains_any", r: "us-east-1a, eu-west-1a", want: true},
+		{name: "set_contains single value missing", l: "${meta.zone}", op: "set_contains", r: "eu-west-1a,eu-west-1b", want: false},
 		{name: "is_set", l: "${meta.zone}", op: "is_set", want: true},
 		{name: "is_set missing", l: "${meta.nope}", op: "is_set", want: false},
 		{name: "is_not_set", l: "${meta.nope}", op: "is_not_set", want: true},

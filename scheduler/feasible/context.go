@@ -57,6 +57,9 @@ type Context struct {
 	semvers  map[string]*version.Version
 	vcons    map[string]version.Constraints
 	scons    map[string]semverConstraints
+	// sets caches the split right-hand side of set_contains constraints,
+	// which every node's check would otherwise split again.
+	sets map[string][]string
 }
 
 // NewContext returns a context for planning job into plan. The plan must be
@@ -80,6 +83,7 @@ func NewContext(logger hclog.Logger, state AllocSource, plan *structs.Plan, job 
 		semvers:  make(map[string]*version.Version),
 		vcons:    make(map[string]version.Constraints),
 		scons:    make(map[string]semverConstraints),
+		sets:     make(map[string][]string),
 	}
 }
 
@@ -118,7 +122,7 @@ func (c *Context) AddStopped(alloc *structs.Allocation, desc, clientStatus strin
 	}
 	// Usage built before this stop still counts the allocation: rebuild
 	// it lazily from state and plan the next time the node is looked at.
-	delete(c.usage, alloc.NodeID)
+	c.dropUsage(alloc.NodeID)
 	c.untrackProperties(alloc.ID)
 	return stopped
 }
@@ -127,8 +131,15 @@ func (c *Context) AddStopped(alloc *structs.Allocation, desc, clientStatus strin
 // node and resources (a new job version, a follow-up evaluation ID).
 func (c *Context) AddUpdated(alloc *structs.Allocation) {
 	c.plan.AppendAlloc(alloc)
-	delete(c.usage, alloc.NodeID)
+	c.dropUsage(alloc.NodeID)
 	c.trackProperties(alloc)
+}
+
+func (c *Context) dropUsage(nodeID string) {
+	if u, ok := c.usage[nodeID]; ok {
+		u.stale = true
+		delete(c.usage, nodeID)
+	}
 }
 
 func (c *Context) regexp(pattern string) *regexp.Regexp {
@@ -181,6 +192,15 @@ func (c *Context) versionConstraints(s string) version.Constraints {
 	return cons
 }
 
+func (c *Context) setItems(s string) []string {
+	if items, ok := c.sets[s]; ok {
+		return items
+	}
+	items := splitSet(s)
+	c.sets[s] = items
+	return items
+}
+
 func (c *Context) semverConstraints(s string) semverConstraints {
 	if cons, ok := c.scons[s]; ok {
 		return cons
@@ -201,11 +221,17 @@ func (c *Context) nodeUsageFor(node *structs.Node) (*nodeUsage, error) {
 	if u, ok := c.usage[node.ID]; ok {
 		return u, nil
 	}
-	u := newNodeUsage(node)
 	existing, err := c.state.AllocsByNode(node.ID)
 	if err != nil {
 		return nil, fmt.Errorf("reading allocations of node %s: %w", node.ID, err)
 	}
+	return c.buildUsage(node, existing), nil
+}
+
+// buildUsage builds and caches node's usage from existing, its
+// allocations in state.
+func (c *Context) buildUsage(node *structs.Node, existing []*structs.Allocation) *nodeUsage {
+	u := newNodeUsage(node)
 	planned := c.plan.NodeAllocation[node.ID]
 	stopped := c.plan.NodeUpdate[node.ID]
 	evicted := c.plan.NodePreemptions[node.ID]
@@ -221,7 +247,25 @@ func (c *Context) nodeUsageFor(node *structs.Node) (*nodeUsage, error) {
 		}
 	}
 	c.usage[node.ID] = u
-	return u, nil
+	return u
+}
+
+// busy reports whether node runs any allocation that is not terminal, as
+// the hint for the stack's pool of partly used nodes. A node with
+// allocations gets its usage built and cached on the way, since the pool
+// is about to score it; an empty one costs one read of state.
+func (c *Context) busy(node *structs.Node) (bool, error) {
+	if u, ok := c.usage[node.ID]; ok {
+		return u.live > 0, nil
+	}
+	existing, err := c.state.AllocsByNode(node.ID)
+	if err != nil {
+		return false, fmt.Errorf("reading allocations of node %s: %w", node.ID, err)
+	}
+	if len(existing) == 0 {
+		return false, nil
+	}
+	return c.buildUsage(node, existing).live > 0, nil
 }
 
 func containsAlloc(list []*structs.Allocation, id string) bool {

@@ -13,11 +13,14 @@
 //     chain of checkers (drivers, constraints, host volumes,
 //     distinct_property, distinct_hosts), checks that the group's resources and ports fit next
 //     to what is already on the node and what the plan being built adds or
-//     removes, scores the fitting nodes (bin-packing plus a job
-//     anti-affinity penalty) and, once a bounded number of them has been
-//     scored, picks the best. Driver and constraint verdicts are cached per
-//     node computed class (EvalEligibility), which also tells a blocked
-//     evaluation which classes could ever host it.
+//     removes, scores the fitting nodes (the mean of bin-packing, a job
+//     anti-affinity term, affinity and spread) and, once a bounded number
+//     of them has been scored, picks the best. Nodes already running other
+//     work are scored too, from a pool, so jobs pack next to each other
+//     on a mostly empty cluster.
+//     Driver and constraint verdicts are cached per node computed class
+//     (EvalEligibility), which also tells a blocked evaluation which
+//     classes could ever host it.
 //   - Stack.SelectPreempting runs only when Select found no room and the
 //     scheduler configuration lets the job's type preempt: it finds, on the
 //     nodes that pass every check but resources, the smallest set of

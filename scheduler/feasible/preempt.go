@@ -119,7 +119,6 @@ func (s *Stack) SelectPreempting(tg *structs.TaskGroup, priority int) (*Option, 
 		exhaustNode(m, best.sc.node, DimensionDynamicPorts)
 		return nil, m, nil
 	}
-	g.last = best.sc.index
 	meta := scoreMeta([]scored{best.sc})
 	meta[0].Scores[ScorePreemption] = best.pscore
 	meta[0].NormScore = best.final

@@ -47,19 +47,22 @@ func clamp01(x float64) float64 {
 	return x
 }
 
-// AntiAffinityPenalty is subtracted from a node's score for each
-// allocation of the same job and group already there, scaled by the
-// group's count: a count-3 group pays a third of the score range per
-// colocated sibling and so spreads, while a count-1000 group pays a
-// thousandth and packs. The penalty is capped at the whole score range.
+// AntiAffinityPenalty is the job anti-affinity term of a node holding
+// collisions allocations of the group being placed: (collisions + 1) /
+// count, as Nomad computes it, and 0 without a collision. The stack
+// averages it, negated, with the bin-pack score as a term of its own
+// rather than subtracting it from bin-packing, so any collision roughly
+// halves a node's score: a node of the group's loses to a fresh node with
+// half its bin-pack score or more, however large the group. That keeps
+// one group's allocations on distinct nodes while fresh nodes fit, which
+// is what a service wants from replicas. It is not capped: a small group
+// (count 1 or 2) pays more than the whole score range per collision, as
+// in Nomad, so only a node with nothing better around takes a second one.
 func AntiAffinityPenalty(collisions, count int) float64 {
 	if collisions <= 0 {
 		return 0
 	}
-	if count < 1 {
-		count = 1
-	}
-	return math.Min(1, float64(collisions)/float64(count))
+	return float64(collisions+1) / float64(max(count, 1))
 }
 
 // SpreadFitScore is the fit score of the "spread" scheduler algorithm:

@@ -11,6 +11,16 @@ import (
 // the main cost of a placement.
 const topScores = 3
 
+// skipScoreThreshold and maxSkip: a fitting node scoring at most the
+// threshold does not count towards the sample bound, for up to maxSkip
+// nodes per placement. Such a node is one the group's allocations already
+// crowd (or one its affinities reject); skipping it lets the sample reach
+// nodes that are actually wanted. Nomad uses the same two values.
+const (
+	skipScoreThreshold = 0.0
+	maxSkip            = 3
+)
+
 // MinLimit is the smallest number of fitting nodes a placement scores
 // before choosing. Two random choices already avoid the worst of random
 // placement; scoring more improves packing at a linear cost per placement.
@@ -18,10 +28,9 @@ const MinLimit = 2
 
 // DefaultLimit is the sample bound for a cluster of n candidate nodes:
 // ceil(log2 n), at least MinLimit. It grows slowly enough that a
-// count-1000 job on 1,000 nodes scores 10 nodes per placement, and it is
-// large enough that bin-packing finds a partly used node among the first
-// few it looks at (see BenchmarkServiceJob1000On1000Nodes and the packing
-// figures in the scheduler README).
+// count-1000 job on 1,000 nodes scores 10 nodes per placement, and on a
+// fragmented cluster it keeps about nine tenths of the packing a sample
+// of 50 gets (BenchmarkSampleLimit; figures in the scheduler README).
 func DefaultLimit(n int) int {
 	if n <= 1 {
 		return MinLimit
@@ -50,14 +59,21 @@ type Option struct {
 //     costs a lookup;
 //  2. distinct_property and distinct_hosts, which depend on the plan;
 //  3. resource and port fit against the node's usage (state plus plan);
-//  4. score: bin-packing minus the job anti-affinity penalty, averaged
-//     with the affinity and spread scores when the group has them;
+//  4. score: the mean of bin-packing, the job anti-affinity term when the
+//     node holds allocations of the group, and the affinity and spread
+//     scores when the group has them;
 //
 // until Limit nodes fit or every node was looked at; the best score wins.
-// The node the group's previous placement chose is scored as well, on top
-// of the sample: the rolling start point would otherwise never revisit it,
-// and a job placed on an empty cluster would spread over count nodes
-// instead of packing.
+// A fitting node scoring 0 or less does not count towards Limit, up to
+// maxSkip of them, so a sample of nodes the group already crowds still
+// reaches fresh ones (Nomad skips such nodes the same way).
+//
+// The random sample alone rarely finds the partly used nodes of a mostly
+// empty cluster, where packing a job next to other jobs' work matters
+// most, so each placement also scores up to Limit nodes of a pool: nodes
+// that ran work when the evaluation started and hold none of the group's
+// allocations (see stack_pool.go). Bin-packing then prefers them, while
+// the anti-affinity term keeps one group's allocations on distinct nodes.
 type Stack struct {
 	ctx    *Context
 	job    *structs.Job
@@ -71,6 +87,21 @@ type Stack struct {
 	groups        map[string]*groupStage
 	// top is reused by every Select to rank the sampled nodes.
 	top [topScores]scored
+	// seen[i] == gen marks node i as scored by the current Select, so a
+	// node of both the pool and the sample is scored once.
+	seen []uint32
+	gen  uint32
+	// usage caches the Context's usage by node index, which saves a map
+	// lookup by node ID on every visit; an entry the plan made stale is
+	// read again.
+	usage []*nodeUsage
+	// rej collects the current placement's rejections for its metric.
+	rej rejections
+	// busy lists, in shuffled order, the indexes of the nodes found to run
+	// work when first looked at; nodes up to discovered have been looked
+	// at. The groups' pools are filled from it.
+	busy       []int
+	discovered int
 	// penalty holds the nodes the current placement avoids (see
 	// SetPenaltyNodes).
 	penalty map[string]bool
@@ -104,8 +135,13 @@ type groupStage struct {
 	// checked, 1 feasible, 2 rejected with reasons[i].
 	verdicts []uint8
 	reasons  []string
-	// last is the node index the previous placement chose, or -1.
-	last int
+	// pool holds indexes of busy nodes that may still take one of the
+	// group's allocations without a collision; poolFrom is how much of
+	// the stack's busy list it has taken in, poolPos where the next
+	// placement starts scoring it.
+	pool     []int
+	poolFrom int
+	poolPos  int
 	// limit is the stack's sample bound, widened for a group whose
 	// affinity or spread must find nodes of particular values.
 	limit int
@@ -132,6 +168,8 @@ func NewStack(ctx *Context, job *structs.Job, cand Candidates, limit int) *Stack
 		ctx: ctx, job: job, nodes: nodes, limit: limit,
 		inPool: cand.InPool, availableByDC: cand.AvailableByDC,
 		groups: make(map[string]*groupStage),
+		seen:   make([]uint32, len(nodes)),
+		usage:  make([]*nodeUsage, len(nodes)),
 	}
 }
 
@@ -159,7 +197,6 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 		spread:   NewSpreadScorer(s.ctx, s.job, tg),
 		verdicts: make([]uint8, len(s.nodes)),
 		reasons:  make([]string, len(s.nodes)),
-		last:     -1,
 		limit:    s.limit,
 	}
 	if g.affinity != nil || g.spread != nil {
@@ -177,6 +214,9 @@ func (s *Stack) group(tg *structs.TaskGroup) *groupStage {
 	}
 	if volumes != nil && volumes.PerAlloc() {
 		g.perAllocVolumes = volumes
+	}
+	if g.spread != nil {
+		g.spread.sizeCache(len(s.nodes))
 	}
 	s.groups[tg.Name] = g
 	return g
@@ -253,36 +293,42 @@ func (s *Stack) Select(tg *structs.TaskGroup) (*Option, *structs.AllocMetric, er
 func (s *Stack) SelectWith(tg *structs.TaskGroup, opts SelectOptions) (*Option, *structs.AllocMetric, error) {
 	s.opts = opts
 	m := &structs.AllocMetric{NodesInPool: s.inPool, NodesAvailable: s.availableByDC}
+	defer s.rej.flush(m)
 	g := s.group(tg)
-	n := len(s.nodes)
-	top := s.top[:0]
-	if g.last >= 0 {
-		sc, ok, err := s.consider(g, g.last, m)
-		if err != nil {
-			return nil, m, err
-		}
-		if ok {
-			top = insertTop(top, sc)
-		}
+	s.gen++
+	top, err := s.scorePool(g, m, s.top[:0])
+	if err != nil {
+		return nil, m, err
 	}
-	found, visited := 0, 0
-	for ; visited < n && found < g.limit; visited++ {
-		i := (s.next + visited) % n
-		if i == g.last {
-			continue
-		}
-		sc, ok, err := s.consider(g, i, m)
-		if err != nil {
-			return nil, m, err
-		}
-		if ok {
-			found++
-			top = insertTop(top, sc)
-		}
+	top, err = s.sample(g, m, top)
+	if err != nil {
+		return nil, m, err
 	}
-	if n > 0 {
-		s.next = (s.next + visited) % n
+	return s.choose(tg, m, top)
+}
+
+// SelectAt runs only the stack's node i (an index into Nodes) through the
+// chain for one allocation of tg: the system scheduler's placement, which
+// targets every node in turn and shares one stack, with its per-node
+// caches, across them. The results are Select's.
+func (s *Stack) SelectAt(tg *structs.TaskGroup, i int) (*Option, *structs.AllocMetric, error) {
+	m := &structs.AllocMetric{NodesInPool: s.inPool, NodesAvailable: s.availableByDC}
+	defer s.rej.flush(m)
+	g := s.group(tg)
+	s.gen++
+	s.seen[i] = s.gen
+	sc, ok, err := s.consider(g, i, m)
+	if err != nil || !ok {
+		return nil, m, err
 	}
+	return s.choose(tg, m, insertTop(s.top[:0], sc))
+}
+
+// Nodes returns the candidates in the stack's shuffled order.
+func (s *Stack) Nodes() []*structs.Node { return s.nodes }
+
+// choose turns the ranked nodes into the option for the best one.
+func (s *Stack) choose(tg *structs.TaskGroup, m *structs.AllocMetric, top []scored) (*Option, *structs.AllocMetric, error) {
 	if len(top) == 0 {
 		return nil, m, nil
 	}
@@ -294,42 +340,77 @@ func (s *Stack) SelectWith(tg *structs.TaskGroup, opts SelectOptions) (*Option, 
 		exhaustNode(m, best.node, DimensionDynamicPorts)
 		return nil, m, nil
 	}
-	g.last = best.index
 	m.ScoreMetaData = scoreMeta(top)
 	return &Option{Node: best.node, Resources: ar, Score: best.score}, m, nil
 }
 
-// consider runs node i through the chain, recording a rejection in m, and
-// scores it when it fits.
+// sample scores the shuffled nodes from where the previous placement
+// stopped until g.limit of them fit, skipping those the pool stage already
+// scored.
+func (s *Stack) sample(g *groupStage, m *structs.AllocMetric, top []scored) ([]scored, error) {
+	n := len(s.nodes)
+	found, skipped, visited := 0, 0, 0
+	for ; visited < n && found < g.limit; visited++ {
+		i := (s.next + visited) % n
+		if s.seen[i] == s.gen {
+			continue
+		}
+		s.seen[i] = s.gen
+		sc, ok, err := s.consider(g, i, m)
+		if err != nil {
+			return top, err
+		}
+		if !ok {
+			continue
+		}
+		top = insertTop(top, sc)
+		if sc.score <= skipScoreThreshold && skipped < maxSkip {
+			skipped++
+			continue
+		}
+		found++
+	}
+	if n > 0 {
+		s.next = (s.next + visited) % n
+	}
+	return top, nil
+}
+
+// consider runs node i through the chain, recording a rejection in m (its
+// maps through s.rej), and scores it when it fits.
 func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, bool, error) {
 	node := s.nodes[i]
 	m.NodesEvaluated++
 	if ok, reason := g.static(i, node); !ok {
-		filterNode(m, node, reason)
+		s.rej.filter(m, node, reason)
 		return scored{}, false, nil
 	}
 	if g.perAllocVolumes != nil {
 		if ok, reason := g.perAllocVolumes.FeasibleFor(node, s.opts.AllocName); !ok {
-			filterNode(m, node, reason)
+			s.rej.filter(m, node, reason)
 			return scored{}, false, nil
 		}
 	}
 	if ok, reason, err := g.property.planFeasible(node); err != nil {
 		return scored{}, false, err
 	} else if !ok {
-		filterNode(m, node, reason)
+		s.rej.filter(m, node, reason)
 		return scored{}, false, nil
 	}
-	u, err := s.ctx.nodeUsageFor(node)
-	if err != nil {
-		return scored{}, false, err
+	u := s.usage[i]
+	if u == nil || u.stale {
+		var err error
+		if u, err = s.ctx.nodeUsageFor(node); err != nil {
+			return scored{}, false, err
+		}
+		s.usage[i] = u
 	}
 	if ok, reason := g.distinct.usageFeasible(u); !ok {
-		filterNode(m, node, reason)
+		s.rej.filter(m, node, reason)
 		return scored{}, false, nil
 	}
 	if ok, dim := u.fits(g.ask); !ok {
-		exhaustNode(m, node, dim)
+		s.rej.exhaust(m, node, dim)
 		return scored{}, false, nil
 	}
 	sc, err := s.score(g, i, u)
@@ -340,14 +421,17 @@ func (s *Stack) consider(g *groupStage, i int, m *structs.AllocMetric) (scored, 
 	return sc, true, nil
 }
 
-// score combines the scorers as Nomad does, by their mean: bin-packing
-// less anti-affinity is one term, the affinity score another when the
-// node matches any affinity, the spread score another when the group
-// spreads. Without affinities or spreads this is the bin-pack score.
+// score combines the scorers as Nomad does, by their mean: bin-packing is
+// one term, the job anti-affinity penalty another when the node already
+// holds allocations of the group, the affinity score another when the node
+// matches any affinity, the spread score another when the group spreads.
 func (s *Stack) score(g *groupStage, i int, u *nodeUsage) (scored, error) {
 	sc := scored{node: u.node, usage: u, binpack: s.ctx.fit(u.avail, u.withAsk(g.ask))}
-	sc.penalty = AntiAffinityPenalty(u.groupAllocs[g.tg.Name], g.tg.Count)
-	total, terms := sc.binpack-sc.penalty, 1.0
+	total, terms := sc.binpack, 1.0
+	if c := u.groupAllocs[g.tg.Name]; c > 0 {
+		sc.penalty = AntiAffinityPenalty(c, g.tg.Count)
+		total, terms = total-sc.penalty, terms+1
+	}
 	if g.affinity != nil {
 		if a := g.affinity.Score(i, u.node); a != 0 {
 			sc.affinity, sc.hasAffinity = a, true
@@ -355,7 +439,7 @@ func (s *Stack) score(g *groupStage, i int, u *nodeUsage) (scored, error) {
 		}
 	}
 	if g.spread != nil {
-		v, err := g.spread.Score(u.node)
+		v, err := g.spread.ScoreAt(i, u.node)
 		if err != nil {
 			return scored{}, err
 		}

@@ -258,3 +258,38 @@ func TestDefaultLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestSampleSkipsNonPositiveScores(t *testing.T) {
+	// Four of five nodes hold an allocation of the count-1 group, placed
+	// by this evaluation after the pool looked at the empty cluster, so
+	// only the sample sees them. Each scores below zero (the penalty of
+	// 2 / count outweighs any bin-pack score); with a sample bound of 2
+	// the three skipped ones do not count, so every placement reaches the
+	// free node wherever the sample starts.
+	job := mock.Job()
+	job.TaskGroups[0].Count = 1
+	tg := job.TaskGroups[0]
+	var nodes []*structs.Node
+	for range 5 {
+		nodes = append(nodes, mock.Node())
+	}
+	ctx := newTestContext(t, job, nil)
+	stack := NewStack(ctx, job, NewCandidates(job, nodes), 2)
+	if _, _, err := stack.Select(tg); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range nodes[1:] {
+		a := mock.AllocFor(job, n, i)
+		a.ClientStatus = structs.AllocClientStatusPending
+		ctx.AddPlaced(a)
+	}
+	for round := range 5 {
+		opt, m, err := stack.Select(tg)
+		if err != nil || opt == nil {
+			t.Fatalf("round %d: select %v, %v", round, opt, err)
+		}
+		if opt.Node.ID != nodes[0].ID {
+			t.Fatalf("round %d: chose a crowded node after evaluating %d; scores %+v", round, m.NodesEvaluated, m.ScoreMetaData)
+		}
+	}
+}
