@@ -116,6 +116,9 @@ func (c *JobPlanCommand) Run(args []string) int {
 	}
 	c.Ui.Output("Scheduler dry-run:")
 	c.Ui.Output(formatDryRun(resp, jobType) + "\n")
+	if out := formatPreemptions(resp.Annotations, verbose); out != "" {
+		c.Ui.Output(out + "\n")
+	}
 	printWarnings(c.Ui, warnings, resp.Warnings)
 	c.Ui.Output(fmt.Sprintf("Job Modify Index: %d", resp.JobModifyIndex))
 	c.Ui.Output(fmt.Sprintf(checkIndexHelp, resp.JobModifyIndex, runArgs(vars, varFiles, asJSON), path))

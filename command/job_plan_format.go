@@ -163,6 +163,20 @@ func formatDryRun(resp *api.JobPlanResponse, jobType string) string {
 	return out
 }
 
+// formatPreemptions lists the allocations the plan would evict, as
+// Nomad's "Preemptions:" table; "" when there are none.
+func formatPreemptions(a *api.PlanAnnotations, verbose bool) string {
+	if a == nil || len(a.PreemptedAllocs) == 0 {
+		return ""
+	}
+	lines := []string{"Alloc ID|Job ID|Task Group|Node ID"}
+	idLen := idLength(verbose)
+	for _, v := range a.PreemptedAllocs {
+		lines = append(lines, fmt.Sprintf("%s|%s|%s|%s", limit(v.ID, idLen), v.JobID, v.TaskGroup, limit(v.NodeID, idLen)))
+	}
+	return "Preemptions:\n\n" + formatList(lines)
+}
+
 // planExitCode is Nomad's: 1 when the plan creates or destroys
 // allocations, 0 when it changes nothing or only updates in place.
 func planExitCode(resp *api.JobPlanResponse) int {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orch-dev/orch/api"
 )
@@ -86,6 +87,26 @@ Scheduler dry-run:
 
 Job Modify Index: 7
 `, 0},
+		{"preemptions and the next periodic launch", api.JobPlanResponse{
+			JobModifyIndex: 7,
+			Annotations: &api.PlanAnnotations{
+				DesiredTGUpdates: map[string]*api.DesiredUpdates{"web": {Place: 1, Preemptions: 1}},
+				PreemptedAllocs: []*api.AllocationListStub{{ID: "0123456789abcdef", JobID: "batch", TaskGroup: "crunch",
+					NodeID: "fedcba9876543210"}},
+			},
+			NextPeriodicLaunch: time.Date(2030, 1, 2, 3, 0, 0, 0, time.UTC),
+			Diff:               &api.JobDiff{Type: "Added", ID: "web"},
+		}, []string{"-diff=false"}, `Scheduler dry-run:
+- All tasks successfully allocated.
+- If submitted now, next periodic launch would be at 2030-01-02T03:00:00Z.
+
+Preemptions:
+
+Alloc ID  Job ID  Task Group  Node ID
+01234567  batch   crunch      fedcba98
+
+Job Modify Index: 7
+`, 1},
 		{"failed placements explained, diff hidden", api.JobPlanResponse{
 			JobModifyIndex: 7,
 			Annotations:    &api.PlanAnnotations{DesiredTGUpdates: map[string]*api.DesiredUpdates{"web": {Place: 2}}},

@@ -46,8 +46,7 @@ func (j *Job) Plan(args *structs.JobPlanRequest, reply *structs.JobPlanResponse)
 		return fmt.Errorf("job plan %q: %w", job.ID, err)
 	}
 	if plan := planner.lastPlan(); plan != nil {
-		// Once the scheduler preempts, Annotations.PreemptedAllocs is to
-		// be filled here from plan.NodePreemptions (as stubs).
+		scheduler.AnnotatePreemptions(plan)
 		reply.Annotations = plan.Annotations
 	}
 	if updated := planner.lastUpdate(); updated != nil {

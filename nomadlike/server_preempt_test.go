@@ -53,6 +53,15 @@ func TestServer_ServicePreemption(t *testing.T) {
 		t.Fatalf("enable service preemption: %+v, %v", resp, err)
 	}
 	high := cpuJob(80, 1, 1000)
+	// job plan shows the eviction before the run makes it.
+	var plan structs.JobPlanResponse
+	if err := s.RPC(structs.JobPlanRPC, &structs.JobPlanRequest{Job: high}, &plan); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if plan.Annotations == nil || len(plan.Annotations.PreemptedAllocs) != 1 ||
+		plan.Annotations.PreemptedAllocs[0].JobID != low.ID || plan.Annotations.DesiredTGUpdates["web"].Preemptions != 1 {
+		t.Fatalf("plan annotations %+v, want one preempted allocation of the low job counted against group web", plan.Annotations)
+	}
 	waitEvalComplete(t, s, registerJob(t, s, high).EvalID)
 
 	placed := jobAllocs(t, s, high.ID)

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -11,11 +12,42 @@ import (
 // Plan annotations: what a plan does per task group, counted the way
 // Nomad's `job plan` reports it, and the job diff marked up with it.
 //
-// Hooks for later work: Migrate stays 0 because the drainer stops
-// allocations itself and the scheduler sees only missing slots; Canary
-// stays 0 until deployments exist; Preemptions and
-// PlanAnnotations.PreemptedAllocs are to be counted from
-// Plan.NodePreemptions once the scheduler preempts.
+// Migrate stays 0 because the drainer stops allocations itself and the
+// scheduler sees only missing slots; Canary stays 0 until deployments
+// exist.
+
+// AnnotatePreemptions fills the plan's PreemptedAllocs (sorted by ID) and
+// each group's Preemptions count from Plan.NodePreemptions: a victim is
+// counted against the group of the placement that evicts it.
+func AnnotatePreemptions(plan *structs.Plan) {
+	if plan == nil || plan.Annotations == nil || len(plan.NodePreemptions) == 0 {
+		return
+	}
+	groupOf := make(map[string]string)
+	for _, allocs := range plan.NodeAllocation {
+		for _, a := range allocs {
+			groupOf[a.ID] = a.TaskGroup
+		}
+	}
+	var stubs []*structs.AllocListStub
+	for _, victims := range plan.NodePreemptions {
+		for _, v := range victims {
+			stubs = append(stubs, v.Stub())
+			group := groupOf[v.PreemptedByAllocation]
+			d := plan.Annotations.DesiredTGUpdates[group]
+			if d == nil {
+				if plan.Annotations.DesiredTGUpdates == nil {
+					plan.Annotations.DesiredTGUpdates = make(map[string]*structs.DesiredUpdates)
+				}
+				d = &structs.DesiredUpdates{}
+				plan.Annotations.DesiredTGUpdates[group] = d
+			}
+			d.Preemptions++
+		}
+	}
+	sort.Slice(stubs, func(i, j int) bool { return stubs[i].ID < stubs[j].ID })
+	plan.Annotations.PreemptedAllocs = stubs
+}
 
 // desiredTGUpdates turns the reconciler's counts into a plan's. The
 // reconciler counts a destructive update as a stop and a place too, and a

@@ -34,8 +34,8 @@ type PlanAnnotations struct {
 	// DesiredTGUpdates counts, per task group, what the scheduler decided
 	// to do with the group's allocations.
 	DesiredTGUpdates map[string]*DesiredUpdates
-	// PreemptedAllocs lists the allocations the plan would evict. It stays
-	// empty until the scheduler preempts (Plan.NodePreemptions).
+	// PreemptedAllocs lists the allocations the plan would evict
+	// (Plan.NodePreemptions), sorted by ID.
 	PreemptedAllocs []*AllocListStub
 }
 
