@@ -83,6 +83,7 @@ func (j *Job) Canonicalize() {
 	setDefault(&j.CreateIndex, uint64(0))
 	setDefault(&j.ModifyIndex, uint64(0))
 	setDefault(&j.JobModifyIndex, uint64(0))
+	canonicalizeJobUpdate(j)
 	for _, tg := range j.TaskGroups {
 		tg.Canonicalize(j)
 	}
@@ -117,6 +118,7 @@ func (g *TaskGroup) Canonicalize(job *Job) {
 		g.Migrate = &MigrateStrategy{}
 	}
 	g.Migrate.Canonicalize()
+	canonicalizeGroupUpdate(g, job)
 
 	for _, n := range g.Networks {
 		n.Canonicalize()

@@ -34,6 +34,7 @@ type Job struct {
 	Affinities        []*Affinity
 	Spreads           []*Spread
 	TaskGroups        []*TaskGroup
+	Update            *UpdateStrategy
 	Meta              map[string]string
 	Stop              *bool
 	ParentID          *string
@@ -61,6 +62,7 @@ type TaskGroup struct {
 	Networks      []*NetworkResource
 	Meta          map[string]string
 	Migrate       *MigrateStrategy
+	Update        *UpdateStrategy
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:

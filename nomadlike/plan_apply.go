@@ -48,8 +48,10 @@ func EvaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult
 // dropped, for the applier's logs.
 func evaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult, map[string]string, error) {
 	result := &structs.PlanResult{
-		NodeUpdate:     make(map[string][]*structs.Allocation),
-		NodeAllocation: make(map[string][]*structs.Allocation),
+		NodeUpdate:        make(map[string][]*structs.Allocation),
+		NodeAllocation:    make(map[string][]*structs.Allocation),
+		Deployment:        plan.Deployment.Copy(),
+		DeploymentUpdates: plan.DeploymentUpdates,
 	}
 	rejected := make(map[string]string)
 	for _, nodeID := range planNodeIDs(plan) {
@@ -75,7 +77,9 @@ func evaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult
 	if plan.Job != nil && plan.Job.AllAtOnce {
 		result.NodeUpdate = make(map[string][]*structs.Allocation)
 		result.NodeAllocation = make(map[string][]*structs.Allocation)
+		result.Deployment, result.DeploymentUpdates = nil, nil
 	}
+	dropUncommittedCanaries(result)
 	return result, rejected, nil
 }
 
@@ -398,7 +402,7 @@ func (a *PlanApplier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error)
 	for nodeID, reason := range rejected {
 		logger.Debug("plan rejected on node", "node_id", nodeID, "reason", reason)
 	}
-	if len(result.NodeUpdate) == 0 && len(result.NodeAllocation) == 0 {
+	if result.IsNoOp() {
 		return result, nil
 	}
 
@@ -417,7 +421,8 @@ func (a *PlanApplier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error)
 // applyRequest builds the Raft entry of a result. Allocations travel
 // without their job: the entry carries it once and the FSM attaches it.
 func applyRequest(plan *structs.Plan, result *structs.PlanResult) *structs.ApplyPlanResultsRequest {
-	req := &structs.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID}
+	req := &structs.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID,
+		Deployment: result.Deployment, DeploymentUpdates: result.DeploymentUpdates}
 	strip := func(a *structs.Allocation) *structs.Allocation {
 		c := *a
 		c.Job = nil

@@ -47,11 +47,11 @@ func TestUnknownFields_NomadClientJob(t *testing.T) {
 		{"supported features only", func(j *nomad.Job) {
 			j.Affinities = []*nomad.Affinity{nomad.NewAffinity("${node.class}", "=", "big", 50)}
 			j.Spreads = []*nomad.Spread{nomad.NewSpread("${node.datacenter}", 100, nil)}
+			stagger := 10 * time.Second
+			j.TaskGroups[0].Update = &nomad.UpdateStrategy{Stagger: &stagger}
 		}, nil},
 		{"unsupported blocks", func(j *nomad.Job) {
 			tg := j.TaskGroups[0]
-			stagger := 10 * time.Second
-			tg.Update = &nomad.UpdateStrategy{Stagger: &stagger}
 			attempts := 3
 			tg.ReschedulePolicy = &nomad.ReschedulePolicy{Attempts: &attempts}
 			tg.Services = []*nomad.Service{{Name: "web", PortLabel: "http"}}
@@ -62,7 +62,6 @@ func TestUnknownFields_NomadClientJob(t *testing.T) {
 			"Job.TaskGroups[0].ReschedulePolicy: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].Services: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].Tasks[0].Templates: not supported by orch yet; ignored",
-			"Job.TaskGroups[0].Update: not supported by orch yet; ignored",
 		}},
 	}
 	for _, tc := range cases {

@@ -29,6 +29,7 @@ func ConvertJob(in *api.Job) *structs.Job {
 		Constraints:       convertConstraints(in.Constraints),
 		Affinities:        convertAffinities(in.Affinities),
 		Spreads:           convertSpreads(in.Spreads),
+		Update:            convertJobUpdate(in.Update),
 		Meta:              maps.Clone(in.Meta),
 		Stop:              deref(in.Stop),
 		ParentID:          deref(in.ParentID),
@@ -60,6 +61,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		RestartPolicy: convertRestartPolicy(in.RestartPolicy),
 		Networks:      convertNetworks(in.Networks),
 		Meta:          maps.Clone(in.Meta),
+		Update:        convertUpdate(in.Update),
 	}
 	if d := in.EphemeralDisk; d != nil {
 		out.EphemeralDisk = &structs.EphemeralDisk{

@@ -28,6 +28,11 @@ func TestSystemJobTypes(t *testing.T) {
 		t.Run(typ, func(t *testing.T) {
 			job := fullAPIJob("web")
 			job.Type = &typ
+			if typ == api.JobTypeSysBatch {
+				// As in Nomad, only service and system jobs take an
+				// update block.
+				job.Update, job.TaskGroups[0].Update = nil, nil
+			}
 			body := jobJSON(t, job)
 			var gotType string
 			rpc := &fakeRPC{handlers: map[string]func(a, r interface{}) error{

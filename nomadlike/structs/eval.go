@@ -28,6 +28,7 @@ type Evaluation struct {
 	JobModifyIndex    uint64
 	NodeID            string
 	NodeModifyIndex   uint64
+	DeploymentID      string
 	Status            string
 	StatusDescription string
 	Wait              time.Duration
@@ -68,6 +69,11 @@ type Plan struct {
 	NodeAllocation map[string][]*Allocation
 	// SnapshotIndex is the state index the scheduler planned against.
 	SnapshotIndex uint64
+	// Deployment is created or updated with the plan's allocations.
+	Deployment *Deployment
+	// DeploymentUpdates change the status of other deployments of the job
+	// (a newer version cancels the one in flight).
+	DeploymentUpdates []*DeploymentStatusUpdate
 }
 
 // AppendStoppedAlloc records that alloc should stop, with a reason.
@@ -93,7 +99,8 @@ func (p *Plan) AppendAlloc(alloc *Allocation) {
 
 // IsNoOp reports whether the plan changes nothing.
 func (p *Plan) IsNoOp() bool {
-	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0
+	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 &&
+		p.Deployment == nil && len(p.DeploymentUpdates) == 0
 }
 
 // PlanResult is what the plan applier committed. It may be a subset of the
@@ -104,6 +111,16 @@ type PlanResult struct {
 	NodeAllocation map[string][]*Allocation
 	RefreshIndex   uint64
 	AllocIndex     uint64
+
+	// Deployment and DeploymentUpdates are the plan's, when committed.
+	Deployment        *Deployment
+	DeploymentUpdates []*DeploymentStatusUpdate
+}
+
+// IsNoOp reports whether the result commits nothing.
+func (r *PlanResult) IsNoOp() bool {
+	return len(r.NodeUpdate) == 0 && len(r.NodeAllocation) == 0 &&
+		r.Deployment == nil && len(r.DeploymentUpdates) == 0
 }
 
 // FullCommit reports whether every allocation in plan was committed, with

@@ -326,6 +326,10 @@ type ApplyPlanResultsRequest struct {
 	AllocsStopped []*Allocation
 	EvalID        string
 	UpdatedEvals  []*Evaluation
+	// Deployment is upserted and DeploymentUpdates applied before the
+	// allocations, so placements count toward the new deployment.
+	Deployment        *Deployment
+	DeploymentUpdates []*DeploymentStatusUpdate
 	WriteRequest
 }
 

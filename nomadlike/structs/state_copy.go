@@ -174,6 +174,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 		m := *tg.Migrate
 		c.Migrate = &m
 	}
+	c.Update = tg.Update.Copy()
 	return &c
 }
 
@@ -339,6 +340,7 @@ func (a *Allocation) CopySkipJob() *Allocation {
 	c := *a
 	c.AllocatedResources = a.AllocatedResources.Copy()
 	c.Metrics = a.Metrics.Copy()
+	c.DeploymentStatus = a.DeploymentStatus.Copy()
 	if a.TaskStates != nil {
 		c.TaskStates = make(map[string]*TaskState, len(a.TaskStates))
 		for k, ts := range a.TaskStates {

@@ -93,6 +93,7 @@ func (j *Job) Validate() error {
 		}
 		seen[tg.Name] = i
 		tg.validate(&p, i)
+		validateGroupUpdate(&p, j.Type, tg, groupPath(tg, i))
 	}
 	return p.err()
 }
