@@ -21,6 +21,7 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "network"},
 		{Type: "meta"},
 		{Type: "migrate"},
+		{Type: "update"},
 		{Type: "task", LabelNames: []string{"name"}},
 	},
 }
@@ -80,6 +81,9 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 	}
 	if mb := e.singleBlock(c.Blocks, "migrate"); mb != nil {
 		tg.Migrate = e.migrate(mb)
+	}
+	if ub := e.singleBlock(c.Blocks, "update"); ub != nil {
+		tg.Update = e.update(ub)
 	}
 	ports := make(map[string]hcl.Range)
 	for _, nb := range blocksOf(c.Blocks, "network") {

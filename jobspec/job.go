@@ -27,6 +27,7 @@ var jobSchema = &hcl.BodySchema{
 		{Type: "spread"},
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "meta"},
+		{Type: "update"},
 	},
 }
 
@@ -55,6 +56,9 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 		e.errorf(c.Attributes["type"].Expr.Range(), invalidValue("type"),
 			"type must be one of %s, got %q", strings.Join(jobTypes, ", "), *job.Type)
 	}
+	if ub := e.singleBlock(c.Blocks, "update"); ub != nil {
+		job.Update = e.update(ub)
+	}
 	if p := job.Priority; p != nil && (*p < 1 || *p > 100) {
 		e.errorf(c.Attributes["priority"].Expr.Range(), invalidValue("priority"),
 			"priority must be between 1 and 100, got %d", *p)
@@ -76,6 +80,7 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 		}
 		job.TaskGroups = append(job.TaskGroups, e.group(gb))
 	}
+	e.checkUpdates(job, b.Body, groups)
 	return job
 }
 

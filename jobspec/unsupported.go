@@ -47,7 +47,6 @@ var unsupportedBlocks = map[string][]scope{
 	"service":          {scopeGroup, scopeTask},
 	"template":         {scopeTask},
 	"ui":               {scopeJob},
-	"update":           {scopeJob, scopeGroup},
 	"vault":            {scopeJob, scopeGroup, scopeTask},
 	"volume":           {scopeGroup},
 	"volume_mount":     {scopeTask},
