@@ -98,6 +98,9 @@ func (c *JobStatusCommand) showJob(client *api.Client, job *api.Job, allAllocs b
 	}
 	c.Ui.Output("\nSummary")
 	c.Ui.Output(summaryTable(summary))
+	if code := c.showLatestDeployment(client, job, idLen); code != exitOK {
+		return code
+	}
 
 	allocs, _, err := client.Jobs().Allocations(deref(job.ID), allAllocs, nil)
 	if err != nil {
