@@ -49,7 +49,9 @@ func TestDeploymentsClient(t *testing.T) {
 	}{
 		{"promote all", func() (*DeploymentUpdateResponse, *WriteMeta, error) { return d.PromoteAll("d1", nil) },
 			seen{"PUT", "/v1/deployment/promote/d1", "", map[string]interface{}{"DeploymentID": "d1", "All": true, "Groups": nil}}},
-		{"promote groups", func() (*DeploymentUpdateResponse, *WriteMeta, error) { return d.PromoteGroups("d1", []string{"web"}, nil) },
+		{"promote groups", func() (*DeploymentUpdateResponse, *WriteMeta, error) {
+			return d.PromoteGroups("d1", []string{"web"}, nil)
+		},
 			seen{"PUT", "/v1/deployment/promote/d1", "", map[string]interface{}{"DeploymentID": "d1", "All": false, "Groups": []interface{}{"web"}}}},
 		{"fail", func() (*DeploymentUpdateResponse, *WriteMeta, error) { return d.Fail("d1", nil) },
 			seen{"PUT", "/v1/deployment/fail/d1", "", map[string]interface{}{"DeploymentID": "d1"}}},

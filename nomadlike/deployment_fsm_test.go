@@ -60,14 +60,15 @@ func TestFSM_DeploymentEntries(t *testing.T) {
 		}
 	})
 	job, d, allocs := deployedJob(t, f)
-	dep := func() *structs.Deployment {
+	dep := func(t *testing.T) *structs.Deployment {
+		t.Helper()
 		got, err := f.State().DeploymentByID(nil, d.ID)
 		if err != nil || got == nil {
 			t.Fatalf("deployment: %v %v", got, err)
 		}
 		return got
 	}
-	if g := dep().TaskGroups["web"]; g.PlacedAllocs != 2 || len(g.PlacedCanaries) != 1 {
+	if g := dep(t).TaskGroups["web"]; g.PlacedAllocs != 2 || len(g.PlacedCanaries) != 1 {
 		t.Fatalf("after the plan: %+v; want 2 placed, 1 canary", g)
 	}
 	promoteEval, resumeEval, healthEval := mock.EvalFor(job), mock.EvalFor(job), mock.EvalFor(job)
@@ -125,15 +126,21 @@ func TestFSM_DeploymentEntries(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			notified = nil
 			mustApply(t, f, uint64(10+i), st.msgType, st.msg)
-			st.check(t, dep())
+			st.check(t, dep(t))
 			if !cmp.Equal(notified, st.wantEvals) {
 				t.Fatalf("evals handed on %v, want %v", notified, st.wantEvals)
 			}
 		})
 	}
 
+	refusedThenDeleted(t, f, job, d, dep)
+}
+
+// refusedThenDeleted checks that an entry the store refuses changes
+// nothing, then deletes the deployment.
+func refusedThenDeleted(t *testing.T, f *FSM, job *structs.Job, d *structs.Deployment, dep func(*testing.T) *structs.Deployment) {
 	t.Run("a refused entry changes nothing", func(t *testing.T) {
-		before := dep()
+		before := dep(t)
 		resp := applyEntry(t, f, 30, structs.DeploymentStatusUpdateRequestType, &structs.DeploymentStatusUpdateRequest{
 			DeploymentUpdate: &structs.DeploymentStatusUpdate{DeploymentID: d.ID, Status: structs.DeploymentStatusRunning},
 			Eval:             mock.EvalFor(job),
@@ -142,7 +149,7 @@ func TestFSM_DeploymentEntries(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "terminal status") {
 			t.Fatalf("response %v, want a terminal-status error", resp)
 		}
-		if !cmp.Equal(before, dep()) {
+		if !cmp.Equal(before, dep(t)) {
 			t.Fatal("the refused entry changed the deployment")
 		}
 	})

@@ -43,7 +43,9 @@ func TestValidateUpdate(t *testing.T) {
 		{"progress deadline not above healthy deadline", func(_ *structs.Job, u *structs.UpdateStrategy) { u.ProgressDeadline = time.Minute }, []string{
 			`Update.ProgressDeadline: 1m0s is not longer than HealthyDeadline 5m0s`}},
 		{"no progress deadline", func(_ *structs.Job, u *structs.UpdateStrategy) { u.ProgressDeadline = 0 }, nil},
-		{"zero times", func(_ *structs.Job, u *structs.UpdateStrategy) { u.Stagger, u.HealthyDeadline, u.MinHealthyTime = 0, 0, -1 }, []string{
+		{"zero times", func(_ *structs.Job, u *structs.UpdateStrategy) {
+			u.Stagger, u.HealthyDeadline, u.MinHealthyTime = 0, 0, -1
+		}, []string{
 			`Update.Stagger: 0s: want more than 0`, `Update.HealthyDeadline: 0s: want more than 0`, `Update.MinHealthyTime: -1ns is negative`}},
 		{"batch jobs take no update block", func(j *structs.Job, _ *structs.UpdateStrategy) { j.Type = structs.JobTypeBatch }, []string{
 			`TaskGroups["web"].Update: job type "batch" does not allow an update block`}},
