@@ -314,3 +314,52 @@ func TestUpdateDeploymentStatus(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkClientHealthUpdate measures what deployment accounting adds to
+// the client update path: a batch of 50 health reports for allocations
+// of a deployment, against the same batch for allocations outside one.
+func BenchmarkClientHealthUpdate(b *testing.B) {
+	for _, inDeployment := range []bool{false, true} {
+		name := "no_deployment"
+		if inDeployment {
+			name = "deployment"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := NewStateStore(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			job, node := mock.Job(), mock.Node()
+			job.TaskGroups[0].Count = 50
+			_ = s.UpsertNode(1, node)
+			_ = s.UpsertJob(2, job)
+			stored, _ := s.JobByID(nil, job.Namespace, job.ID)
+			d := mock.DeploymentFor(stored)
+			_ = s.UpsertDeployment(3, d)
+			var allocs []*structs.Allocation
+			for i := 0; i < 50; i++ {
+				a := mock.AllocFor(stored, node, i)
+				a.Job = nil
+				if inDeployment {
+					a.DeploymentID = d.ID
+				}
+				allocs = append(allocs, a)
+			}
+			if err := s.UpsertPlanResults(4, &structs.ApplyPlanResultsRequest{Job: stored, AllocsUpdated: allocs}); err != nil {
+				b.Fatal(err)
+			}
+			at := time.Unix(1700000000, 0)
+			b.ResetTimer()
+			for n := 0; n < b.N; n++ {
+				batch := make([]*structs.Allocation, len(allocs))
+				for i, a := range allocs {
+					// Alternate the verdict so every report is a change.
+					batch[i] = health(a.ID, n%2 == 0, at)
+				}
+				if err := s.UpdateAllocsFromClient(uint64(10+n), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
