@@ -154,7 +154,7 @@ func updateAllocsFromClientTxn(txn *memdb.Txn, index uint64, allocs []*structs.A
 		if in.ModifyTime != 0 {
 			alloc.ModifyTime = in.ModifyTime
 		}
-		alloc.DeploymentStatus = mergeClientHealth(existing.DeploymentStatus, in.DeploymentStatus)
+		alloc.DeploymentStatus = mergeClientHealth(index, existing.DeploymentStatus, in.DeploymentStatus)
 		alloc.ModifyIndex = index
 		if err := updateDeploymentWithAllocTxn(txn, index, alloc, existing); err != nil {
 			return err

@@ -347,8 +347,9 @@ func extendProgressDeadline(st *structs.DeploymentState, alloc *structs.Allocati
 
 // mergeClientHealth takes from a client's report only what a client owns:
 // Healthy and its Timestamp. Canary is the server's. A report without
-// health, or with the health already stored, changes nothing.
-func mergeClientHealth(stored, reported *structs.AllocDeploymentStatus) *structs.AllocDeploymentStatus {
+// health, or with the health already stored, changes nothing; a change is
+// stamped with index.
+func mergeClientHealth(index uint64, stored, reported *structs.AllocDeploymentStatus) *structs.AllocDeploymentStatus {
 	if !reported.HasHealth() {
 		return stored.Copy()
 	}
@@ -362,6 +363,7 @@ func mergeClientHealth(stored, reported *structs.AllocDeploymentStatus) *structs
 	healthy := *reported.Healthy
 	merged.Healthy = &healthy
 	merged.Timestamp = reported.Timestamp
+	merged.ModifyIndex = index
 	return merged
 }
 

@@ -223,8 +223,8 @@ func TestDeployment_AllocsOutsideTheRollout(t *testing.T) {
 			if g := f.group(t); g.PlacedAllocs+g.HealthyAllocs != 0 {
 				t.Fatalf("counted: %+v", g)
 			}
-			if stored, _ := f.s.AllocByID(nil, a.ID); !stored.DeploymentStatus.IsHealthy() {
-				t.Fatal("the health itself was not stored")
+			if stored, _ := f.s.AllocByID(nil, a.ID); !stored.DeploymentStatus.IsHealthy() || stored.DeploymentStatus.ModifyIndex != 5 {
+				t.Fatalf("health stored as %+v, want healthy at index 5", stored.DeploymentStatus)
 			}
 		})
 	}
