@@ -249,3 +249,34 @@ func TestDeploymentEndpoint_Reads(t *testing.T) {
 		t.Fatalf("unknown deployment returned %+v", none.Deployment)
 	}
 }
+
+// A blocking read of a deployment returns once a client's health report
+// changes it.
+func TestDeploymentEndpoint_BlockingGet(t *testing.T) {
+	t.Parallel()
+	s := nomadtest.TestServer(t, noWorkers)
+	r := startRollout(t, s, 0)
+	before := r.deployment(t)
+	type answer struct {
+		resp structs.SingleDeploymentResponse
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		var a answer
+		a.err = s.RPC(structs.DeploymentGetDeploymentRPC, &structs.DeploymentSpecificRequest{
+			DeploymentID: r.d.ID,
+			QueryOptions: structs.QueryOptions{MinQueryIndex: before.ModifyIndex, MaxQueryTime: 30 * time.Second},
+		}, &a.resp)
+		done <- a
+	}()
+	r.report(t, r.other, true)
+	select {
+	case a := <-done:
+		if a.err != nil || a.resp.Index <= before.ModifyIndex || a.resp.Deployment.TaskGroups["web"].HealthyAllocs != 1 {
+			t.Fatalf("blocking read answered %+v (%v), want the deployment after the report", a.resp, a.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the blocking read did not wake")
+	}
+}
