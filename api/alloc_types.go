@@ -37,6 +37,8 @@ type Allocation struct {
 	ClientStatus       string
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
+	DeploymentID       string
+	DeploymentStatus   *AllocDeploymentStatus
 	FollowupEvalID     string
 	PreviousAllocation string
 	NextAllocation     string
@@ -71,6 +73,7 @@ type AllocationListStub struct {
 	ClientStatus       string
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
+	DeploymentStatus   *AllocDeploymentStatus
 	FollowupEvalID     string
 	CreateIndex        uint64
 	ModifyIndex        uint64
@@ -182,6 +185,7 @@ type Evaluation struct {
 	JobModifyIndex    uint64
 	NodeID            string
 	NodeModifyIndex   uint64
+	DeploymentID      string
 	Status            string
 	StatusDescription string
 	Wait              time.Duration

@@ -85,6 +85,7 @@ func (j *Job) Canonicalize() {
 	setDefault(&j.JobModifyIndex, uint64(0))
 	j.Periodic.Canonicalize()
 	j.ParameterizedJob.Canonicalize()
+	canonicalizeJobUpdate(j)
 	for _, tg := range j.TaskGroups {
 		tg.Canonicalize(j)
 	}
@@ -121,6 +122,7 @@ func (g *TaskGroup) Canonicalize(job *Job) {
 		g.Migrate = &MigrateStrategy{}
 	}
 	g.Migrate.Canonicalize()
+	canonicalizeGroupUpdate(g, job)
 
 	for _, n := range g.Networks {
 		n.Canonicalize()

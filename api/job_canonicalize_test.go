@@ -49,19 +49,26 @@ func TestJobCanonicalize(t *testing.T) {
 		}
 	}
 	defaultJob := func(id, typ string, groups ...*TaskGroup) *Job {
+		var update *UpdateStrategy
 		for _, g := range groups {
 			if g.ReschedulePolicy == nil {
 				g.ReschedulePolicy = DefaultReschedulePolicy(typ)
 			}
 			if typ == JobTypeService {
-				// Only service groups get Nomad's default migrate strategy.
+				// Only service groups get Nomad's default migrate strategy,
+				// and the job's default update block.
 				g.Migrate = &MigrateStrategy{
 					MaxParallel: PointerOf(1), HealthCheck: PointerOf("checks"),
 					MinHealthyTime: PointerOf(10 * time.Second), HealthyDeadline: PointerOf(5 * time.Minute),
 				}
+				g.Update = DefaultUpdateStrategy()
 			}
 		}
+		if typ == JobTypeService {
+			update = DefaultUpdateStrategy()
+		}
 		return &Job{
+			Update: update,
 			Region: PointerOf("global"), Namespace: PointerOf("default"),
 			ID: PointerOf(id), Name: PointerOf(id), Type: PointerOf(typ),
 			Priority: PointerOf(50), AllAtOnce: PointerOf(false),
@@ -154,6 +161,7 @@ func TestJobCanonicalize(t *testing.T) {
 				g.Migrate = &MigrateStrategy{MaxParallel: PointerOf(3), HealthCheck: PointerOf("task_states"),
 					MinHealthyTime: PointerOf(time.Second), HealthyDeadline: PointerOf(time.Minute)}
 				g.ReschedulePolicy = DefaultReschedulePolicy(JobTypeService)
+				g.Update = DefaultUpdateStrategy()
 				j.TaskGroups = []*TaskGroup{g}
 				return j
 			}(),

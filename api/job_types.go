@@ -35,6 +35,7 @@ type Job struct {
 	Spreads          []*Spread
 	TaskGroups       []*TaskGroup
 	Reschedule       *ReschedulePolicy
+	Update           *UpdateStrategy
 	Meta             map[string]string
 	Stop             *bool
 	ParentID         *string
@@ -75,6 +76,7 @@ type TaskGroup struct {
 	Parallelism *int `json:",omitempty"`
 	// Volumes are the group's volume blocks by name.
 	Volumes map[string]*VolumeRequest
+	Update  *UpdateStrategy
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:

@@ -20,6 +20,8 @@ func (c *Client) allocUpdated(alloc *structs.Allocation) {
 		ClientStatus:      alloc.ClientStatus,
 		ClientDescription: alloc.ClientDescription,
 		TaskStates:        alloc.TaskStates,
+		// The servers take only Healthy and Timestamp from it.
+		DeploymentStatus: alloc.DeploymentStatus.Copy(),
 	}
 	c.updateMu.Lock()
 	c.pending[alloc.ID] = update

@@ -162,6 +162,15 @@ func (s *fakeServer) updateAlloc(req *structs.AllocUpdateRequest, resp *structs.
 		}
 		cp := *a
 		cp.ClientStatus, cp.ClientDescription, cp.TaskStates = u.ClientStatus, u.ClientDescription, u.TaskStates
+		if u.DeploymentStatus.HasHealth() {
+			// As the servers do, only the client's verdict is taken.
+			ds := a.DeploymentStatus.Copy()
+			if ds == nil {
+				ds = &structs.AllocDeploymentStatus{}
+			}
+			ds.Healthy, ds.Timestamp = u.DeploymentStatus.Copy().Healthy, u.DeploymentStatus.Timestamp
+			cp.DeploymentStatus = ds
+		}
 		cp.ModifyIndex = index
 		s.allocs[u.ID] = &cp
 	}

@@ -38,7 +38,7 @@ func RunCustom(args []string, ui cli.Ui, helpOut io.Writer) int {
 
 // Commands maps each verb to its factory.
 func Commands(m *Meta) map[string]cli.CommandFactory {
-	return map[string]cli.CommandFactory{
+	cmds := map[string]cli.CommandFactory{
 		"version":      func() (cli.Command, error) { return &VersionCommand{Meta: *m}, nil },
 		"agent":        func() (cli.Command, error) { return &AgentCommand{Meta: *m}, nil },
 		"status":       func() (cli.Command, error) { return &StatusCommand{Meta: *m}, nil },
@@ -94,6 +94,8 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 		"operator scheduler get-config": func() (cli.Command, error) { return &OperatorSchedulerGetConfigCommand{Meta: *m}, nil },
 		"operator scheduler set-config": func() (cli.Command, error) { return &OperatorSchedulerSetConfigCommand{Meta: *m}, nil },
 	}
+	addDeploymentCommands(cmds, m)
+	return cmds
 }
 
 // groupCommand is a verb with subcommands only ("orch job"); it shows the

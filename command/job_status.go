@@ -105,6 +105,9 @@ func (c *JobStatusCommand) showJob(client *api.Client, job *api.Job, allAllocs b
 		c.Ui.Output("\nCompletions")
 		c.Ui.Output(t)
 	}
+	if code := c.showLatestDeployment(client, job, idLen); code != exitOK {
+		return code
+	}
 
 	allocs, _, err := client.Jobs().Allocations(deref(job.ID), allAllocs, nil)
 	if err != nil {

@@ -25,6 +25,7 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "migrate"},
 		{Type: "reschedule"},
 		{Type: "volume", LabelNames: []string{"name"}},
+		{Type: "update"},
 		{Type: "task", LabelNames: []string{"name"}},
 	},
 }
@@ -89,6 +90,9 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 		tg.ReschedulePolicy = e.reschedule(rb)
 	}
 	e.completions(c.Attributes, tg)
+	if ub := e.singleBlock(c.Blocks, "update"); ub != nil {
+		tg.Update = e.update(ub)
+	}
 	ports := make(map[string]hcl.Range)
 	for _, nb := range blocksOf(c.Blocks, "network") {
 		tg.Networks = append(tg.Networks, e.network(nb, ports))

@@ -30,6 +30,7 @@ var jobSchema = &hcl.BodySchema{
 		{Type: "reschedule"},
 		{Type: "periodic"},
 		{Type: "parameterized"},
+		{Type: "update"},
 	},
 }
 
@@ -57,6 +58,9 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 	if job.Type != nil && !contains(jobTypes, *job.Type) {
 		e.errorf(c.Attributes["type"].Expr.Range(), invalidValue("type"),
 			"type must be one of %s, got %q", strings.Join(jobTypes, ", "), *job.Type)
+	}
+	if ub := e.singleBlock(c.Blocks, "update"); ub != nil {
+		job.Update = e.update(ub)
 	}
 	if p := job.Priority; p != nil && (*p < 1 || *p > 100) {
 		e.errorf(c.Attributes["priority"].Expr.Range(), invalidValue("priority"),
@@ -93,6 +97,7 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 		}
 		job.TaskGroups = append(job.TaskGroups, e.group(gb))
 	}
+	e.checkUpdates(job, b.Body, groups)
 	return job
 }
 

@@ -32,4 +32,11 @@
 // expected servers (bootstrap.go); afterwards the leader keeps the Raft
 // configuration in step with gossip, adding servers that join and removing
 // those that left or stayed failed past a grace period (autopilot.go).
+//
+// Deployments (deployment_endpoint.go) are created and updated with the
+// plans that place their allocations; operators promote, pause, resume
+// and fail them, each change one Raft entry with its evaluation and, for a
+// failure with auto_revert, the job version to register again
+// (deployment_rollback.go holds those decisions as pure functions for the
+// leader's deployment watcher to share).
 package nomadlike

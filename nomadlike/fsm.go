@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -358,6 +359,19 @@ const (
 	snapSchedulerConfig snapshotRecord = 8
 )
 
+// snapshotTable persists and restores one table that lives outside this
+// file. A file adding a table registers it in snapshotTables from an
+// init function, under its own record type, so the built-in list above
+// stays the only shared edit point.
+type snapshotTable struct {
+	// persist writes every row with put.
+	persist func(st *state.StateStore, put func(snapshotRecord, interface{}) error) error
+	// restore decodes one row and restores it.
+	restore func(dec *codec.Decoder, r *state.StateRestore) error
+}
+
+var snapshotTables = map[snapshotRecord]snapshotTable{}
+
 // snapshotHeader opens a persisted snapshot.
 type snapshotHeader struct {
 	Version   int
@@ -481,6 +495,16 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 			return err
 		}
 	}
+	kinds := make([]snapshotRecord, 0, len(snapshotTables))
+	for k := range snapshotTables {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		if err := snapshotTables[k].persist(st, put); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -572,7 +596,11 @@ func decodeSnapshot(r io.Reader, restore *state.StateRestore) error {
 				err = restore.SchedulerConfigRestore(c)
 			}
 		default:
-			return fmt.Errorf("fsm: restore: unknown record type %d", kind)
+			table, ok := snapshotTables[kind]
+			if !ok {
+				return fmt.Errorf("fsm: restore: unknown record type %d", kind)
+			}
+			err = table.restore(dec, restore)
 		}
 		if err != nil {
 			return fmt.Errorf("fsm: restore record type %d: %w", kind, err)

@@ -50,9 +50,11 @@ func EvaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult
 // dropped, for the applier's logs.
 func evaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult, map[string]string, error) {
 	result := &structs.PlanResult{
-		NodeUpdate:      make(map[string][]*structs.Allocation),
-		NodeAllocation:  make(map[string][]*structs.Allocation),
-		NodePreemptions: make(map[string][]*structs.Allocation),
+		NodeUpdate:        make(map[string][]*structs.Allocation),
+		NodeAllocation:    make(map[string][]*structs.Allocation),
+		NodePreemptions:   make(map[string][]*structs.Allocation),
+		Deployment:        plan.Deployment.Copy(),
+		DeploymentUpdates: plan.DeploymentUpdates,
 	}
 	rejected := make(map[string]string)
 	for _, nodeID := range planNodeIDs(plan) {
@@ -84,7 +86,9 @@ func evaluatePlan(snap scheduler.State, plan *structs.Plan) (*structs.PlanResult
 		result.NodeUpdate = make(map[string][]*structs.Allocation)
 		result.NodeAllocation = make(map[string][]*structs.Allocation)
 		result.NodePreemptions = make(map[string][]*structs.Allocation)
+		result.Deployment, result.DeploymentUpdates = nil, nil
 	}
+	dropUncommittedCanaries(result)
 	return result, rejected, nil
 }
 
@@ -408,7 +412,7 @@ func (a *PlanApplier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error)
 	for nodeID, reason := range rejected {
 		logger.Debug("plan rejected on node", "node_id", nodeID, "reason", reason)
 	}
-	if len(result.NodeUpdate) == 0 && len(result.NodeAllocation) == 0 {
+	if result.IsNoOp() {
 		return result, nil
 	}
 
@@ -433,7 +437,8 @@ func (a *PlanApplier) applyPlan(plan *structs.Plan) (*structs.PlanResult, error)
 // Evictions carry the evaluations that replace the evicted work (see
 // preemptionEvals).
 func applyRequest(snap scheduler.State, plan *structs.Plan, result *structs.PlanResult) (*structs.ApplyPlanResultsRequest, error) {
-	req := &structs.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID}
+	req := &structs.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID,
+		Deployment: result.Deployment, DeploymentUpdates: result.DeploymentUpdates}
 	strip := func(a *structs.Allocation) *structs.Allocation {
 		c := *a
 		c.Job = nil

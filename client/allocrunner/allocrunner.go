@@ -40,6 +40,9 @@ type Config struct {
 	// Restored is what an earlier agent persisted of the allocation's
 	// tasks, by task name; nil for an allocation new to this client.
 	Restored map[string]*state.TaskRecord
+	// Clock times deployment health (min_healthy_time, healthy_deadline);
+	// nil for the system clock.
+	Clock Clock
 }
 
 // AllocRunner runs one allocation. Run is called once, in its own
@@ -69,6 +72,9 @@ type AllocRunner struct {
 	// stopping is set once tasks are being killed, so no later lifecycle
 	// phase starts.
 	stopping bool
+	// health is the deployment health watch (health_watcher.go).
+	health healthState
+	clock  Clock
 }
 
 // New prepares a runner for cfg.Alloc; nothing runs until Run.
@@ -96,6 +102,10 @@ func New(cfg *Config) (*AllocRunner, error) {
 		detaching:   make(chan struct{}),
 		alloc:       alloc,
 		setupStates: make(map[string]*structs.TaskState),
+		clock:       cfg.Clock,
+	}
+	if ar.clock == nil {
+		ar.clock = systemClock{}
 	}
 	for _, task := range tg.Tasks {
 		if task.IsPoststart() || task.IsPoststop() {
@@ -133,6 +143,11 @@ func failedState(eventType, msg string) *structs.TaskState {
 // dead or the runner is detached.
 func (ar *AllocRunner) Run() {
 	defer close(ar.waitCh)
+	ar.mu.Lock()
+	alloc := ar.alloc
+	ar.mu.Unlock()
+	// Watching starts first, so a setup failure is judged unhealthy too.
+	ar.watchHealth(alloc)
 	if len(ar.setupStates) > 0 {
 		ar.failSetup("a task's driver is missing")
 		return
@@ -254,6 +269,7 @@ func (ar *AllocRunner) Update(alloc *structs.Allocation) {
 	}
 	ar.alloc = alloc
 	ar.mu.Unlock()
+	ar.watchHealth(alloc)
 	if alloc.ServerTerminalStatus() {
 		ar.logger.Debug("server stopped allocation", "desired_status", alloc.DesiredStatus, "reason", alloc.DesiredDescription)
 		ar.stopMain()
@@ -272,6 +288,7 @@ func (ar *AllocRunner) Destroy() error {
 	ar.destroyOnce.Do(func() {
 		ar.killAll(nil)
 		<-ar.waitCh
+		ar.stopHealth()
 		err = ar.allocDir.Destroy()
 	})
 	return err
@@ -281,6 +298,7 @@ func (ar *AllocRunner) Destroy() error {
 // for an agent that shuts down but leaves workloads running.
 func (ar *AllocRunner) Detach() {
 	ar.detachOnce.Do(func() {
+		ar.stopHealth()
 		close(ar.detaching)
 		for _, tr := range ar.tasks {
 			tr.Detach()
@@ -309,6 +327,7 @@ func (ar *AllocRunner) taskStateChanged() {
 	case ar.poke <- struct{}{}:
 	default: // a wake-up is already pending; it will see this change too
 	}
+	ar.pokeHealth()
 	// Task runners report from their own goroutines; taking the snapshot
 	// and delivering it under one lock keeps a slower, older snapshot from
 	// landing after a newer one and being the last state reported.

@@ -3,11 +3,13 @@ package allocrunner
 import "github.com/orch-dev/orch/nomadlike/structs"
 
 // Alloc returns a copy of the server's allocation with the client fields
-// (status, description, task states) set from the tasks.
+// (status, description, task states, deployment health) set from the
+// tasks.
 func (ar *AllocRunner) Alloc() *structs.Allocation {
 	states := ar.taskStates()
 	ar.mu.Lock()
 	cp := *ar.alloc
+	cp.DeploymentStatus = ar.withHealthLocked(ar.alloc)
 	ar.mu.Unlock()
 	cp.TaskStates = states
 	cp.ClientStatus, cp.ClientDescription = clientStatus(states, ar.laterTasks)

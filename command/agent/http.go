@@ -188,6 +188,7 @@ func (s *HTTPServer) registerRoutes() {
 	for _, rt := range routes {
 		s.mux.Handle(rt.pattern, s.wrap(rt.name, rt.h))
 	}
+	s.registerDeploymentRoutes()
 }
 
 // Handler returns the routed handler, for tests and for embedding.

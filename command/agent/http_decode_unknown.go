@@ -12,11 +12,11 @@ import (
 
 // UnknownFields lists the keys of a JSON document that encoding/json would
 // silently drop when decoding it into into's type: a Nomad job can
-// carry blocks orch does not implement (Update, Services, Periodic, ...),
+// carry blocks orch does not implement (Services, Periodic, ...),
 // and a user must learn that they were ignored, as the HCL parser tells
 // them. Each entry is "<path>: not supported by orch yet; ignored", the
 // path naming the key as Nomad's JSON spells it, e.g.
-// "Job.TaskGroups[0].Update".
+// "Job.TaskGroups[0].Services".
 //
 // Keys holding nothing (null, zero, an empty object or list, or only
 // such values) are not reported: Nomad's Go client writes every field of

@@ -47,11 +47,11 @@ func TestUnknownFields_NomadClientJob(t *testing.T) {
 		{"supported features only", func(j *nomad.Job) {
 			j.Affinities = []*nomad.Affinity{nomad.NewAffinity("${node.class}", "=", "big", 50)}
 			j.Spreads = []*nomad.Spread{nomad.NewSpread("${node.datacenter}", 100, nil)}
+			stagger := 10 * time.Second
+			j.TaskGroups[0].Update = &nomad.UpdateStrategy{Stagger: &stagger}
 		}, nil},
 		{"unsupported blocks", func(j *nomad.Job) {
 			tg := j.TaskGroups[0]
-			stagger := 10 * time.Second
-			tg.Update = &nomad.UpdateStrategy{Stagger: &stagger}
 			attempts := 3
 			// Known since orch has the reschedule block: no warning.
 			limited, interval := false, time.Hour
@@ -61,7 +61,6 @@ func TestUnknownFields_NomadClientJob(t *testing.T) {
 		}, []string{
 			"Job.TaskGroups[0].Services: not supported by orch yet; ignored",
 			"Job.TaskGroups[0].Tasks[0].Templates: not supported by orch yet; ignored",
-			"Job.TaskGroups[0].Update: not supported by orch yet; ignored",
 		}},
 	}
 	for _, tc := range cases {

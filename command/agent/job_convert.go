@@ -29,6 +29,7 @@ func ConvertJob(in *api.Job) *structs.Job {
 		Constraints:       convertConstraints(in.Constraints),
 		Affinities:        convertAffinities(in.Affinities),
 		Spreads:           convertSpreads(in.Spreads),
+		Update:            convertJobUpdate(in.Update),
 		Meta:              maps.Clone(in.Meta),
 		Stop:              deref(in.Stop),
 		ParentID:          deref(in.ParentID),
@@ -64,6 +65,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		Networks:      convertNetworks(in.Networks),
 		Meta:          maps.Clone(in.Meta),
 		Volumes:       convertVolumes(in.Volumes),
+		Update:        convertUpdate(in.Update),
 	}
 	convertGroupReschedule(in, out)
 	if d := in.EphemeralDisk; d != nil {

@@ -30,8 +30,14 @@ func fullAPIJob(id string) *api.Job {
 		Stop:        boolPtr(false), ParentID: strPtr("parent"), Dispatched: true,
 		Status: strPtr("pending"), StatusDescription: strPtr("new"), Stable: boolPtr(true),
 		Version: u64(3), SubmitTime: i64(1700), CreateIndex: u64(1), ModifyIndex: u64(2), JobModifyIndex: u64(3),
+		Update: &api.UpdateStrategy{Stagger: durPtr(20 * time.Second), MaxParallel: intPtr(2), HealthCheck: strPtr("checks"),
+			MinHealthyTime: durPtr(15 * time.Second), HealthyDeadline: durPtr(3 * time.Minute), ProgressDeadline: durPtr(8 * time.Minute),
+			Canary: intPtr(0), AutoRevert: boolPtr(true), AutoPromote: boolPtr(false), MaxSurge: intPtr(0)},
 		TaskGroups: []*api.TaskGroup{{
 			Name: strPtr("web"), Count: intPtr(3),
+			// Only what differs from the job's block: the rest is merged in.
+			Update: &api.UpdateStrategy{MaxParallel: intPtr(3), HealthCheck: strPtr("task_states"),
+				Canary: intPtr(1), AutoPromote: boolPtr(true)},
 			Constraints: []*api.Constraint{{LTarget: "${node.class}", RTarget: "big", Operand: "!="}},
 			RestartPolicy: &api.RestartPolicy{Attempts: intPtr(2), Interval: durPtr(30 * time.Minute),
 				Delay: durPtr(15 * time.Second), Mode: strPtr("fail")},
@@ -67,8 +73,12 @@ func fullStructsJob(id string) *structs.Job {
 		Meta:        map[string]string{"team": "web"},
 		ParentID:    "parent", Dispatched: true, Status: "pending", StatusDescription: "new", Stable: true,
 		Version: 3, SubmitTime: 1700, CreateIndex: 1, ModifyIndex: 2, JobModifyIndex: 3,
+		Update: structs.UpdateStrategy{Stagger: 20 * time.Second, MaxParallel: 2},
 		TaskGroups: []*structs.TaskGroup{{
 			Name: "web", Count: 3,
+			Update: &structs.UpdateStrategy{Stagger: 20 * time.Second, MaxParallel: 3, HealthCheck: "task_states",
+				MinHealthyTime: 15 * time.Second, HealthyDeadline: 3 * time.Minute, ProgressDeadline: 8 * time.Minute,
+				AutoRevert: true, AutoPromote: true, Canary: 1},
 			Constraints:   []*structs.Constraint{{LTarget: "${node.class}", RTarget: "big", Operand: "!="}},
 			RestartPolicy: rp,
 			EphemeralDisk: &structs.EphemeralDisk{Sticky: true, Migrate: true, SizeMB: 150},
@@ -202,6 +212,11 @@ func TestConvertJob_MinimalIsCanonical(t *testing.T) {
 		{"memory", task.Resources.MemoryMB, structs.DefaultResourcesMemoryMB},
 		{"kill timeout", task.KillTimeout, structs.DefaultKillTimeout},
 		{"task restart policy", task.RestartPolicy != nil, true},
+		{"job update", got.Update, structs.UpdateStrategy{Stagger: 30 * time.Second, MaxParallel: 1}},
+		{"group update", got.TaskGroups[0].Update, &structs.UpdateStrategy{
+			Stagger: 30 * time.Second, MaxParallel: 1, HealthCheck: structs.UpdateHealthCheckChecks,
+			MinHealthyTime: 10 * time.Second, HealthyDeadline: 5 * time.Minute, ProgressDeadline: 10 * time.Minute,
+		}},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {

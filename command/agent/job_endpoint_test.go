@@ -30,6 +30,11 @@ func TestSystemJobTypes(t *testing.T) {
 			job.Type = &typ
 			// Jobs that run on every node have no reschedule policy.
 			job.TaskGroups[0].ReschedulePolicy = nil
+			if typ == api.JobTypeSysBatch {
+				// As in Nomad, only service and system jobs take an
+				// update block.
+				job.Update, job.TaskGroups[0].Update = nil, nil
+			}
 			body := jobJSON(t, job)
 			var gotType string
 			rpc := &fakeRPC{handlers: map[string]func(a, r interface{}) error{

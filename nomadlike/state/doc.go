@@ -12,5 +12,8 @@
 //
 // Job summaries (allocation counts per group and client status) and each
 // job's Status are maintained incrementally on every allocation write, so
-// listing jobs never rescans allocations.
+// listing jobs never rescans allocations. Deployments are kept the same
+// way: every allocation write that places an allocation in a deployment
+// or changes its health moves the group's placed/healthy/unhealthy counts
+// and progress deadline in the same transaction (state_deployments.go).
 package state

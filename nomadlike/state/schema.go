@@ -45,7 +45,7 @@ func nsIDIndex(name, nsField, idField string, allowMissing bool) *memdb.IndexSch
 }
 
 func schema() *memdb.DBSchema {
-	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
+	db := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
 		TableIndex: {
 			Name: TableIndex,
 			Indexes: map[string]*memdb.IndexSchema{
@@ -118,4 +118,6 @@ func schema() *memdb.DBSchema {
 			},
 		},
 	}}
+	addDeploymentSchema(db)
+	return db
 }

@@ -15,6 +15,9 @@ import (
 func (s *StateStore) UpsertPlanResults(index uint64, req *structs.ApplyPlanResultsRequest) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
+	if err := upsertPlanDeploymentsTxn(txn, index, req); err != nil {
+		return err
+	}
 	jobs := make(map[jobKey]struct{}, 1)
 	for _, stop := range req.AllocsStopped {
 		if err := stopAllocTxn(txn, index, stop, jobs); err != nil {
@@ -114,14 +117,19 @@ func upsertPlannedAllocTxn(txn *memdb.Txn, index uint64, in *structs.Allocation,
 		alloc.ClientStatus = existing.ClientStatus
 		alloc.ClientDescription = existing.ClientDescription
 		alloc.TaskStates = existing.TaskStates
+		keepClientHealth(alloc, existing)
 	}
 	alloc.ModifyIndex = index
 	alloc.AllocModifyIndex = index
+	if err := updateDeploymentWithAllocTxn(txn, index, alloc, existing); err != nil {
+		return err
+	}
 	return insertAllocTxn(txn, index, alloc, existing, jobs)
 }
 
 // UpdateAllocsFromClient records what clients report about their
-// allocations: client status, description and task states only. It leaves
+// allocations: client status, description, task states and deployment
+// health only; health changes are counted in the deployment. It leaves
 // AllocModifyIndex alone, so clients do not refetch their own updates.
 // Allocations that no longer exist are skipped.
 func (s *StateStore) UpdateAllocsFromClient(index uint64, allocs []*structs.Allocation) error {
@@ -157,7 +165,11 @@ func updateAllocsFromClientTxn(txn *memdb.Txn, index uint64, allocs []*structs.A
 		if in.ModifyTime != 0 {
 			alloc.ModifyTime = in.ModifyTime
 		}
+		alloc.DeploymentStatus = mergeClientHealth(index, existing.DeploymentStatus, in.DeploymentStatus)
 		alloc.ModifyIndex = index
+		if err := updateDeploymentWithAllocTxn(txn, index, alloc, existing); err != nil {
+			return err
+		}
 		if err := insertAllocTxn(txn, index, alloc, existing, jobs); err != nil {
 			return err
 		}

@@ -140,6 +140,14 @@ func (r *StateRestore) JobVersionRestore(j *structs.Job) error {
 func (s *StateStore) UpdateJobStability(index uint64, namespace, id string, version uint64, stable bool) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
+	if err := updateJobStabilityTxn(txn, index, namespace, id, version, stable); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+func updateJobStabilityTxn(txn *memdb.Txn, index uint64, namespace, id string, version uint64, stable bool) error {
 	raw, err := txn.First(TableJobVersion, indexID, namespace, id, version)
 	if err != nil {
 		return fmt.Errorf("state: version %d of job %q: %w", version, id, err)
@@ -167,9 +175,5 @@ func (s *StateStore) UpdateJobStability(index uint64, namespace, id string, vers
 		}
 		tables = append(tables, TableJobs)
 	}
-	if err := setIndex(txn, index, tables...); err != nil {
-		return err
-	}
-	txn.Commit()
-	return nil
+	return setIndex(txn, index, tables...)
 }

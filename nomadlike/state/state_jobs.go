@@ -320,7 +320,15 @@ func jobStatusTxn(txn *memdb.Txn, job *structs.Job, evalDelete bool) (string, er
 func (s *StateStore) UpsertJobWithEvals(index uint64, job *structs.Job, evals []*structs.Evaluation) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
-	if err := upsertJobTxn(txn, index, job, s.jobTrackedVersions()); err != nil {
+	if err := upsertJobWithEvalsTxn(txn, index, job, evals, s.jobTrackedVersions()); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+func upsertJobWithEvalsTxn(txn *memdb.Txn, index uint64, job *structs.Job, evals []*structs.Evaluation, keep int) error {
+	if err := upsertJobTxn(txn, index, job, keep); err != nil {
 		return err
 	}
 	stored, err := jobByIDTxn(txn, nil, job.Namespace, job.ID)
@@ -336,11 +344,7 @@ func (s *StateStore) UpsertJobWithEvals(index uint64, job *structs.Job, evals []
 			withIndex[i].JobModifyIndex = stored.JobModifyIndex
 		}
 	}
-	if err := upsertEvalsTxn(txn, index, withIndex); err != nil {
-		return err
-	}
-	txn.Commit()
-	return nil
+	return upsertEvalsTxn(txn, index, withIndex)
 }
 
 // DeregisterJob stops a job (a new version with Stop set) or, with purge,

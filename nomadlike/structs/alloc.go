@@ -78,6 +78,13 @@ type Allocation struct {
 	PreemptedAllocations  []string
 	PreemptedByAllocation string
 
+	// DeploymentID is the deployment the allocation was placed or last
+	// updated by; "" outside a deployment.
+	DeploymentID string
+	// DeploymentStatus is the allocation's health within its deployment:
+	// the server sets Canary, the client reports Healthy and Timestamp.
+	DeploymentStatus *AllocDeploymentStatus
+
 	CreateIndex uint64
 	ModifyIndex uint64
 	// AllocModifyIndex moves only when the server changes the allocation,
@@ -105,6 +112,7 @@ type AllocListStub struct {
 	ClientStatus       string
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
+	DeploymentStatus   *AllocDeploymentStatus
 	FollowupEvalID     string
 	CreateIndex        uint64
 	ModifyIndex        uint64
@@ -205,6 +213,7 @@ func (a *Allocation) Stub() *AllocListStub {
 		ClientStatus:       a.ClientStatus,
 		ClientDescription:  a.ClientDescription,
 		TaskStates:         a.TaskStates,
+		DeploymentStatus:   a.DeploymentStatus,
 		FollowupEvalID:     a.FollowupEvalID,
 		CreateIndex:        a.CreateIndex,
 		ModifyIndex:        a.ModifyIndex,

@@ -31,6 +31,7 @@ type Evaluation struct {
 	JobModifyIndex    uint64
 	NodeID            string
 	NodeModifyIndex   uint64
+	DeploymentID      string
 	Status            string
 	StatusDescription string
 	Wait              time.Duration
@@ -88,6 +89,11 @@ type Plan struct {
 	SnapshotIndex uint64
 	// Annotations are filled only for an evaluation with AnnotatePlan.
 	Annotations *PlanAnnotations
+	// Deployment is created or updated with the plan's allocations.
+	Deployment *Deployment
+	// DeploymentUpdates change the status of other deployments of the job
+	// (a newer version cancels the one in flight).
+	DeploymentUpdates []*DeploymentStatusUpdate
 }
 
 // AppendStoppedAlloc records that alloc should stop, with a reason.
@@ -134,7 +140,8 @@ func PreemptedDescription(preemptingID string) string {
 
 // IsNoOp reports whether the plan changes nothing.
 func (p *Plan) IsNoOp() bool {
-	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 && len(p.NodePreemptions) == 0
+	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 && len(p.NodePreemptions) == 0 &&
+		p.Deployment == nil && len(p.DeploymentUpdates) == 0
 }
 
 // PlanResult is what the plan applier committed. It may be a subset of the
@@ -149,6 +156,15 @@ type PlanResult struct {
 	// NodePreemptions are the committed evictions, by node ID: those of
 	// nodes whose placements were committed.
 	NodePreemptions map[string][]*Allocation
+	// Deployment and DeploymentUpdates are the plan's, when committed.
+	Deployment        *Deployment
+	DeploymentUpdates []*DeploymentStatusUpdate
+}
+
+// IsNoOp reports whether the result commits nothing.
+func (r *PlanResult) IsNoOp() bool {
+	return len(r.NodeUpdate) == 0 && len(r.NodeAllocation) == 0 && len(r.NodePreemptions) == 0 &&
+		r.Deployment == nil && len(r.DeploymentUpdates) == 0
 }
 
 // FullCommit reports whether every allocation in plan was committed, with

@@ -41,6 +41,7 @@ type Job struct {
 	Affinities  []*Affinity
 	Spreads     []*Spread
 	TaskGroups  []*TaskGroup
+	Update      UpdateStrategy // Nomad keeps only Stagger and MaxParallel here; groups hold the rest
 	Meta        map[string]string
 	Stop        bool
 	ParentID    string
@@ -86,6 +87,7 @@ type TaskGroup struct {
 	Parallelism int
 	// Volumes are the group's volume blocks by name; see volumes.go.
 	Volumes map[string]*VolumeRequest
+	Update  *UpdateStrategy // nil or IsEmpty: changes roll out without a deployment
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;

@@ -336,6 +336,10 @@ type ApplyPlanResultsRequest struct {
 	// the evicted work is placed again elsewhere or blocks.
 	NodePreemptions []*Allocation
 	PreemptionEvals []*Evaluation
+	// Deployment is upserted and DeploymentUpdates applied before the
+	// allocations, so placements count toward the new deployment.
+	Deployment        *Deployment
+	DeploymentUpdates []*DeploymentStatusUpdate
 	WriteRequest
 }
 

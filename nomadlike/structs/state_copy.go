@@ -178,6 +178,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	}
 	c.ReschedulePolicy = tg.ReschedulePolicy.Copy()
 	c.Volumes = copyVolumeRequests(tg.Volumes)
+	c.Update = tg.Update.Copy()
 	return &c
 }
 
@@ -351,6 +352,7 @@ func (a *Allocation) CopySkipJob() *Allocation {
 	c.Metrics = a.Metrics.Copy()
 	c.RescheduleTracker = a.RescheduleTracker.Copy()
 	c.PreemptedAllocations = append([]string(nil), a.PreemptedAllocations...)
+	c.DeploymentStatus = a.DeploymentStatus.Copy()
 	if a.TaskStates != nil {
 		c.TaskStates = make(map[string]*TaskState, len(a.TaskStates))
 		for k, ts := range a.TaskStates {

@@ -96,6 +96,7 @@ func (j *Job) Validate() error {
 		tg.validate(&p, i)
 		tg.validateReschedule(&p, i, j.Type)
 		tg.validateVolumes(&p, i, j.Type)
+		validateGroupUpdate(&p, j.Type, tg, groupPath(tg, i))
 	}
 	return p.err()
 }

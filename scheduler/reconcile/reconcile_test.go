@@ -331,6 +331,20 @@ func TestReconcile(t *testing.T) {
 			want: []string{"in-place a0"},
 		},
 		{
+			name: "update and migrate block changes update in place",
+			in: func() Input {
+				f := newFixture("service", 1)
+				old := *f.job
+				f.job = mock.Job()
+				f.job.ID, f.job.Name, f.job.Version, f.job.JobModifyIndex = "j", "j", 1, 200
+				f.job.TaskGroups[0].Count = 1
+				f.job.TaskGroups[0].Update = &structs.UpdateStrategy{MaxParallel: 2, MinHealthyTime: time.Second}
+				f.job.TaskGroups[0].Migrate = &structs.MigrateStrategy{MaxParallel: 3}
+				return Input{Job: f.job, Allocs: []*structs.Allocation{f.alloc(0, withJob(&old))}}
+			},
+			want: []string{"in-place a0"},
+		},
+		{
 			name: "removed task group is stopped",
 			in: func() Input {
 				f := newFixture("service", 1)

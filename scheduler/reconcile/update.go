@@ -43,6 +43,9 @@ func comparableGroup(tg *structs.TaskGroup) structs.TaskGroup {
 	c.Meta = nil
 	c.ReschedulePolicy = nil
 	c.Completions, c.Parallelism = 0, 0
+	// How changes roll out and how drains move allocations say nothing
+	// about what runs: Nomad updates them in place too.
+	c.Update, c.Migrate = nil, nil
 	c.Tasks = make([]*structs.Task, len(tg.Tasks))
 	for i, t := range tg.Tasks {
 		tc := *t

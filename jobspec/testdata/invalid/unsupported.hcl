@@ -1,6 +1,6 @@
 job "web" {
-  update {
-    max_parallel = 1
+  consul {
+    namespace = "web"
   }
 
   group "web" {
