@@ -29,21 +29,21 @@ const (
 // which would suggest a typo. Implementing a block means deleting its entry
 // here and adding it to the schema of its scope.
 var unsupportedBlocks = map[string][]scope{
-	"check":            {scopeService},
-	"consul":           {scopeJob, scopeGroup, scopeTask},
-	"csi_plugin":       {scopeTask},
-	"device":           {scopeResources},
-	"disconnect":       {scopeGroup},
-	"dns":              {scopeNetwork},
-	"identity":         {scopeTask},
-	"migrate":          {scopeJob},
-	"multiregion":      {scopeJob},
-	"numa":             {scopeResources},
-	"scaling":          {scopeGroup, scopeTask},
-	"service":          {scopeGroup, scopeTask},
-	"template":         {scopeTask},
-	"ui":               {scopeJob},
-	"vault":            {scopeJob, scopeGroup, scopeTask},
+	"check":       {scopeService},
+	"consul":      {scopeJob, scopeGroup, scopeTask},
+	"csi_plugin":  {scopeTask},
+	"device":      {scopeResources},
+	"disconnect":  {scopeGroup},
+	"dns":         {scopeNetwork},
+	"identity":    {scopeTask},
+	"migrate":     {scopeJob},
+	"multiregion": {scopeJob},
+	"numa":        {scopeResources},
+	"scaling":     {scopeGroup, scopeTask},
+	"service":     {scopeGroup, scopeTask},
+	"template":    {scopeTask},
+	"ui":          {scopeJob},
+	"vault":       {scopeJob, scopeGroup, scopeTask},
 }
 
 func unsupportedIn(blockType string, s scope) bool {
