@@ -66,13 +66,8 @@ func (c *JobDispatchCommand) Run(args []string) int {
 			return exitError
 		}
 	}
-	client, ok := c.client()
+	client, jobID, ok := c.jobClient(fs.Arg(0))
 	if !ok {
-		return exitError
-	}
-	jobID, err := resolveJobID(client, fs.Arg(0))
-	if err != nil {
-		c.Ui.Error(err.Error())
 		return exitError
 	}
 	resp, _, err := client.Jobs().Dispatch(jobID, meta, payload, nil)

@@ -54,13 +54,8 @@ func (c *JobHistoryCommand) Run(args []string) int {
 		c.Ui.Error("-p and -full can't be used together")
 		return exitError
 	}
-	client, ok := c.client()
+	client, jobID, ok := c.jobClient(fs.Arg(0))
 	if !ok {
-		return exitError
-	}
-	jobID, err := resolveJobID(client, fs.Arg(0))
-	if err != nil {
-		c.Ui.Error(err.Error())
 		return exitError
 	}
 	versions, diffs, _, err := client.Jobs().Versions(jobID, diff, nil)

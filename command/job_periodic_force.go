@@ -37,13 +37,8 @@ func (c *JobPeriodicForceCommand) Run(args []string) int {
 	if !c.parseArgs(fs, args, 1, 1, c.Help()) {
 		return exitError
 	}
-	client, ok := c.client()
+	client, jobID, ok := c.jobClient(fs.Arg(0))
 	if !ok {
-		return exitError
-	}
-	jobID, err := resolveJobID(client, fs.Arg(0))
-	if err != nil {
-		c.Ui.Error(err.Error())
 		return exitError
 	}
 	evalID, _, err := client.Jobs().PeriodicForce(jobID, nil)

@@ -43,13 +43,8 @@ func (c *JobRevertCommand) Run(args []string) int {
 		c.Ui.Error(fmt.Sprintf("Version %q is not a version number", fs.Arg(1)))
 		return exitError
 	}
-	client, ok := c.client()
+	client, jobID, ok := c.jobClient(fs.Arg(0))
 	if !ok {
-		return exitError
-	}
-	jobID, err := resolveJobID(client, fs.Arg(0))
-	if err != nil {
-		c.Ui.Error(err.Error())
 		return exitError
 	}
 	resp, _, err := client.Jobs().Revert(jobID, version, nil, nil)

@@ -105,6 +105,22 @@ func (m *Meta) client() (*api.Client, bool) {
 	return c, true
 }
 
+// jobClient builds the API client and resolves a job ID or prefix, the
+// start of every verb that acts on one job; failures are reported to the
+// user.
+func (m *Meta) jobClient(idOrPrefix string) (*api.Client, string, bool) {
+	c, ok := m.client()
+	if !ok {
+		return nil, "", false
+	}
+	jobID, err := resolveJobID(c, idOrPrefix)
+	if err != nil {
+		m.Ui.Error(err.Error())
+		return nil, "", false
+	}
+	return c, jobID, true
+}
+
 // outputJSON prints v as indented JSON, for -json.
 func (m *Meta) outputJSON(v interface{}) int {
 	buf, err := json.MarshalIndent(v, "", "    ")
