@@ -86,6 +86,8 @@ type TaskGroup struct {
 	Parallelism int
 	// Volumes are the group's volume blocks by name; see volumes.go.
 	Volumes map[string]*VolumeRequest
+	// Scaling is the group's scaling block (scaling.go); nil when absent.
+	Scaling *ScalingPolicy
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;

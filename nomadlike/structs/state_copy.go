@@ -178,6 +178,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	}
 	c.ReschedulePolicy = tg.ReschedulePolicy.Copy()
 	c.Volumes = copyVolumeRequests(tg.Volumes)
+	c.Scaling = tg.Scaling.Copy()
 	return &c
 }
 
