@@ -75,6 +75,8 @@ type TaskGroup struct {
 	Parallelism *int `json:",omitempty"`
 	// Volumes are the group's volume blocks by name.
 	Volumes map[string]*VolumeRequest
+	// Scaling is the group's scaling block (scaling.go).
+	Scaling *ScalingPolicy `json:",omitempty"`
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:

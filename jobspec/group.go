@@ -26,6 +26,7 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "reschedule"},
 		{Type: "volume", LabelNames: []string{"name"}},
 		{Type: "task", LabelNames: []string{"name"}},
+		{Type: "scaling"},
 	},
 }
 
@@ -89,6 +90,9 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 		tg.ReschedulePolicy = e.reschedule(rb)
 	}
 	e.completions(c.Attributes, tg)
+	if sb := e.singleBlock(c.Blocks, "scaling"); sb != nil {
+		tg.Scaling = e.scaling(sb, tg.Count, c.Attributes)
+	}
 	ports := make(map[string]hcl.Range)
 	for _, nb := range blocksOf(c.Blocks, "network") {
 		tg.Networks = append(tg.Networks, e.network(nb, ports))

@@ -64,6 +64,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		Networks:      convertNetworks(in.Networks),
 		Meta:          maps.Clone(in.Meta),
 		Volumes:       convertVolumes(in.Volumes),
+		Scaling:       convertScaling(in.Scaling),
 	}
 	convertGroupReschedule(in, out)
 	if d := in.EphemeralDisk; d != nil {

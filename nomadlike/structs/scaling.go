@@ -2,6 +2,7 @@ package structs
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -78,7 +79,10 @@ type ScalingPolicy struct {
 	Enabled bool
 	// Config is the decoded policy; nil when the block has no policy,
 	// which leaves the group to manual `job scale` within Min/Max.
-	Config      *AutoscalePolicy `json:"-"`
+	Config *AutoscalePolicy `json:"-"`
+	// PolicyError is why the Policy map could not be decoded; Validate
+	// reports it, so such a job is never registered.
+	PolicyError string `json:"-"`
 	CreateIndex uint64
 	ModifyIndex uint64
 }
@@ -134,6 +138,9 @@ func (p *ScalingPolicy) Validate(count int) error {
 	}
 	if int64(count) < p.Min || int64(count) > p.Max {
 		errs = append(errs, fmt.Errorf("scaling: count (%d) must be within min (%d) and max (%d)", count, p.Min, p.Max))
+	}
+	if p.PolicyError != "" {
+		errs = append(errs, fmt.Errorf("scaling: policy: %s", p.PolicyError))
 	}
 	if p.Config != nil {
 		errs = append(errs, p.Config.Validate())
@@ -461,3 +468,15 @@ func (l *ScalingLimit) limitMap() map[string]interface{} {
 // EvalTriggerScaling is the trigger of the evaluation a scale creates, as
 // Nomad's.
 const EvalTriggerScaling = "job-scaling"
+
+// MarshalJSON renders Policy from Config, so every /v1 answer carrying a
+// policy (a job, a policy) shows Nomad's map without the server storing
+// it.
+func (p *ScalingPolicy) MarshalJSON() ([]byte, error) {
+	type plain ScalingPolicy
+	c := plain(*p)
+	if c.Policy == nil && c.Config != nil {
+		c.Policy = c.Config.PolicyMap()
+	}
+	return json.Marshal(&c)
+}
