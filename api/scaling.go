@@ -161,3 +161,13 @@ func (s *Scaling) GetPolicy(id string, q *QueryOptions) (*ScalingPolicy, *QueryM
 	}
 	return &resp, qm, nil
 }
+
+// ScaleRequest sends a full scaling request (for -check-index and
+// PolicyOverride).
+func (j *Jobs) ScaleRequest(jobID string, req *ScalingRequest, q *WriteOptions) (*JobRegisterResponse, error) {
+	var resp JobRegisterResponse
+	if _, err := j.client.write("PUT", "/v1/job/"+url.PathEscape(jobID)+"/scale", req, &resp, q); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
