@@ -70,7 +70,10 @@ type Server struct {
 	heartbeater  *Heartbeater
 	// periodic launches periodic jobs' children; it runs on the leader.
 	periodic *periodicDispatcher
-	workers  []*Worker
+	// allocMetrics is the autoscaler's in-memory sample window, filled
+	// by Node.EmitAllocMetrics on the leader.
+	allocMetrics *allocMetrics
+	workers      []*Worker
 	// events is the event stream the FSM feeds; nil when disabled.
 	events *stream.EventBroker
 
@@ -114,6 +117,7 @@ func NewServer(cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	s.periodic = newPeriodicDispatcher(cfg.Logger, cfg.Clock, s.fsm.State, s.registerChild)
+	s.allocMetrics = newAllocMetrics()
 	s.connPool = pool.NewPool(cfg.Logger, 2*time.Minute)
 	if err := s.setupRPC(); err != nil {
 		s.connPool.Shutdown()
