@@ -67,7 +67,7 @@ func newAutoscalerHarness(t *testing.T, prometheus string, count int, cfg *struc
 func cpuPolicy(source, query string) *structs.AutoscalePolicy {
 	return &structs.AutoscalePolicy{EvaluationInterval: time.Second, Cooldown: 10 * time.Second,
 		ScaleDownStabilization: 5 * time.Second,
-		Checks: []*structs.ScalingCheck{{Name: "cpu", Source: source, Query: query, Strategy: structs.ScalingStrategyTarget, Target: 50}}}
+		Checks:                 []*structs.ScalingCheck{{Name: "cpu", Source: source, Query: query, Strategy: structs.ScalingStrategyTarget, Target: 50}}}
 }
 
 // sample reports cpu for every allocation now.
