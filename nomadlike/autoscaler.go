@@ -153,6 +153,7 @@ func (a *autoscaler) evaluate(job *structs.Job, p *structs.ScalingPolicy, now ti
 	in := autoscale.Input{Now: now, Current: tg.Count, Policy: decidePolicy(p),
 		Readings: a.read(p, tg, allocs, now), Recommendations: a.recs[p.ID], Actions: actionsOf(groupEvents)}
 	d := autoscale.Decide(in)
+	log.Debug("scaling decision", "count", d.Count, "current", tg.Count, "reason", d.Reason, "error", d.Err)
 	if d.Recommendation >= 0 {
 		a.remember(p, now, d.Recommendation)
 	}
