@@ -20,7 +20,7 @@ func TestUsageMetric(t *testing.T) {
 		wantCPU, mem float64
 	}{
 		{name: "half the cpu, a quarter of the memory",
-			usage: &structs.ResourceUsage{CpuStats: &structs.CpuStats{TotalTicks: 250}, MemoryStats: &structs.MemoryStats{Usage: 64 << 20}},
+			usage:   &structs.ResourceUsage{CpuStats: &structs.CpuStats{TotalTicks: 250}, MemoryStats: &structs.MemoryStats{Usage: 64 << 20}},
 			wantCPU: 50, mem: 25},
 		{name: "over the ask", usage: &structs.ResourceUsage{CpuStats: &structs.CpuStats{TotalTicks: 1000}, MemoryStats: &structs.MemoryStats{}},
 			wantCPU: 200, mem: 0},
