@@ -158,3 +158,44 @@ func TestScalingPolicies(t *testing.T) {
 		t.Fatalf("policy %+v, want max 4 and its check", one.Policy)
 	}
 }
+
+// TestJobRegisterPreserveCounts checks Nomad's -preserve-counts on an
+// autoscaled group: without it the jobspec's count wins (as in Nomad);
+// with it the running count is kept, bounded by the new min/max.
+func TestJobRegisterPreserveCounts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		preserve bool
+		newMax   int64
+		want     int
+	}{
+		{name: "jobspec count wins by default", want: 1},
+		{name: "preserve keeps the scaled count", preserve: true, newMax: 4, want: 4},
+		{name: "preserved count is bounded by the new max", preserve: true, newMax: 3, want: 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := nomadtest.TestServer(t, noWorkers)
+			job := scaledJob()
+			registerJob(t, s, job)
+			var resp structs.JobRegisterResponse
+			if err := s.RPC(structs.JobScaleRPC, &structs.JobScaleRequest{JobID: job.ID,
+				Target: map[string]string{"Group": job.TaskGroups[0].Name}, Count: int64p(4)}, &resp); err != nil {
+				t.Fatalf("scale: %v", err)
+			}
+			again := scaledJob()
+			again.TaskGroups[0].Count = 1
+			if tc.newMax > 0 {
+				again.TaskGroups[0].Scaling.Max = tc.newMax
+			}
+			if err := s.RPC(structs.JobRegisterRPC, &structs.JobRegisterRequest{Job: again, PreserveCounts: tc.preserve}, &resp); err != nil {
+				t.Fatalf("register: %v", err)
+			}
+			if got := jobVersions(t, s, job.ID)[0].TaskGroups[0].Count; got != tc.want {
+				t.Fatalf("count %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
