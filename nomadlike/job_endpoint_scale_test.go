@@ -185,7 +185,7 @@ func TestJobRegisterPreserveCounts(t *testing.T) {
 				Target: map[string]string{"Group": job.TaskGroups[0].Name}, Count: int64p(4)}, &resp); err != nil {
 				t.Fatalf("scale: %v", err)
 			}
-			again := scaledJob()
+			again := job.Copy()
 			again.TaskGroups[0].Count = 1
 			if tc.newMax > 0 {
 				again.TaskGroups[0].Scaling.Max = tc.newMax
