@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/orch-dev/orch/nomadlike/state"
+	"github.com/orch-dev/orch/nomadlike/stream"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
@@ -19,6 +20,9 @@ func init() {
 		name  string
 		apply fsmApplier
 	}{"scaling_event", (*FSM).applyJobScale}
+	// A scale registers a new version, so subscribers see it as Nomad's
+	// Job.Scale shows it: a JobRegistered event with its evaluation.
+	fsmEventTypes[structs.JobScaleRequestType] = stream.TypeJobRegistered
 }
 
 // applyJobScale writes a scale (job version, eval and event) or an event
