@@ -108,7 +108,13 @@ func (a *autoscaler) pass(now time.Time) time.Time {
 			}
 			seen[p.ID] = true
 			due, ok := a.next[p.ID]
-			if !ok || !now.Before(due) {
+			if !ok {
+				// A policy first seen (a new job, a new leader) waits
+				// one interval, so its allocations can start and report
+				// before a decision is asked of them.
+				due = now.Add(p.Config.EvaluationInterval)
+				a.next[p.ID] = due
+			} else if !now.Before(due) {
 				a.evaluate(job, p, now)
 				due = now.Add(p.Config.EvaluationInterval)
 				a.next[p.ID] = due

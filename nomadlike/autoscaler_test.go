@@ -61,6 +61,11 @@ func newAutoscalerHarness(t *testing.T, prometheus string, count int, cfg *struc
 	h.index++
 	mustApply(t, h.fsm, h.index, structs.ApplyPlanResultsRequestType,
 		&structs.ApplyPlanResultsRequest{Job: h.job, AllocsUpdated: h.allocs})
+	// The first pass only schedules the policy one interval ahead.
+	h.a.pass(h.clock.Now())
+	if len(h.events()) != 0 || h.count() != count {
+		t.Fatal("the autoscaler acted on a policy it had just seen")
+	}
 	return h
 }
 
@@ -128,7 +133,7 @@ func TestAutoscaler_Episode(t *testing.T) {
 	t.Parallel()
 	h := newAutoscalerHarness(t, "", 1, cpuPolicy("orch", structs.QueryAvgCPUAllocated))
 	h.sample(100)
-	h.step(0)
+	h.step(time.Second)
 	if got := h.count(); got != 2 {
 		t.Fatalf("count %d after a 100%% sample at target 50, want 2", got)
 	}
@@ -212,7 +217,7 @@ func TestAutoscaler_NoDecisionEvents(t *testing.T) {
 				addr = tc.prom(t)
 			}
 			h := newAutoscalerHarness(t, addr, 1, cpuPolicy(tc.source, tc.query))
-			h.step(0)
+			h.step(time.Second)
 			h.step(time.Second) // the same failure again is not recorded twice
 			ev := h.events()
 			if tc.wantUp {
