@@ -77,3 +77,21 @@ func TestScalingPolicyIDStable(t *testing.T) {
 		t.Fatalf("policy IDs %q, %q: want equal for one target, distinct across targets, UUID-shaped", a, b)
 	}
 }
+
+// TestJobDiffScaling checks that job plan's reflective diff sees a changed
+// scaling block.
+func TestJobDiffScaling(t *testing.T) {
+	t.Parallel()
+	old := &Job{ID: "web", TaskGroups: []*TaskGroup{{Name: "g", Count: 1, Scaling: &ScalingPolicy{Min: 1, Max: 3, Enabled: true,
+		Config: &AutoscalePolicy{EvaluationInterval: time.Second, Checks: []*ScalingCheck{{Name: "cpu", Target: 50}}}}}}}
+	changed := old.Copy()
+	changed.TaskGroups[0].Scaling.Max = 5
+	changed.TaskGroups[0].Scaling.Config.Checks[0].Target = 60
+	d, err := old.Diff(changed, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Type != "Edited" || old.TaskGroups[0].Scaling.Max != 3 || old.TaskGroups[0].Scaling.Config.Checks[0].Target != 50 {
+		t.Fatalf("diff %+v (old max %d): want an edit, and Copy to leave the old job alone", d, old.TaskGroups[0].Scaling.Max)
+	}
+}
