@@ -137,6 +137,13 @@ func (a *autoscaler) pass(now time.Time) time.Time {
 func (a *autoscaler) evaluate(job *structs.Job, p *structs.ScalingPolicy, now time.Time) {
 	group := p.Target[structs.ScalingTargetGroup]
 	log := a.logger.With("job_id", job.ID, "namespace", job.Namespace, "group", group)
+	// One bad policy must not take the leader's loop (or the leader)
+	// down with it; it is logged and tried again next interval.
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("autoscaler panicked evaluating a policy", "panic", r)
+		}
+	}()
 	tg := job.LookupTaskGroup(group)
 	if tg == nil {
 		return

@@ -130,6 +130,11 @@ func Decide(in Input) Decision {
 		d.Count, d.Reason = stabilize(in, bounded, d.Reason)
 	}
 	d.Count, d.Reason = limit(in, d.Count, d.Reason)
+	// The window and the limits hold or slow a change but never keep a
+	// count outside the bounds (after min or max changed).
+	if c := clamp(d.Count, p.Min, p.Max); c != d.Count {
+		d.Count, d.Reason = c, fmt.Sprintf("%s; %d outside bounds [%d, %d]", d.Reason, d.Count, p.Min, p.Max)
+	}
 	return d
 }
 

@@ -2,6 +2,7 @@ package autoscale
 
 import (
 	"errors"
+	"math/rand"
 	"strings"
 	"testing"
 	"time"
@@ -198,4 +199,42 @@ func withMinMax(p, def Policy) Policy {
 		return def
 	}
 	return p
+}
+
+// TestDecideNeverOutsideBounds throws random inputs at Decide: whatever
+// the readings, errors, history and limits (and a current count outside
+// the bounds), the count it returns is within [min, max].
+func TestDecideNeverOutsideBounds(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewSource(8))
+	for i := 0; i < 20000; i++ {
+		min := rng.Intn(4)
+		max := min + rng.Intn(6)
+		p := Policy{Min: min, Max: max, Cooldown: time.Duration(rng.Intn(3)) * time.Minute,
+			ScaleDownStabilization: time.Duration(rng.Intn(3)) * time.Minute,
+			Checks:                 []Check{{Name: "a", Target: float64(rng.Intn(100) + 1)}, {Name: "b", Target: rng.Float64() * 10}}}
+		if rng.Intn(2) == 0 {
+			p.ScaleUp = &Limit{Value: rng.Intn(5), Percent: rng.Intn(2) == 0, Period: time.Minute}
+			p.ScaleDown = &Limit{Value: rng.Intn(5), Percent: rng.Intn(2) == 0, Period: time.Minute}
+		}
+		in := Input{Now: t0, Current: rng.Intn(12), Policy: p, Readings: map[string]Reading{}}
+		for _, c := range p.Checks {
+			r := Reading{Missing: rng.Intn(3)}
+			for n := rng.Intn(5); n > 0; n-- {
+				r.Values = append(r.Values, rng.Float64()*1000)
+			}
+			if rng.Intn(10) == 0 {
+				r.Err = errors.New("down")
+			}
+			in.Readings[c.Name] = r
+		}
+		for n := rng.Intn(4); n > 0; n-- {
+			in.Recommendations = append(in.Recommendations, Recommendation{Time: t0.Add(-time.Duration(rng.Intn(300)) * time.Second), Count: rng.Intn(12)})
+			in.Actions = append(in.Actions, Action{Time: t0.Add(-time.Duration(rng.Intn(300)) * time.Second), From: rng.Intn(12), To: rng.Intn(12)})
+		}
+		d := Decide(in)
+		if d.Count < min || d.Count > max {
+			t.Fatalf("case %d: count %d outside [%d, %d] (current %d, reason %q, err %v)", i, d.Count, min, max, in.Current, d.Reason, d.Err)
+		}
+	}
 }
