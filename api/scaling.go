@@ -69,9 +69,8 @@ type ScalingRequest struct {
 	Error          bool
 	Meta           map[string]interface{}
 	PolicyOverride bool
-	// JobModifyIndex, when EnforceIndex, applies the scale only to that
-	// version (orch's -check-index).
-	EnforceIndex   bool
+	// JobModifyIndex, when not 0, applies the scale only if the job is
+	// still at that modify index (Nomad's; -check-index).
 	JobModifyIndex uint64
 	Namespace      string `json:",omitempty"`
 }

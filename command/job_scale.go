@@ -92,7 +92,7 @@ func (c *JobScaleCommand) scale(client *api.Client, jobID, group string, count i
 	}
 	n := int64(count)
 	req := &api.ScalingRequest{Count: &n, Target: map[string]string{"Job": jobID, "Group": group},
-		Message: "submitted using the orch CLI", EnforceIndex: true, JobModifyIndex: checkIndex}
+		Message: "submitted using the orch CLI", JobModifyIndex: checkIndex}
 	return client.Jobs().ScaleRequest(jobID, req, nil)
 }
 

@@ -24,7 +24,8 @@ func (s *HTTPServer) jobScale(w http.ResponseWriter, r *http.Request) (interface
 	args := structs.JobScaleRequest{
 		JobID: id, Target: in.Target, Count: in.Count, Message: in.Message, Error: in.Error,
 		Meta: stringifyMeta(in.Meta), PolicyOverride: in.PolicyOverride,
-		EnforceIndex: in.EnforceIndex, JobModifyIndex: in.JobModifyIndex,
+		// As in Nomad, a JobModifyIndex of 0 enforces nothing.
+		EnforceIndex: in.JobModifyIndex != 0, JobModifyIndex: in.JobModifyIndex,
 		WriteRequest: s.writeRequest(r),
 	}
 	var out structs.JobRegisterResponse
