@@ -27,7 +27,9 @@ func (j *Job) Scale(args *structs.JobScaleRequest, reply *structs.JobRegisterRes
 	if err != nil {
 		return fmt.Errorf("job scale: %w", err)
 	}
-	msgType := structs.ScalingEventRequestType
+	// An event alone changes no job: an older server may skip it. A
+	// scale must not be skipped, or that server's jobs would diverge.
+	msgType := structs.ScalingEventRequestType | structs.IgnoreUnknownTypeFlag
 	if apply.Job != nil {
 		msgType = structs.JobScaleRequestType
 	}
