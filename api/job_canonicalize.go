@@ -99,6 +99,7 @@ func (g *TaskGroup) Canonicalize(job *Job) {
 	}
 	setDefault(&g.Name, "")
 	g.canonicalizeCompletions()
+	g.canonicalizeScaling()
 	setDefault(&g.Count, DefaultGroupCount)
 	if g.EphemeralDisk == nil {
 		g.EphemeralDisk = &EphemeralDisk{}

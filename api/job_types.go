@@ -77,6 +77,8 @@ type TaskGroup struct {
 	// Volumes are the group's volume blocks by name.
 	Volumes map[string]*VolumeRequest
 	Update  *UpdateStrategy
+	// Scaling is the group's scaling block (scaling.go).
+	Scaling *ScalingPolicy `json:",omitempty"`
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:

@@ -121,6 +121,9 @@ func NewClient(cfg *Config, rpc structs.RPCer) (*Client, error) {
 	c.startDriverFingerprints()
 	c.goRun(c.registerAndHeartbeat)
 	c.goRun(c.syncAllocUpdates)
+	if cfg.AutoscalingSampleInterval >= 0 {
+		c.goRun(c.emitAllocMetrics)
+	}
 	return c, nil
 }
 

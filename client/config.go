@@ -56,6 +56,14 @@ type Config struct {
 	// UpdateInterval batches allocation updates; DefaultUpdateInterval
 	// when zero.
 	UpdateInterval time.Duration
+	// AutoscalingSampleInterval is how often the usage of allocations
+	// whose group has a scaling block is sent to the servers for the
+	// autoscaler (DefaultAutoscalingSampleInterval when zero; negative
+	// turns sampling off).
+	AutoscalingSampleInterval time.Duration
+	// RequestRates, when set, gives requests per second per allocation
+	// for the orch source's avg_rps query (alloc_metrics.go).
+	RequestRates RequestRater
 }
 
 // withDefaults returns a copy of c with every unset option defaulted, or

@@ -72,6 +72,8 @@ func newServer(cfg *agent.Config, logger hclog.Logger) (agent.ServerBackend, err
 		sc.EventBufferSize = -1
 	}
 	sc.DefaultSchedulerConfig = cfg.Server.DefaultSchedulerConfig
+	sc.Autoscaler = nomadlike.AutoscalerConfig{Disabled: cfg.Server.Autoscaler.Disabled,
+		PrometheusAddress: cfg.Server.Autoscaler.PrometheusAddress}
 	if cfg.Advertise.RPC != "" {
 		adv, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(cfg.Advertise.RPC, strconv.Itoa(cfg.Ports.RPC)))
 		if err != nil {
@@ -208,7 +210,8 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 			Disk:     structs.NodeReservedDiskResources{DiskMB: uint64(r.DiskMB)},
 			Networks: structs.NodeReservedNetworkResources{ReservedHostPorts: r.ReservedPorts},
 		},
-		HostVolumes: hostVolumes(cfg.Client.HostVolumes),
+		HostVolumes:               hostVolumes(cfg.Client.HostVolumes),
+		AutoscalingSampleInterval: cfg.Client.AutoscalingSampleInterval,
 	}, rpc)
 	if err != nil {
 		_ = cb.cleanup()

@@ -52,6 +52,15 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 		"job history":  func() (cli.Command, error) { return &JobHistoryCommand{Meta: *m}, nil },
 		"job revert":   func() (cli.Command, error) { return &JobRevertCommand{Meta: *m}, nil },
 		"job dispatch": func() (cli.Command, error) { return &JobDispatchCommand{Meta: *m}, nil },
+		"job scale":    func() (cli.Command, error) { return &JobScaleCommand{Meta: *m}, nil },
+		"scaling": func() (cli.Command, error) {
+			return &groupCommand{name: "scaling", synopsis: "Interact with the scaling policies"}, nil
+		},
+		"scaling policy": func() (cli.Command, error) {
+			return &groupCommand{name: "scaling policy", synopsis: "List and show scaling policies"}, nil
+		},
+		"scaling policy list": func() (cli.Command, error) { return &ScalingPolicyListCommand{Meta: *m}, nil },
+		"scaling policy info": func() (cli.Command, error) { return &ScalingPolicyInfoCommand{Meta: *m}, nil },
 		"job periodic": func() (cli.Command, error) {
 			return &groupCommand{name: "job periodic", synopsis: "Interact with periodic jobs"}, nil
 		},

@@ -51,6 +51,12 @@ Run Options:
     Read jobspec variable values ("key = value" lines) from a file; may be
     repeated, later files winning.
 
+  -preserve-counts
+    Keep the current count of every task group that exists already
+    instead of the jobspec's (as Nomad's flag; for autoscaled groups, so a
+    resubmission does not undo the autoscaler). A kept count is bounded by
+    the group's scaling min and max.
+
   -json
     The file is a JSON job (as "orch job status -json" prints), not HCL.
 
@@ -61,13 +67,14 @@ Run Options:
 func (c *JobRunCommand) Synopsis() string { return "Run a new job or update an existing job" }
 
 func (c *JobRunCommand) Run(args []string) int {
-	var detach, asJSON, verbose bool
+	var detach, asJSON, verbose, preserveCounts bool
 	var checkIndex indexFlag
 	var vars, varFiles stringList
 	fs := c.FlagSet("job run")
 	fs.BoolVar(&detach, "detach", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.BoolVar(&verbose, "verbose", false, "")
+	fs.BoolVar(&preserveCounts, "preserve-counts", false, "")
 	fs.Var(&checkIndex, "check-index", "")
 	fs.Var(&vars, "var", "")
 	fs.Var(&varFiles, "var-file", "")
@@ -83,7 +90,7 @@ func (c *JobRunCommand) Run(args []string) int {
 	if !ok {
 		return exitError
 	}
-	opts := &api.RegisterOptions{}
+	opts := &api.RegisterOptions{PreserveCounts: preserveCounts}
 	if checkIndex.set {
 		opts.EnforceIndex, opts.ModifyIndex = true, checkIndex.value
 	}

@@ -124,6 +124,14 @@ func (c *JobStatusCommand) showJob(client *api.Client, job *api.Job, allAllocs b
 		c.Ui.Output("\nPreempted Allocations")
 		c.Ui.Output(evicted)
 	}
+	if hasScaling(job) {
+		if st, _, err := client.Jobs().ScaleStatus(deref(job.ID), nil); err == nil {
+			if t := scalingEventsTable(st, 10); t != "" {
+				c.Ui.Output("\nRecent Scaling Events")
+				c.Ui.Output(t)
+			}
+		}
+	}
 	return exitOK
 }
 

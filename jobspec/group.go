@@ -27,6 +27,7 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "volume", LabelNames: []string{"name"}},
 		{Type: "update"},
 		{Type: "task", LabelNames: []string{"name"}},
+		{Type: "scaling"},
 	},
 }
 
@@ -92,6 +93,9 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 	e.completions(c.Attributes, tg)
 	if ub := e.singleBlock(c.Blocks, "update"); ub != nil {
 		tg.Update = e.update(ub)
+	}
+	if sb := e.singleBlock(c.Blocks, "scaling"); sb != nil {
+		tg.Scaling = e.scaling(sb, tg.Count, c.Attributes)
 	}
 	ports := make(map[string]hcl.Range)
 	for _, nb := range blocksOf(c.Blocks, "network") {

@@ -39,7 +39,7 @@ var unsupportedBlocks = map[string][]scope{
 	"migrate":     {scopeJob},
 	"multiregion": {scopeJob},
 	"numa":        {scopeResources},
-	"scaling":     {scopeGroup, scopeTask},
+	"scaling":     {scopeTask},
 	"service":     {scopeGroup, scopeTask},
 	"template":    {scopeTask},
 	"ui":          {scopeJob},

@@ -68,6 +68,8 @@ type Config struct {
 	// structs.DefaultSchedulerConfig). Later changes go through the
 	// Operator.SchedulerSetConfiguration RPC.
 	DefaultSchedulerConfig *structs.SchedulerConfiguration
+	// Autoscaler configures the built-in autoscaler (autoscaler.go).
+	Autoscaler AutoscalerConfig
 
 	// HeartbeatGrace is added to a node's TTL before it is marked down.
 	HeartbeatGrace time.Duration

@@ -17,6 +17,12 @@
 // event stream (package stream, fsm_events.go), which agents serve as
 // /v1/event/stream.
 //
+// The leader also runs the built-in autoscaler (autoscaler.go): clients
+// send usage samples of autoscaled allocations (Node.EmitAllocMetrics,
+// kept in memory, never in Raft), each group's scaling policy is decided
+// by the pure package autoscale, and changes go through Job.Scale, which
+// records a scaling event with the new job version in one entry.
+//
 // Reads are served from the local state store and may block: a request
 // with MinQueryIndex waits until the data it reads changes past that index
 // (or MaxQueryTime passes), which is how clients learn of new allocations.

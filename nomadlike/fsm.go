@@ -505,7 +505,7 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 			return err
 		}
 	}
-	return nil
+	return persistScalingEvents(st, put)
 }
 
 // Release is a no-op: the memdb snapshot is garbage collected.
@@ -594,6 +594,11 @@ func decodeSnapshot(r io.Reader, restore *state.StateRestore) error {
 			c := new(structs.SchedulerConfiguration)
 			if err = dec.Decode(c); err == nil {
 				err = restore.SchedulerConfigRestore(c)
+			}
+		case snapScalingEvents:
+			e := new(structs.JobScalingEvents)
+			if err = dec.Decode(e); err == nil {
+				err = restore.ScalingEventRestore(e)
 			}
 		default:
 			table, ok := snapshotTables[kind]

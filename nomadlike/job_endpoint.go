@@ -54,6 +54,10 @@ func (j *Job) Register(args *structs.JobRegisterRequest, reply *structs.JobRegis
 			if old := existing.LookupTaskGroup(tg.Name); old != nil {
 				tg.Count = old.Count
 			}
+			// The new version's bounds win over the kept count.
+			if s := tg.Scaling; s != nil {
+				tg.Count = int(min(max(int64(tg.Count), s.Min), s.Max))
+			}
 		}
 	}
 

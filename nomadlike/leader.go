@@ -140,6 +140,9 @@ func (s *Server) establishLeadership(stopCh chan struct{}, wg *sync.WaitGroup) e
 	if s.gossip != nil {
 		loops = append(loops, func() { s.reconcileMembers(stopCh) })
 	}
+	if !s.config.Autoscaler.Disabled {
+		loops = append(loops, func() { newAutoscaler(s).run(stopCh) })
+	}
 	for _, loop := range loops {
 		wg.Add(1)
 		go func(loop func()) {

@@ -70,7 +70,10 @@ type Server struct {
 	heartbeater  *Heartbeater
 	// periodic launches periodic jobs' children; it runs on the leader.
 	periodic *periodicDispatcher
-	workers  []*Worker
+	// allocMetrics is the autoscaler's in-memory sample window, filled
+	// by Node.EmitAllocMetrics on the leader.
+	allocMetrics *allocMetrics
+	workers      []*Worker
 	// events is the event stream the FSM feeds; nil when disabled.
 	events *stream.EventBroker
 
@@ -114,6 +117,7 @@ func NewServer(cfg *Config) (*Server, error) {
 		return nil, err
 	}
 	s.periodic = newPeriodicDispatcher(cfg.Logger, cfg.Clock, s.fsm.State, s.registerChild)
+	s.allocMetrics = newAllocMetrics()
 	s.connPool = pool.NewPool(cfg.Logger, 2*time.Minute)
 	if err := s.setupRPC(); err != nil {
 		s.connPool.Shutdown()
@@ -147,7 +151,7 @@ func (s *Server) setupRPC() error {
 	s.rpcServer = rpc.NewServer()
 	endpoints := []interface{}{
 		&Job{srv: s}, &Node{srv: s}, &Alloc{srv: s}, &Eval{srv: s}, &Status{srv: s}, &Plan{srv: s},
-		&Operator{srv: s}, &Periodic{srv: s}, &Deployment{srv: s},
+		&Operator{srv: s}, &Periodic{srv: s}, &Deployment{srv: s}, &Scaling{srv: s},
 	}
 	for _, e := range endpoints {
 		if err := s.rpcServer.Register(e); err != nil {

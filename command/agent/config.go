@@ -119,6 +119,15 @@ type ServerConfig struct {
 	// scheduler configuration the first leader stores when the cluster
 	// has none; nil means Nomad's defaults.
 	DefaultSchedulerConfig *structs.SchedulerConfiguration
+	// Autoscaler is the server's autoscaler block (orch's own: Nomad runs
+	// its autoscaler as a separate process).
+	Autoscaler AutoscalerConfig
+}
+
+// AutoscalerConfig is `server { autoscaler { enabled, prometheus_address } }`.
+type AutoscalerConfig struct {
+	Disabled          bool
+	PrometheusAddress string
 }
 
 // ClientConfig is the client block.
@@ -135,6 +144,9 @@ type ClientConfig struct {
 	// HostVolumes are the client's host_volume blocks by name: host
 	// directories jobs may mount through a group volume block.
 	HostVolumes map[string]*HostVolume
+	// AutoscalingSampleInterval is autoscaling_sample_interval: how often
+	// autoscaled allocations' usage is sent to the servers (0: 5s).
+	AutoscalingSampleInterval time.Duration
 }
 
 // HostVolume is a `host_volume "name" { path, read_only }` block.

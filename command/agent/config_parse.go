@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,6 +82,13 @@ type fileServer struct {
 	// parseConfigFile; see config_scheduler.go.
 	DefaultSchedulerConfig *fileSchedulerConfig `hcl:"default_scheduler_config,block"`
 	schedulerConfig        *structs.SchedulerConfiguration
+	Autoscaler             *fileAutoscaler `hcl:"autoscaler,block"`
+}
+
+// fileAutoscaler is the server's autoscaler block.
+type fileAutoscaler struct {
+	Enabled           *bool   `hcl:"enabled,optional"`
+	PrometheusAddress *string `hcl:"prometheus_address,optional"`
 }
 
 type fileServerJoin struct {
@@ -99,6 +107,8 @@ type fileClient struct {
 	MaxDynamicPort   *int              `hcl:"max_dynamic_port,optional"`
 	Reserved         *fileReserved     `hcl:"reserved,block"`
 	HostVolumes      []*fileHostVolume `hcl:"host_volume,block"`
+	// AutoscalingSampleInterval is a duration such as "5s".
+	AutoscalingSampleInterval *string `hcl:"autoscaling_sample_interval,optional"`
 	// Rest holds meta, which gohcl cannot decode because Nomad accepts it
 	// both as an argument and as a block; see decodeMeta.
 	Rest hcl.Body `hcl:",remain"`
@@ -300,6 +310,9 @@ func (c *Config) merge(f *fileConfig) error {
 			c.Server.DisableEventBroker = !*s.EnableEventBroker
 		}
 		set(&c.Server.EventBufferSize, s.EventBufferSize)
+		if err := mergeAutoscaler(&c.Server.Autoscaler, s.Autoscaler); err != nil {
+			return err
+		}
 		if s.schedulerConfig != nil {
 			// A later file's block replaces an earlier one whole.
 			c.Server.DefaultSchedulerConfig = s.schedulerConfig
@@ -313,6 +326,13 @@ func (c *Config) merge(f *fileConfig) error {
 		return err
 	}
 	mergeClient(&c.Client, f.Client)
+	if f.Client != nil && f.Client.AutoscalingSampleInterval != nil {
+		d, err := time.ParseDuration(*f.Client.AutoscalingSampleInterval)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("client.autoscaling_sample_interval %q: want a positive duration such as \"5s\"", *f.Client.AutoscalingSampleInterval)
+		}
+		c.Client.AutoscalingSampleInterval = d
+	}
 	for _, p := range f.Plugins {
 		pc := &PluginConfig{Name: p.Name, Config: map[string]interface{}{}}
 		if p.Config != nil {
@@ -577,6 +597,24 @@ func mergeRaftSnapshot(dst *ServerConfig, s *fileServer) error {
 			return fmt.Errorf("server.raft_snapshot_interval %q: want a duration of at least 5ms, such as \"120s\"", *s.RaftSnapshotInterval)
 		}
 		dst.RaftSnapshotInterval = d
+	}
+	return nil
+}
+
+// mergeAutoscaler reads `server { autoscaler { ... } }`.
+func mergeAutoscaler(dst *AutoscalerConfig, f *fileAutoscaler) error {
+	if f == nil {
+		return nil
+	}
+	if f.Enabled != nil {
+		dst.Disabled = !*f.Enabled
+	}
+	if a := f.PrometheusAddress; a != nil {
+		u, err := url.Parse(*a)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("server.autoscaler.prometheus_address %q: want an http(s) URL such as \"http://127.0.0.1:9090\"", *a)
+		}
+		dst.PrometheusAddress = strings.TrimSuffix(*a, "/")
 	}
 	return nil
 }

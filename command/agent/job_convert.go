@@ -66,6 +66,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		Meta:          maps.Clone(in.Meta),
 		Volumes:       convertVolumes(in.Volumes),
 		Update:        convertUpdate(in.Update),
+		Scaling:       convertScaling(in.Scaling),
 	}
 	convertGroupReschedule(in, out)
 	if d := in.EphemeralDisk; d != nil {

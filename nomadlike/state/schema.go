@@ -58,6 +58,7 @@ func schema() *memdb.DBSchema {
 				indexID:       nsIDIndex(indexID, "Namespace", "ID", false),
 				indexType:     {Name: indexType, Indexer: &memdb.StringFieldIndex{Field: "Type", Lowercase: true}},
 				indexPeriodic: periodicJobsIndex(),
+				indexScaling:  scalingJobsIndex(),
 			},
 		},
 		TableJobVersion: {
@@ -78,6 +79,7 @@ func schema() *memdb.DBSchema {
 			},
 		},
 		TablePeriodicLaunch: periodicLaunchTable(),
+		TableScalingEvent:   scalingEventTable(),
 		TableJobSummary: {
 			Name: TableJobSummary,
 			Indexes: map[string]*memdb.IndexSchema{

@@ -100,6 +100,9 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 	if err := deletePeriodicLaunchTxn(txn, index, namespace, id); err != nil {
 		return err
 	}
+	if err := deleteScalingEventsTxn(txn, index, namespace, id); err != nil {
+		return err
+	}
 	return setIndex(txn, index, TableJobs, TableJobSummary)
 }
 

@@ -88,6 +88,8 @@ type TaskGroup struct {
 	// Volumes are the group's volume blocks by name; see volumes.go.
 	Volumes map[string]*VolumeRequest
 	Update  *UpdateStrategy // nil or IsEmpty: changes roll out without a deployment
+	// Scaling is the group's scaling block (scaling.go); nil when absent.
+	Scaling *ScalingPolicy
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;

@@ -179,6 +179,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	c.ReschedulePolicy = tg.ReschedulePolicy.Copy()
 	c.Volumes = copyVolumeRequests(tg.Volumes)
 	c.Update = tg.Update.Copy()
+	c.Scaling = tg.Scaling.Copy()
 	return &c
 }
 

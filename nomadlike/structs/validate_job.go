@@ -97,6 +97,7 @@ func (j *Job) Validate() error {
 		tg.validateReschedule(&p, i, j.Type)
 		tg.validateVolumes(&p, i, j.Type)
 		validateGroupUpdate(&p, j.Type, tg, groupPath(tg, i))
+		tg.validateScaling(&p, j)
 	}
 	return p.err()
 }
