@@ -75,6 +75,8 @@ type TaskGroup struct {
 	Parallelism *int `json:",omitempty"`
 	// Volumes are the group's volume blocks by name.
 	Volumes map[string]*VolumeRequest
+	// Services are the group's service blocks.
+	Services []*Service `json:",omitempty"`
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:
@@ -118,6 +120,10 @@ type Task struct {
 	DispatchPayload *DispatchPayloadConfig
 	// VolumeMounts mount the group's volumes into the task.
 	VolumeMounts []*VolumeMount
+	// Services are the task's service blocks.
+	Services []*Service `json:",omitempty"`
+	// Templates are rendered into the task directory before it starts.
+	Templates []*Template `json:",omitempty"`
 }
 
 // Lifecycle hooks a task can run at.

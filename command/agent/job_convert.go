@@ -64,6 +64,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		Networks:      convertNetworks(in.Networks),
 		Meta:          maps.Clone(in.Meta),
 		Volumes:       convertVolumes(in.Volumes),
+		Services:      convertServices(in.Services),
 	}
 	convertGroupReschedule(in, out)
 	if d := in.EphemeralDisk; d != nil {
@@ -113,6 +114,8 @@ func convertTask(in *api.Task) *structs.Task {
 		KillSignal:      in.KillSignal,
 		DispatchPayload: convertDispatchPayload(in.DispatchPayload),
 		VolumeMounts:    convertVolumeMounts(in.VolumeMounts),
+		Services:        convertServices(in.Services),
+		Templates:       convertTemplates(in.Templates),
 	}
 	if r := in.Resources; r != nil {
 		out.Resources = &structs.Resources{

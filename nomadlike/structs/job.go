@@ -86,6 +86,8 @@ type TaskGroup struct {
 	Parallelism int
 	// Volumes are the group's volume blocks by name; see volumes.go.
 	Volumes map[string]*VolumeRequest
+	// Services are the group's service blocks; see services.go.
+	Services []*Service
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;
@@ -128,6 +130,10 @@ type Task struct {
 	DispatchPayload *DispatchPayloadConfig
 	// VolumeMounts mount the group's volumes into the task.
 	VolumeMounts []*VolumeMount
+	// Services are the task's service blocks; see services.go.
+	Services []*Service
+	// Templates are rendered into the task directory; see template.go.
+	Templates []*Template
 }
 
 // Constraint restricts placement: LTarget Operand RTarget must hold on a node.

@@ -147,6 +147,8 @@ func (t *Task) Copy() *Task {
 	}
 	c.DispatchPayload = t.DispatchPayload.Copy()
 	c.VolumeMounts = copyVolumeMounts(t.VolumeMounts)
+	c.Services = copyServices(t.Services)
+	c.Templates = copyTemplates(t.Templates)
 	return &c
 }
 
@@ -178,6 +180,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	}
 	c.ReschedulePolicy = tg.ReschedulePolicy.Copy()
 	c.Volumes = copyVolumeRequests(tg.Volumes)
+	c.Services = copyServices(tg.Services)
 	return &c
 }
 

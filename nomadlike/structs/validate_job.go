@@ -96,6 +96,7 @@ func (j *Job) Validate() error {
 		tg.validate(&p, i)
 		tg.validateReschedule(&p, i, j.Type)
 		tg.validateVolumes(&p, i, j.Type)
+		tg.validateServices(&p, i)
 	}
 	return p.err()
 }
