@@ -18,7 +18,7 @@ const (
 	scopeTask      scope = "task"
 	scopeNetwork   scope = "network"
 	scopeResources scope = "resources"
-	scopeService scope = "service"
+	scopeService   scope = "service"
 )
 
 // unsupportedBlocks lists the blocks Nomad accepts but orch does not
