@@ -481,7 +481,7 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 			return err
 		}
 	}
-	return nil
+	return persistServiceRegistrations(st, put)
 }
 
 // Release is a no-op: the memdb snapshot is garbage collected.
@@ -570,6 +570,11 @@ func decodeSnapshot(r io.Reader, restore *state.StateRestore) error {
 			c := new(structs.SchedulerConfiguration)
 			if err = dec.Decode(c); err == nil {
 				err = restore.SchedulerConfigRestore(c)
+			}
+		case snapServiceRegistration:
+			r := new(structs.ServiceRegistration)
+			if err = dec.Decode(r); err == nil {
+				err = restore.ServiceRegistrationRestore(r)
 			}
 		default:
 			return fmt.Errorf("fsm: restore: unknown record type %d", kind)

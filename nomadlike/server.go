@@ -147,7 +147,7 @@ func (s *Server) setupRPC() error {
 	s.rpcServer = rpc.NewServer()
 	endpoints := []interface{}{
 		&Job{srv: s}, &Node{srv: s}, &Alloc{srv: s}, &Eval{srv: s}, &Status{srv: s}, &Plan{srv: s},
-		&Operator{srv: s}, &Periodic{srv: s},
+		&Operator{srv: s}, &Periodic{srv: s}, &ServiceRegistration{srv: s},
 	}
 	for _, e := range endpoints {
 		if err := s.rpcServer.Register(e); err != nil {

@@ -77,7 +77,8 @@ func schema() *memdb.DBSchema {
 				},
 			},
 		},
-		TablePeriodicLaunch: periodicLaunchTable(),
+		TablePeriodicLaunch:       periodicLaunchTable(),
+		TableServiceRegistrations: serviceRegistrationsTable(),
 		TableJobSummary: {
 			Name: TableJobSummary,
 			Indexes: map[string]*memdb.IndexSchema{
