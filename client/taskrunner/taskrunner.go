@@ -82,6 +82,11 @@ type TaskRunner struct {
 	// driverTaskID is the driver's ID of the task while it runs, for
 	// Stats; empty between runs.
 	driverTaskID string
+	// restartCh carries Restart requests to the running task's wait;
+	// immediateRestart marks a run ended by one that does not count
+	// against the restart policy (restart.go).
+	restartCh        chan restartRequest
+	immediateRestart bool
 }
 
 // New returns a runner for cfg.Task, in state pending with a Received
@@ -110,6 +115,8 @@ func New(cfg *Config) (*TaskRunner, error) {
 		killCh:  make(chan struct{}),
 		waitCh:  make(chan struct{}),
 		state:   &structs.TaskState{State: structs.TaskStatePending},
+
+		restartCh: make(chan restartRequest),
 	}
 	tr.state.Events = []*structs.TaskEvent{newEvent(structs.TaskReceived, "Task received by client")}
 	tr.applyRestoredState()
@@ -248,6 +255,9 @@ func (tr *TaskRunner) Run() {
 			// The task ended on its own while a kill was on its way.
 			tr.setDead(false, nil)
 			return
+		}
+		if tr.takeImmediateRestart() {
+			continue
 		}
 		if outcome.Successful && tr.task.IsEphemeral() {
 			// A prestart, poststart or poststop task that did its work
@@ -397,6 +407,8 @@ func (tr *TaskRunner) wait(taskID string) (restarts.Outcome, bool) {
 	case <-tr.killCh:
 		tr.stop(taskID, waitCh)
 		return restarts.Outcome{}, true
+	case req := <-tr.restartCh:
+		return tr.restartTask(taskID, waitCh, req), false
 	case <-tr.ctx.Done():
 		return restarts.Outcome{}, true
 	}
