@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -82,6 +83,8 @@ type Hook struct {
 	// restart.
 	starts       map[string]time.Time
 	deregistered bool
+	// applied counts check results, for tests and debugging.
+	applied atomic.Int64
 }
 
 // New returns a hook for cfg.Alloc, or nil when its group has no
@@ -267,6 +270,7 @@ func (h *Hook) startCheck(i, ci int, now time.Time) {
 // apply records a result, marks its instance for an update when its
 // status changed, and restarts the task for check_restart.
 func (h *Hook) apply(r checkResult) {
+	h.applied.Add(1)
 	inst := h.instances[r.inst]
 	cs := inst.checks[r.check]
 	if cs.status != r.res.Status {
