@@ -19,6 +19,7 @@ func (c *Client) newAllocRunner(alloc *structs.Allocation, restored map[string]*
 		OnUpdate:  c.allocChanged,
 		Store:     c.db,
 		Restored:  restored,
+		Catalog:   c.rpc,
 	})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/orch-dev/orch/client/allocdir"
 	"github.com/orch-dev/orch/client/getter"
 	"github.com/orch-dev/orch/client/restarts"
+	"github.com/orch-dev/orch/client/template"
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
@@ -56,6 +57,8 @@ type Config struct {
 	// instead of starting it anew.
 	RestoredState  *structs.TaskState
 	RestoredHandle *sdk.TaskHandle
+	// Catalog, when set, is read by the task's templates (templates.go).
+	Catalog template.RPCer
 }
 
 // TaskRunner runs one task. Run is called once; the other methods are safe
@@ -217,6 +220,9 @@ func (tr *TaskRunner) Run() {
 	base := tr.buildTaskConfig()
 	mounts, mountErr := taskMounts(tr.cfg.Alloc, tr.task, tr.cfg.Node)
 	base.Mounts = mounts
+	if err := tr.renderTemplates(&base); err != nil && mountErr == nil {
+		mountErr = err
+	}
 	fetched := resume != nil || (len(tr.task.Artifacts) == 0 && tr.task.DispatchPayload == nil)
 	for {
 		if tr.killed() && resume == nil {
