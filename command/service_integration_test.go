@@ -68,6 +68,15 @@ job %[1]q {
           timeout  = "1s"
           %[5]s
         }
+        # A script check runs in the task's directory with its env, as
+        # raw_exec runs the task.
+        check {
+          type     = "script"
+          command  = "/bin/sh"
+          args     = ["-c", "test ! -f $NOMAD_TASK_DIR/unhealthy && test -d local"]
+          interval = "1s"
+          timeout  = "1s"
+        }
       }
       resources {
         cpu    = 20
