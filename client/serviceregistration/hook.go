@@ -377,11 +377,19 @@ func (h *Hook) ChecksHealthy() (healthy, known bool) {
 	healthy = true
 	for _, inst := range h.instances {
 		for _, cs := range inst.checks {
+			// on_update, as in Nomad: "ignore" leaves the check out of
+			// deployment health, "ignore_warnings" takes a warning as
+			// healthy.
+			if cs.check.OnUpdate == "ignore" {
+				continue
+			}
 			total++
 			if !cs.reported {
 				return false, false
 			}
-			healthy = healthy && cs.status == structs.HealthPassing
+			ok := cs.status == structs.HealthPassing ||
+				(cs.status == structs.HealthWarning && cs.check.OnUpdate == "ignore_warnings")
+			healthy = healthy && ok
 		}
 	}
 	if total == 0 {

@@ -194,3 +194,27 @@ func TestHook_CheckRestart(t *testing.T) {
 }
 
 func countResults(h *Hook) int64 { return h.applied.Load() }
+
+func TestHook_ChecksHealthyHonoursOnUpdate(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, onUpdate, status string
+		healthy, known         bool
+	}{
+		{"passing", "require_healthy", structs.HealthPassing, true, true},
+		{"warning required healthy", "require_healthy", structs.HealthWarning, false, true},
+		{"warning ignored", "ignore_warnings", structs.HealthWarning, true, true},
+		{"critical ignored entirely", "ignore", structs.HealthCritical, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			alloc := serviceAlloc(80, nil)
+			h := New(&Config{Alloc: alloc, Node: mock.Node(), RPC: &fakeCatalog{regs: map[string]*structs.ServiceRegistration{}}})
+			cs := h.instances[0].checks[0]
+			cs.check.OnUpdate, cs.status, cs.reported = tc.onUpdate, tc.status, true
+			if healthy, known := h.ChecksHealthy(); healthy != tc.healthy || known != tc.known {
+				t.Errorf("ChecksHealthy = %v, %v; want %v, %v", healthy, known, tc.healthy, tc.known)
+			}
+		})
+	}
+}
