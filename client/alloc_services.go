@@ -112,35 +112,41 @@ func restartTask(ar *allocrunner.AllocRunner, task, reason string) error {
 	return fmt.Errorf("restart: allocation has no task %q", task)
 }
 
-// scriptExec runs script checks of raw_exec tasks as the task itself
-// would run: in its directory, with its environment. Other drivers
-// isolate their tasks and need an exec call in the driver API, which
-// does not exist yet; their script checks report critical saying so.
+// scriptExec runs a task's script checks: a raw_exec task's as the task
+// itself runs (in its directory, with its environment, from the client,
+// since raw_exec does not isolate), others through the driver's ExecTask
+// (docker exec); a driver without it makes the check critical, saying so.
 func scriptExec(ar *allocrunner.AllocRunner, task string) checks.ExecFunc {
 	for _, tr := range ar.TaskRunners() {
-		if tr.Name() != task || tr.Task().Driver != "raw_exec" {
+		if tr.Name() != task {
 			continue
+		}
+		if tr.Task().Driver != "raw_exec" {
+			return tr.Exec
 		}
 		dir := ar.AllocDir().TaskDir(task).Dir
 		return func(ctx context.Context, command string, args []string) ([]byte, int, error) {
-			env := tr.EnvMap()
-			cmd := exec.CommandContext(ctx, command, args...)
-			cmd.Dir = dir
-			keys := make([]string, 0, len(env))
-			for k := range env {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				cmd.Env = append(cmd.Env, k+"="+env[k])
-			}
-			out, err := cmd.CombinedOutput()
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				return out, ee.ExitCode(), nil
-			}
-			return out, 0, err
+			return localExec(ctx, dir, tr.EnvMap(), command, args)
 		}
 	}
 	return nil
+}
+
+func localExec(ctx context.Context, dir string, env map[string]string, command string, args []string) ([]byte, int, error) {
+	cmd := exec.CommandContext(ctx, command, args...)
+	cmd.Dir = dir
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cmd.Env = append(cmd.Env, k+"="+env[k])
+	}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out, ee.ExitCode(), nil
+	}
+	return out, 0, err
 }

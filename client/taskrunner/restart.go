@@ -1,6 +1,7 @@
 package taskrunner
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -113,3 +114,25 @@ func restartSignaledEvent(reason string) *structs.TaskEvent {
 // commands the client runs on the task's behalf (script checks of
 // raw_exec tasks).
 func (tr *TaskRunner) EnvMap() map[string]string { return tr.taskEnv().Map() }
+
+// Exec runs a command inside the running task through its driver, for
+// script checks; sdk.ErrExecNotSupported when the driver cannot.
+func (tr *TaskRunner) Exec(ctx context.Context, command string, args []string) ([]byte, int, error) {
+	ed, ok := tr.cfg.Driver.(sdk.ExecTaskDriver)
+	if !ok {
+		return nil, 0, sdk.ErrExecNotSupported
+	}
+	id := tr.currentTaskID()
+	if id == "" {
+		return nil, 0, ErrTaskNotRunning
+	}
+	timeout := 30 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	res, err := ed.ExecTask(id, append([]string{command}, args...), timeout)
+	if err != nil {
+		return nil, 0, err
+	}
+	return res.Output, res.ExitCode, nil
+}
