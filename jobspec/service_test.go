@@ -229,3 +229,16 @@ func TestParseServiceErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestServicesExample(t *testing.T) {
+	t.Parallel()
+	job, err := ParseFile("../examples/services.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.Canonicalize()
+	web, proxy := job.TaskGroups[0], job.TaskGroups[1]
+	if len(web.Services) != 1 || web.Services[0].Checks[0].CheckRestart == nil || len(proxy.Tasks[0].Templates) != 1 {
+		t.Fatalf("services %+v, templates %+v", web.Services, proxy.Tasks[0].Templates)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/orch-dev/orch/api"
+	"github.com/orch-dev/orch/jobspec"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
@@ -54,5 +55,16 @@ func TestConvertServicesAndTemplates(t *testing.T) {
 	}
 	if err := out.Validate(); err != nil {
 		t.Errorf("converted job does not validate: %v", err)
+	}
+}
+
+func TestServicesExampleValidates(t *testing.T) {
+	t.Parallel()
+	job, err := jobspec.ParseFile("../../examples/services.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ConvertJob(job).Validate(); err != nil {
+		t.Fatalf("examples/services.hcl does not validate: %v", err)
 	}
 }
