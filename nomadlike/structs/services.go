@@ -176,14 +176,6 @@ type ServiceRegistrationDeleteByIDRequest struct {
 	WriteRequest
 }
 
-// ServiceRegistrationDeleteByAllocRequest is the Raft message removing the
-// instances of allocations (sent by the FSM's own cleanup rules' callers
-// and by clients deregistering a stopped allocation).
-type ServiceRegistrationDeleteByAllocRequest struct {
-	AllocIDs []string
-	WriteRequest
-}
-
 // Raft message types of the service catalog (the range given to the
 // services work).
 const (
