@@ -32,7 +32,9 @@ func init() {
 	wrapApplier(structs.NodeDeregisterRequestType, (*FSM).cleanupAfterNodeDeregister)
 }
 
-// wrapApplier runs after once t's applier succeeded, with the same entry.
+// wrapApplier makes t's applier run after, on the same entry, once the
+// original applier succeeded; a failing after is logged, not returned,
+// since the entry itself was applied.
 func wrapApplier(t structs.MessageType, after func(f *FSM, buf []byte, index uint64) error) {
 	entry := fsmAppliers[t]
 	inner := entry.apply
