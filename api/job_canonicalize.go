@@ -129,6 +129,9 @@ func (g *TaskGroup) Canonicalize(job *Job) {
 		n.Canonicalize()
 	}
 	g.canonicalizeVolumes()
+	for _, s := range g.Services {
+		s.Canonicalize(jobName(job), deref(g.Name), "")
+	}
 	for _, t := range g.Tasks {
 		t.Canonicalize(g, job)
 	}
@@ -176,6 +179,39 @@ func (t *Task) Canonicalize(tg *TaskGroup, job *Job) {
 	for _, m := range t.VolumeMounts {
 		m.Canonicalize()
 	}
+	var group string
+	if tg != nil {
+		group = deref(tg.Name)
+	}
+	for _, s := range t.Services {
+		if s != nil && s.TaskName == "" {
+			s.TaskName = t.Name
+		}
+		s.Canonicalize(jobName(job), group, t.Name)
+	}
+	for _, tmpl := range t.Templates {
+		tmpl.Canonicalize()
+	}
+}
+
+// jobName is the job's name for default service names: Nomad uses the
+// job's Name, which defaults to its ID.
+func jobName(job *Job) string {
+	if job == nil {
+		return ""
+	}
+	if job.Name != nil && *job.Name != "" {
+		return *job.Name
+	}
+	return deref(job.ID)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // Canonicalize fills an artifact's unset fields as Nomad does: archives are

@@ -79,6 +79,8 @@ type TaskGroup struct {
 	Update  *UpdateStrategy
 	// Scaling is the group's scaling block (scaling.go).
 	Scaling *ScalingPolicy `json:",omitempty"`
+	// Services are the group's service blocks.
+	Services []*Service `json:",omitempty"`
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:
@@ -122,6 +124,10 @@ type Task struct {
 	DispatchPayload *DispatchPayloadConfig
 	// VolumeMounts mount the group's volumes into the task.
 	VolumeMounts []*VolumeMount
+	// Services are the task's service blocks.
+	Services []*Service `json:",omitempty"`
+	// Templates are rendered into the task directory before it starts.
+	Templates []*Template `json:",omitempty"`
 }
 
 // Lifecycle hooks a task can run at.

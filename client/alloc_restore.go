@@ -9,17 +9,23 @@ import (
 // newAllocRunner builds the runner of alloc; restored is what an earlier
 // agent persisted of its tasks, nil for a new allocation.
 func (c *Client) newAllocRunner(alloc *structs.Allocation, restored map[string]*state.TaskRecord) (*allocrunner.AllocRunner, error) {
-	return allocrunner.New(&allocrunner.Config{
+	ar, err := allocrunner.New(&allocrunner.Config{
 		Logger:    c.logger,
 		Alloc:     alloc,
 		Node:      c.Node(),
 		Region:    c.cfg.Region,
 		Drivers:   c.cfg.Drivers,
 		AllocRoot: c.allocDir,
-		OnUpdate:  c.allocUpdated,
+		OnUpdate:  c.allocChanged,
 		Store:     c.db,
 		Restored:  restored,
+		Catalog:   c.rpc,
 	})
+	if err != nil {
+		return nil, err
+	}
+	c.attachServices(ar, alloc)
+	return ar, nil
 }
 
 // persistAllocs stores the pulled allocations that run here, in one

@@ -151,6 +151,7 @@ func (c *Client) removeAlloc(id string) {
 	delete(c.runners, id)
 	delete(c.allocIndex, id)
 	c.allocMu.Unlock()
+	c.forgetServices(id)
 	if ar == nil {
 		return
 	}

@@ -29,6 +29,8 @@ type Client struct {
 	// db persists allocations and tasks; ownDB says Shutdown closes it.
 	db    *state.DB
 	ownDB bool
+	// svc holds the allocations' service hooks (alloc_services.go).
+	svc serviceHooks
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -256,6 +258,7 @@ func (c *Client) Shutdown() error {
 			}
 		}
 		c.flushUpdates(shutdownFlushTimeout)
+		c.stopServices()
 		c.cancel()
 		for _, ar := range runners {
 			ar.Detach()

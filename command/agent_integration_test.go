@@ -21,6 +21,9 @@ import (
 // in-process agent below launches its driver plugins.
 func TestMain(m *testing.M) {
 	catalog.MaybeServePlugin()
+	if os.Getenv(helperHTTPEnv) != "" {
+		serveHelperHTTP()
+	}
 	// Plugin children under -race would otherwise linger at exit.
 	_ = os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	os.Exit(m.Run())

@@ -78,6 +78,11 @@ func Commands(m *Meta) map[string]cli.CommandFactory {
 			return &groupCommand{name: "eval", synopsis: "Interact with evaluations"}, nil
 		},
 		"eval status": func() (cli.Command, error) { return &EvalStatusCommand{Meta: *m}, nil },
+		"service": func() (cli.Command, error) {
+			return &groupCommand{name: "service", synopsis: "Interact with registered services"}, nil
+		},
+		"service list": func() (cli.Command, error) { return &ServiceListCommand{Meta: *m}, nil },
+		"service info": func() (cli.Command, error) { return &ServiceInfoCommand{Meta: *m}, nil },
 		"server": func() (cli.Command, error) {
 			return &groupCommand{name: "server", synopsis: "Interact with servers"}, nil
 		},

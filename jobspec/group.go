@@ -28,6 +28,7 @@ var groupSchema = &hcl.BodySchema{
 		{Type: "update"},
 		{Type: "task", LabelNames: []string{"name"}},
 		{Type: "scaling"},
+		{Type: "service"},
 	},
 }
 
@@ -61,7 +62,7 @@ var portSchema = &hcl.BodySchema{
 var restartModes = []string{api.RestartPolicyModeFail, api.RestartPolicyModeDelay}
 
 // group decodes a `group "name" { ... }` block.
-func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
+func (e *evaluator) group(b *hcl.Block, jobName string) *api.TaskGroup {
 	name := b.Labels[0]
 	if name == "" {
 		e.errorf(b.LabelRanges[0], "Invalid group name", "the group name (the label of the group block) must not be empty")
@@ -103,6 +104,8 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 	}
 	volumes, declared := e.volumes(c.Blocks)
 	tg.Volumes = volumes
+	sc := &serviceScope{job: jobName, group: name, ports: ports, names: make(map[string]hcl.Range)}
+	tg.Services = e.services(c.Blocks, sc, "")
 
 	tasks := blocksOf(c.Blocks, "task")
 	if len(tasks) == 0 {
@@ -118,7 +121,7 @@ func (e *evaluator) group(b *hcl.Block) *api.TaskGroup {
 		} else {
 			seen[taskName] = tb.LabelRanges[0]
 		}
-		tg.Tasks = append(tg.Tasks, e.task(tb, declared))
+		tg.Tasks = append(tg.Tasks, e.task(tb, declared, sc))
 	}
 	return tg
 }

@@ -25,9 +25,9 @@ func TestParseInvalidFiles(t *testing.T) {
 			file: "unsupported.hcl",
 			want: []string{
 				`unsupported.hcl:2,3-9: Unsupported block; the "consul" block is not supported by orch yet`,
-				`unsupported.hcl:7,5-12: Unsupported block; the "service" block is not supported by orch yet`,
+				`unsupported.hcl:7,5-11: Unsupported block; the "consul" block is not supported by orch yet`,
 				`unsupported.hcl:14,5-10: Unsupported block; the "vault" block is not supported by orch yet`,
-				`unsupported.hcl:22,7-15: Unsupported block; the "template" block is not supported by orch yet`,
+				`unsupported.hcl:22,7-15: Unsupported block; the "identity" block is not supported by orch yet`,
 			},
 		},
 		{

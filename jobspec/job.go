@@ -95,7 +95,7 @@ func (e *evaluator) job(b *hcl.Block) *api.Job {
 		} else {
 			seen[name] = gb.LabelRanges[0]
 		}
-		job.TaskGroups = append(job.TaskGroups, e.group(gb))
+		job.TaskGroups = append(job.TaskGroups, e.group(gb, deref(job.Name, id)))
 	}
 	e.checkUpdates(job, b.Body, groups)
 	return job

@@ -30,6 +30,8 @@ var taskSchema = &hcl.BodySchema{
 		{Type: "artifact"},
 		{Type: "dispatch_payload"},
 		{Type: "volume_mount"},
+		{Type: "service"},
+		{Type: "template"},
 	},
 }
 
@@ -43,7 +45,7 @@ var logsSchema = &hcl.BodySchema{
 
 // task decodes a `task "name" { ... }` block. groupVolumes are the volumes
 // its group declares, which its volume_mount blocks may name.
-func (e *evaluator) task(b *hcl.Block, groupVolumes map[string]hcl.Range) *api.Task {
+func (e *evaluator) task(b *hcl.Block, groupVolumes map[string]hcl.Range, sc *serviceScope) *api.Task {
 	name := b.Labels[0]
 	if name == "" {
 		e.errorf(b.LabelRanges[0], "Invalid task name", "the task name (the label of the task block) must not be empty")
@@ -96,6 +98,8 @@ func (e *evaluator) task(b *hcl.Block, groupVolumes map[string]hcl.Range) *api.T
 		t.Artifacts = append(t.Artifacts, e.artifact(ab))
 	}
 	t.VolumeMounts = e.volumeMounts(c.Blocks, groupVolumes)
+	t.Services = e.services(c.Blocks, sc, name)
+	t.Templates = e.templates(c.Blocks)
 	e.checkDriverConfig(t.Driver, c, b.DefRange)
 	return t
 }

@@ -18,9 +18,7 @@ const (
 	scopeTask      scope = "task"
 	scopeNetwork   scope = "network"
 	scopeResources scope = "resources"
-	// scopeService becomes reachable once the service block is decoded;
-	// until then its whole body is rejected with the service block.
-	scopeService scope = "service"
+	scopeService   scope = "service"
 )
 
 // unsupportedBlocks lists the blocks Nomad accepts but orch does not
@@ -29,7 +27,6 @@ const (
 // which would suggest a typo. Implementing a block means deleting its entry
 // here and adding it to the schema of its scope.
 var unsupportedBlocks = map[string][]scope{
-	"check":       {scopeService},
 	"consul":      {scopeJob, scopeGroup, scopeTask},
 	"csi_plugin":  {scopeTask},
 	"device":      {scopeResources},
@@ -40,8 +37,6 @@ var unsupportedBlocks = map[string][]scope{
 	"multiregion": {scopeJob},
 	"numa":        {scopeResources},
 	"scaling":     {scopeTask},
-	"service":     {scopeGroup, scopeTask},
-	"template":    {scopeTask},
 	"ui":          {scopeJob},
 	"vault":       {scopeJob, scopeGroup, scopeTask},
 }

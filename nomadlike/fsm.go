@@ -505,7 +505,10 @@ func (s *fsmSnapshot) persist(w io.Writer) error {
 			return err
 		}
 	}
-	return persistScalingEvents(st, put)
+	if err := persistScalingEvents(st, put); err != nil {
+		return err
+	}
+	return persistServiceRegistrations(st, put)
 }
 
 // Release is a no-op: the memdb snapshot is garbage collected.
@@ -599,6 +602,11 @@ func decodeSnapshot(r io.Reader, restore *state.StateRestore) error {
 			e := new(structs.JobScalingEvents)
 			if err = dec.Decode(e); err == nil {
 				err = restore.ScalingEventRestore(e)
+			}
+		case snapServiceRegistration:
+			r := new(structs.ServiceRegistration)
+			if err = dec.Decode(r); err == nil {
+				err = restore.ServiceRegistrationRestore(r)
 			}
 		default:
 			table, ok := snapshotTables[kind]

@@ -152,6 +152,7 @@ func (s *Server) setupRPC() error {
 	endpoints := []interface{}{
 		&Job{srv: s}, &Node{srv: s}, &Alloc{srv: s}, &Eval{srv: s}, &Status{srv: s}, &Plan{srv: s},
 		&Operator{srv: s}, &Periodic{srv: s}, &Deployment{srv: s}, &Scaling{srv: s},
+		&ServiceRegistration{srv: s},
 	}
 	for _, e := range endpoints {
 		if err := s.rpcServer.Register(e); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/orch-dev/orch/client/getter"
 	"github.com/orch-dev/orch/client/state"
 	"github.com/orch-dev/orch/client/taskrunner"
+	"github.com/orch-dev/orch/client/template"
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
@@ -43,6 +44,8 @@ type Config struct {
 	// Clock times deployment health (min_healthy_time, healthy_deadline);
 	// nil for the system clock.
 	Clock Clock
+	// Catalog is read by the tasks' templates; nil disables them.
+	Catalog template.RPCer
 }
 
 // AllocRunner runs one allocation. Run is called once, in its own
@@ -122,6 +125,7 @@ func New(cfg *Config) (*AllocRunner, error) {
 			Node: cfg.Node, Region: cfg.Region, OnUpdate: ar.taskStateChanged, Jitter: cfg.Jitter,
 			StartGate: ar.gates.ch[phaseOf(task)], Getter: cfg.Getter,
 			Store: cfg.Store, RestoredState: restored(cfg, task.Name).State, RestoredHandle: restored(cfg, task.Name).Handle,
+			Catalog: cfg.Catalog,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("alloc runner: task %q: %w", task.Name, err)

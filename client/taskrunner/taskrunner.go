@@ -13,6 +13,7 @@ import (
 	"github.com/orch-dev/orch/client/allocdir"
 	"github.com/orch-dev/orch/client/getter"
 	"github.com/orch-dev/orch/client/restarts"
+	"github.com/orch-dev/orch/client/template"
 	"github.com/orch-dev/orch/drivers/sdk"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
@@ -56,6 +57,8 @@ type Config struct {
 	// instead of starting it anew.
 	RestoredState  *structs.TaskState
 	RestoredHandle *sdk.TaskHandle
+	// Catalog, when set, is read by the task's templates (templates.go).
+	Catalog template.RPCer
 }
 
 // TaskRunner runs one task. Run is called once; the other methods are safe
@@ -82,6 +85,11 @@ type TaskRunner struct {
 	// driverTaskID is the driver's ID of the task while it runs, for
 	// Stats; empty between runs.
 	driverTaskID string
+	// restartCh carries Restart requests to the running task's wait;
+	// immediateRestart marks a run ended by one that does not count
+	// against the restart policy (restart.go).
+	restartCh        chan restartRequest
+	immediateRestart bool
 }
 
 // New returns a runner for cfg.Task, in state pending with a Received
@@ -110,6 +118,8 @@ func New(cfg *Config) (*TaskRunner, error) {
 		killCh:  make(chan struct{}),
 		waitCh:  make(chan struct{}),
 		state:   &structs.TaskState{State: structs.TaskStatePending},
+
+		restartCh: make(chan restartRequest),
 	}
 	tr.state.Events = []*structs.TaskEvent{newEvent(structs.TaskReceived, "Task received by client")}
 	tr.applyRestoredState()
@@ -210,6 +220,9 @@ func (tr *TaskRunner) Run() {
 	base := tr.buildTaskConfig()
 	mounts, mountErr := taskMounts(tr.cfg.Alloc, tr.task, tr.cfg.Node)
 	base.Mounts = mounts
+	if err := tr.renderTemplates(&base); err != nil && mountErr == nil {
+		mountErr = err
+	}
 	fetched := resume != nil || (len(tr.task.Artifacts) == 0 && tr.task.DispatchPayload == nil)
 	for {
 		if tr.killed() && resume == nil {
@@ -248,6 +261,9 @@ func (tr *TaskRunner) Run() {
 			// The task ended on its own while a kill was on its way.
 			tr.setDead(false, nil)
 			return
+		}
+		if tr.takeImmediateRestart() {
+			continue
 		}
 		if outcome.Successful && tr.task.IsEphemeral() {
 			// A prestart, poststart or poststop task that did its work
@@ -397,6 +413,8 @@ func (tr *TaskRunner) wait(taskID string) (restarts.Outcome, bool) {
 	case <-tr.killCh:
 		tr.stop(taskID, waitCh)
 		return restarts.Outcome{}, true
+	case req := <-tr.restartCh:
+		return tr.restartTask(taskID, waitCh, req), false
 	case <-tr.ctx.Done():
 		return restarts.Outcome{}, true
 	}

@@ -118,6 +118,7 @@ func NewHTTPServer(cfg *HTTPServerConfig) (*HTTPServer, error) {
 		s.eventHeartbeat = DefaultEventHeartbeat
 	}
 	s.registerRoutes()
+	s.registerServiceRoutes()
 	return s, nil
 }
 

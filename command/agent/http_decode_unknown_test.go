@@ -56,11 +56,13 @@ func TestUnknownFields_NomadClientJob(t *testing.T) {
 			// Known since orch has the reschedule block: no warning.
 			limited, interval := false, time.Hour
 			tg.ReschedulePolicy = &nomad.ReschedulePolicy{Attempts: &attempts, Interval: &interval, Unlimited: &limited}
+			// Known since orch has services and templates: no warning.
 			tg.Services = []*nomad.Service{{Name: "web", PortLabel: "http"}}
-			tg.Tasks[0].Templates = []*nomad.Template{{EmbeddedTmpl: strPtr("x")}}
+			tg.Tasks[0].Templates = []*nomad.Template{{EmbeddedTmpl: strPtr("x"), DestPath: strPtr("local/x")}}
+			lost := time.Minute
+			tg.Disconnect = &nomad.DisconnectStrategy{LostAfter: &lost}
 		}, []string{
-			"Job.TaskGroups[0].Services: not supported by orch yet; ignored",
-			"Job.TaskGroups[0].Tasks[0].Templates: not supported by orch yet; ignored",
+			"Job.TaskGroups[0].Disconnect: not supported by orch yet; ignored",
 		}},
 	}
 	for _, tc := range cases {

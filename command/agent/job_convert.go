@@ -67,6 +67,7 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		Volumes:       convertVolumes(in.Volumes),
 		Update:        convertUpdate(in.Update),
 		Scaling:       convertScaling(in.Scaling),
+		Services:      convertServices(in.Services),
 	}
 	convertGroupReschedule(in, out)
 	if d := in.EphemeralDisk; d != nil {
@@ -116,6 +117,8 @@ func convertTask(in *api.Task) *structs.Task {
 		KillSignal:      in.KillSignal,
 		DispatchPayload: convertDispatchPayload(in.DispatchPayload),
 		VolumeMounts:    convertVolumeMounts(in.VolumeMounts),
+		Services:        convertServices(in.Services),
+		Templates:       convertTemplates(in.Templates),
 	}
 	if r := in.Resources; r != nil {
 		out.Resources = &structs.Resources{

@@ -356,3 +356,18 @@ func (s *Supervised) TaskStats(ctx context.Context, taskID string, interval time
 	err := s.call(func(d sdk.Driver) (err error) { ch, err = d.TaskStats(ctx, taskID, interval); return err })
 	return ch, err
 }
+
+// ExecTask runs a command in a task of the current plugin.
+func (s *Supervised) ExecTask(taskID string, cmd []string, timeout time.Duration) (*sdk.ExecTaskResult, error) {
+	var res *sdk.ExecTaskResult
+	err := s.call(func(d sdk.Driver) error {
+		ed, ok := d.(sdk.ExecTaskDriver)
+		if !ok {
+			return sdk.ErrExecNotSupported
+		}
+		var err error
+		res, err = ed.ExecTask(taskID, cmd, timeout)
+		return err
+	})
+	return res, err
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -377,4 +378,45 @@ func TestStatsInspectStop(t *testing.T) {
 	if err := d.DestroyTask("x", true); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// execFake adds ExecTask to the fake driver.
+type execFake struct {
+	*fakeDriver
+	got []string
+}
+
+func (e *execFake) ExecTask(taskID string, cmd []string, timeout time.Duration) (*sdk.ExecTaskResult, error) {
+	e.got = append([]string{taskID}, cmd...)
+	if taskID == "gone" {
+		return nil, sdk.ErrTaskNotFound
+	}
+	return &sdk.ExecTaskResult{Output: []byte("ok\n"), ExitCode: 2}, nil
+}
+
+func TestExecTaskCrossesIntact(t *testing.T) {
+	t.Parallel()
+	t.Run("driver with exec", func(t *testing.T) {
+		ef := &execFake{fakeDriver: newFake()}
+		client, _ := plugin.TestPluginGRPCConn(t, false, sdk.PluginSet(ef))
+		t.Cleanup(func() { _ = client.Close() })
+		raw, err := client.Dispense(sdk.PluginName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ed := raw.(sdk.ExecTaskDriver)
+		res, err := ed.ExecTask("t1", []string{"/bin/check", "-q"}, time.Second)
+		if err != nil || string(res.Output) != "ok\n" || res.ExitCode != 2 || strings.Join(ef.got, " ") != "t1 /bin/check -q" {
+			t.Fatalf("ExecTask = %+v, %v (driver saw %v)", res, err, ef.got)
+		}
+		if _, err := ed.ExecTask("gone", []string{"x"}, time.Second); !errors.Is(err, sdk.ErrTaskNotFound) {
+			t.Errorf("unknown task: %v, want ErrTaskNotFound", err)
+		}
+	})
+	t.Run("driver without exec", func(t *testing.T) {
+		d, _ := connect(t, newFake())
+		if _, err := d.(sdk.ExecTaskDriver).ExecTask("t1", []string{"x"}, time.Second); !errors.Is(err, sdk.ErrExecNotSupported) {
+			t.Errorf("got %v, want ErrExecNotSupported", err)
+		}
+	})
 }

@@ -78,8 +78,9 @@ func schema() *memdb.DBSchema {
 				},
 			},
 		},
-		TablePeriodicLaunch: periodicLaunchTable(),
-		TableScalingEvent:   scalingEventTable(),
+		TablePeriodicLaunch:       periodicLaunchTable(),
+		TableScalingEvent:         scalingEventTable(),
+		TableServiceRegistrations: serviceRegistrationsTable(),
 		TableJobSummary: {
 			Name: TableJobSummary,
 			Indexes: map[string]*memdb.IndexSchema{

@@ -90,6 +90,8 @@ type TaskGroup struct {
 	Update  *UpdateStrategy // nil or IsEmpty: changes roll out without a deployment
 	// Scaling is the group's scaling block (scaling.go); nil when absent.
 	Scaling *ScalingPolicy
+	// Services are the group's service blocks; see services.go.
+	Services []*Service
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;
@@ -132,6 +134,10 @@ type Task struct {
 	DispatchPayload *DispatchPayloadConfig
 	// VolumeMounts mount the group's volumes into the task.
 	VolumeMounts []*VolumeMount
+	// Services are the task's service blocks; see services.go.
+	Services []*Service
+	// Templates are rendered into the task directory; see template.go.
+	Templates []*Template
 }
 
 // Constraint restricts placement: LTarget Operand RTarget must hold on a node.

@@ -161,11 +161,31 @@ type ServiceRegistrationByNameResponse struct {
 // of its allocations (new ones or changed health).
 type ServiceRegistrationUpsertRequest struct {
 	Services []*ServiceRegistration
+	// SecretID is the sending node's secret: a client may only write the
+	// instances of its own node.
+	SecretID string
 	WriteRequest
 }
 
 // ServiceRegistrationDeleteByIDRequest removes one instance.
 type ServiceRegistrationDeleteByIDRequest struct {
 	ID string
+	// SecretID, when a client deletes, is its node's secret and must
+	// match the instance's node; an operator's delete (HTTP) sends none.
+	SecretID string
 	WriteRequest
+}
+
+// Raft message types of the service catalog (the range given to the
+// services work).
+const (
+	ServiceRegistrationUpsertRequestType MessageType = 50
+	ServiceRegistrationDeleteRequestType MessageType = 51
+)
+
+// ServiceRegistrationDeleteMsg is the body of a delete entry: by IDs, by
+// allocations, or both.
+type ServiceRegistrationDeleteMsg struct {
+	IDs      []string
+	AllocIDs []string
 }

@@ -147,6 +147,8 @@ func (t *Task) Copy() *Task {
 	}
 	c.DispatchPayload = t.DispatchPayload.Copy()
 	c.VolumeMounts = copyVolumeMounts(t.VolumeMounts)
+	c.Services = copyServices(t.Services)
+	c.Templates = copyTemplates(t.Templates)
 	return &c
 }
 
@@ -180,6 +182,7 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	c.Volumes = copyVolumeRequests(tg.Volumes)
 	c.Update = tg.Update.Copy()
 	c.Scaling = tg.Scaling.Copy()
+	c.Services = copyServices(tg.Services)
 	return &c
 }
 

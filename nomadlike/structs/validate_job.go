@@ -98,6 +98,7 @@ func (j *Job) Validate() error {
 		tg.validateVolumes(&p, i, j.Type)
 		validateGroupUpdate(&p, j.Type, tg, groupPath(tg, i))
 		tg.validateScaling(&p, j)
+		tg.validateServices(&p, i)
 	}
 	return p.err()
 }

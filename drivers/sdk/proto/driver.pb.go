@@ -1745,6 +1745,119 @@ func (*RecoverTaskResponse) Descriptor() ([]byte, []int) {
 	return file_driver_proto_rawDescGZIP(), []int{29}
 }
 
+type ExecTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Cmd           []string               `protobuf:"bytes,2,rep,name=cmd,proto3" json:"cmd,omitempty"`
+	TimeoutNs     int64                  `protobuf:"varint,3,opt,name=timeout_ns,json=timeoutNs,proto3" json:"timeout_ns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecTaskRequest) Reset() {
+	*x = ExecTaskRequest{}
+	mi := &file_driver_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecTaskRequest) ProtoMessage() {}
+
+func (x *ExecTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecTaskRequest.ProtoReflect.Descriptor instead.
+func (*ExecTaskRequest) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ExecTaskRequest) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *ExecTaskRequest) GetCmd() []string {
+	if x != nil {
+		return x.Cmd
+	}
+	return nil
+}
+
+func (x *ExecTaskRequest) GetTimeoutNs() int64 {
+	if x != nil {
+		return x.TimeoutNs
+	}
+	return 0
+}
+
+type ExecTaskResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// output is the command's stdout and stderr, interleaved.
+	Output        []byte `protobuf:"bytes,1,opt,name=output,proto3" json:"output,omitempty"`
+	ExitCode      int32  `protobuf:"varint,2,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecTaskResponse) Reset() {
+	*x = ExecTaskResponse{}
+	mi := &file_driver_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecTaskResponse) ProtoMessage() {}
+
+func (x *ExecTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_driver_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecTaskResponse.ProtoReflect.Descriptor instead.
+func (*ExecTaskResponse) Descriptor() ([]byte, []int) {
+	return file_driver_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ExecTaskResponse) GetOutput() []byte {
+	if x != nil {
+		return x.Output
+	}
+	return nil
+}
+
+func (x *ExecTaskResponse) GetExitCode() int32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
 var File_driver_proto protoreflect.FileDescriptor
 
 const file_driver_proto_rawDesc = "" +
@@ -1878,7 +1991,15 @@ const file_driver_proto_rawDesc = "" +
 	"\x12SignalTaskResponse\"I\n" +
 	"\x12RecoverTaskRequest\x123\n" +
 	"\x06handle\x18\x01 \x01(\v2\x1b.orch.drivers.v1.TaskHandleR\x06handle\"\x15\n" +
-	"\x13RecoverTaskResponse2\xc2\a\n" +
+	"\x13RecoverTaskResponse\"[\n" +
+	"\x0fExecTaskRequest\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x10\n" +
+	"\x03cmd\x18\x02 \x03(\tR\x03cmd\x12\x1d\n" +
+	"\n" +
+	"timeout_ns\x18\x03 \x01(\x03R\ttimeoutNs\"G\n" +
+	"\x10ExecTaskResponse\x12\x16\n" +
+	"\x06output\x18\x01 \x01(\fR\x06output\x12\x1b\n" +
+	"\texit_code\x18\x02 \x01(\x05R\bexitCode2\x93\b\n" +
 	"\x06Driver\x12U\n" +
 	"\n" +
 	"PluginInfo\x12\".orch.drivers.v1.PluginInfoRequest\x1a#.orch.drivers.v1.PluginInfoResponse\x12R\n" +
@@ -1892,7 +2013,8 @@ const file_driver_proto_rawDesc = "" +
 	"\tTaskStats\x12!.orch.drivers.v1.TaskStatsRequest\x1a\".orch.drivers.v1.TaskStatsResponse0\x01\x12U\n" +
 	"\n" +
 	"SignalTask\x12\".orch.drivers.v1.SignalTaskRequest\x1a#.orch.drivers.v1.SignalTaskResponse\x12X\n" +
-	"\vRecoverTask\x12#.orch.drivers.v1.RecoverTaskRequest\x1a$.orch.drivers.v1.RecoverTaskResponseB,Z*github.com/orch-dev/orch/drivers/sdk/protob\x06proto3"
+	"\vRecoverTask\x12#.orch.drivers.v1.RecoverTaskRequest\x1a$.orch.drivers.v1.RecoverTaskResponse\x12O\n" +
+	"\bExecTask\x12 .orch.drivers.v1.ExecTaskRequest\x1a!.orch.drivers.v1.ExecTaskResponseB,Z*github.com/orch-dev/orch/drivers/sdk/protob\x06proto3"
 
 var (
 	file_driver_proto_rawDescOnce sync.Once
@@ -1906,7 +2028,7 @@ func file_driver_proto_rawDescGZIP() []byte {
 	return file_driver_proto_rawDescData
 }
 
-var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_driver_proto_goTypes = []any{
 	(*PluginInfoRequest)(nil),   // 0: orch.drivers.v1.PluginInfoRequest
 	(*PluginInfoResponse)(nil),  // 1: orch.drivers.v1.PluginInfoResponse
@@ -1938,13 +2060,15 @@ var file_driver_proto_goTypes = []any{
 	(*SignalTaskResponse)(nil),  // 27: orch.drivers.v1.SignalTaskResponse
 	(*RecoverTaskRequest)(nil),  // 28: orch.drivers.v1.RecoverTaskRequest
 	(*RecoverTaskResponse)(nil), // 29: orch.drivers.v1.RecoverTaskResponse
-	nil,                         // 30: orch.drivers.v1.Fingerprint.AttributesEntry
-	nil,                         // 31: orch.drivers.v1.TaskConfig.EnvEntry
+	(*ExecTaskRequest)(nil),     // 30: orch.drivers.v1.ExecTaskRequest
+	(*ExecTaskResponse)(nil),    // 31: orch.drivers.v1.ExecTaskResponse
+	nil,                         // 32: orch.drivers.v1.Fingerprint.AttributesEntry
+	nil,                         // 33: orch.drivers.v1.TaskConfig.EnvEntry
 }
 var file_driver_proto_depIdxs = []int32{
-	30, // 0: orch.drivers.v1.Fingerprint.attributes:type_name -> orch.drivers.v1.Fingerprint.AttributesEntry
+	32, // 0: orch.drivers.v1.Fingerprint.attributes:type_name -> orch.drivers.v1.Fingerprint.AttributesEntry
 	5,  // 1: orch.drivers.v1.FingerprintResponse.fingerprint:type_name -> orch.drivers.v1.Fingerprint
-	31, // 2: orch.drivers.v1.TaskConfig.env:type_name -> orch.drivers.v1.TaskConfig.EnvEntry
+	33, // 2: orch.drivers.v1.TaskConfig.env:type_name -> orch.drivers.v1.TaskConfig.EnvEntry
 	7,  // 3: orch.drivers.v1.TaskConfig.resources:type_name -> orch.drivers.v1.Resources
 	10, // 4: orch.drivers.v1.TaskConfig.ports:type_name -> orch.drivers.v1.PortMapping
 	9,  // 5: orch.drivers.v1.TaskConfig.mounts:type_name -> orch.drivers.v1.MountConfig
@@ -1966,19 +2090,21 @@ var file_driver_proto_depIdxs = []int32{
 	23, // 21: orch.drivers.v1.Driver.TaskStats:input_type -> orch.drivers.v1.TaskStatsRequest
 	26, // 22: orch.drivers.v1.Driver.SignalTask:input_type -> orch.drivers.v1.SignalTaskRequest
 	28, // 23: orch.drivers.v1.Driver.RecoverTask:input_type -> orch.drivers.v1.RecoverTaskRequest
-	1,  // 24: orch.drivers.v1.Driver.PluginInfo:output_type -> orch.drivers.v1.PluginInfoResponse
-	3,  // 25: orch.drivers.v1.Driver.SetConfig:output_type -> orch.drivers.v1.SetConfigResponse
-	6,  // 26: orch.drivers.v1.Driver.Fingerprint:output_type -> orch.drivers.v1.FingerprintResponse
-	14, // 27: orch.drivers.v1.Driver.StartTask:output_type -> orch.drivers.v1.StartTaskResponse
-	16, // 28: orch.drivers.v1.Driver.WaitTask:output_type -> orch.drivers.v1.WaitTaskResponse
-	18, // 29: orch.drivers.v1.Driver.StopTask:output_type -> orch.drivers.v1.StopTaskResponse
-	20, // 30: orch.drivers.v1.Driver.DestroyTask:output_type -> orch.drivers.v1.DestroyTaskResponse
-	22, // 31: orch.drivers.v1.Driver.InspectTask:output_type -> orch.drivers.v1.InspectTaskResponse
-	25, // 32: orch.drivers.v1.Driver.TaskStats:output_type -> orch.drivers.v1.TaskStatsResponse
-	27, // 33: orch.drivers.v1.Driver.SignalTask:output_type -> orch.drivers.v1.SignalTaskResponse
-	29, // 34: orch.drivers.v1.Driver.RecoverTask:output_type -> orch.drivers.v1.RecoverTaskResponse
-	24, // [24:35] is the sub-list for method output_type
-	13, // [13:24] is the sub-list for method input_type
+	30, // 24: orch.drivers.v1.Driver.ExecTask:input_type -> orch.drivers.v1.ExecTaskRequest
+	1,  // 25: orch.drivers.v1.Driver.PluginInfo:output_type -> orch.drivers.v1.PluginInfoResponse
+	3,  // 26: orch.drivers.v1.Driver.SetConfig:output_type -> orch.drivers.v1.SetConfigResponse
+	6,  // 27: orch.drivers.v1.Driver.Fingerprint:output_type -> orch.drivers.v1.FingerprintResponse
+	14, // 28: orch.drivers.v1.Driver.StartTask:output_type -> orch.drivers.v1.StartTaskResponse
+	16, // 29: orch.drivers.v1.Driver.WaitTask:output_type -> orch.drivers.v1.WaitTaskResponse
+	18, // 30: orch.drivers.v1.Driver.StopTask:output_type -> orch.drivers.v1.StopTaskResponse
+	20, // 31: orch.drivers.v1.Driver.DestroyTask:output_type -> orch.drivers.v1.DestroyTaskResponse
+	22, // 32: orch.drivers.v1.Driver.InspectTask:output_type -> orch.drivers.v1.InspectTaskResponse
+	25, // 33: orch.drivers.v1.Driver.TaskStats:output_type -> orch.drivers.v1.TaskStatsResponse
+	27, // 34: orch.drivers.v1.Driver.SignalTask:output_type -> orch.drivers.v1.SignalTaskResponse
+	29, // 35: orch.drivers.v1.Driver.RecoverTask:output_type -> orch.drivers.v1.RecoverTaskResponse
+	31, // 36: orch.drivers.v1.Driver.ExecTask:output_type -> orch.drivers.v1.ExecTaskResponse
+	25, // [25:37] is the sub-list for method output_type
+	13, // [13:25] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -1995,7 +2121,7 @@ func file_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_driver_proto_rawDesc), len(file_driver_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,6 +37,7 @@ const (
 	Driver_TaskStats_FullMethodName   = "/orch.drivers.v1.Driver/TaskStats"
 	Driver_SignalTask_FullMethodName  = "/orch.drivers.v1.Driver/SignalTask"
 	Driver_RecoverTask_FullMethodName = "/orch.drivers.v1.Driver/RecoverTask"
+	Driver_ExecTask_FullMethodName    = "/orch.drivers.v1.Driver/ExecTask"
 )
 
 // DriverClient is the client API for Driver service.
@@ -57,6 +58,9 @@ type DriverClient interface {
 	TaskStats(ctx context.Context, in *TaskStatsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TaskStatsResponse], error)
 	SignalTask(ctx context.Context, in *SignalTaskRequest, opts ...grpc.CallOption) (*SignalTaskResponse, error)
 	RecoverTask(ctx context.Context, in *RecoverTaskRequest, opts ...grpc.CallOption) (*RecoverTaskResponse, error)
+	// ExecTask runs a command inside a running task (script checks). A
+	// driver that cannot answers UNIMPLEMENTED.
+	ExecTask(ctx context.Context, in *ExecTaskRequest, opts ...grpc.CallOption) (*ExecTaskResponse, error)
 }
 
 type driverClient struct {
@@ -204,6 +208,16 @@ func (c *driverClient) RecoverTask(ctx context.Context, in *RecoverTaskRequest, 
 	return out, nil
 }
 
+func (c *driverClient) ExecTask(ctx context.Context, in *ExecTaskRequest, opts ...grpc.CallOption) (*ExecTaskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExecTaskResponse)
+	err := c.cc.Invoke(ctx, Driver_ExecTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DriverServer is the server API for Driver service.
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
@@ -222,6 +236,9 @@ type DriverServer interface {
 	TaskStats(*TaskStatsRequest, grpc.ServerStreamingServer[TaskStatsResponse]) error
 	SignalTask(context.Context, *SignalTaskRequest) (*SignalTaskResponse, error)
 	RecoverTask(context.Context, *RecoverTaskRequest) (*RecoverTaskResponse, error)
+	// ExecTask runs a command inside a running task (script checks). A
+	// driver that cannot answers UNIMPLEMENTED.
+	ExecTask(context.Context, *ExecTaskRequest) (*ExecTaskResponse, error)
 	mustEmbedUnimplementedDriverServer()
 }
 
@@ -264,6 +281,9 @@ func (UnimplementedDriverServer) SignalTask(context.Context, *SignalTaskRequest)
 }
 func (UnimplementedDriverServer) RecoverTask(context.Context, *RecoverTaskRequest) (*RecoverTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecoverTask not implemented")
+}
+func (UnimplementedDriverServer) ExecTask(context.Context, *ExecTaskRequest) (*ExecTaskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExecTask not implemented")
 }
 func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
 func (UnimplementedDriverServer) testEmbeddedByValue()                {}
@@ -463,6 +483,24 @@ func _Driver_RecoverTask_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_ExecTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExecTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ExecTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ExecTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ExecTask(ctx, req.(*ExecTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -501,6 +539,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecoverTask",
 			Handler:    _Driver_RecoverTask_Handler,
+		},
+		{
+			MethodName: "ExecTask",
+			Handler:    _Driver_ExecTask_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -4,7 +4,7 @@ job "web" {
   }
 
   group "web" {
-    service {
+    consul {
       name = "web"
       check {
         type = "http"
@@ -19,7 +19,7 @@ job "web" {
     task "server" {
       driver = "raw_exec"
 
-      template {
+      identity {
         data        = "x"
         destination = "local/x"
       }
