@@ -20,6 +20,8 @@ func (c *Client) newAllocRunner(alloc *structs.Allocation, restored map[string]*
 		Store:     c.db,
 		Restored:  restored,
 		Catalog:   c.rpc,
+		// Looked up per call: the services hook is attached after New.
+		ChecksHealthy: c.AllocChecksHealthy,
 	})
 	if err != nil {
 		return nil, err

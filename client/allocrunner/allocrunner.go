@@ -46,6 +46,10 @@ type Config struct {
 	Clock Clock
 	// Catalog is read by the tasks' templates; nil disables them.
 	Catalog template.RPCer
+	// ChecksHealthy reports whether every service check of an allocation
+	// passes, and whether all of them have reported yet; it backs
+	// health_check = "checks". Nil judges by task states alone.
+	ChecksHealthy func(allocID string) (healthy, known bool)
 }
 
 // AllocRunner runs one allocation. Run is called once, in its own

@@ -16,10 +16,11 @@ import (
 //   - unhealthy as soon as one of them fails or exits, or the allocation
 //     fails, or healthy_deadline passes before it was healthy.
 //
-// health_check = "checks" is judged the same way: checks come with
-// services, which orch does not run yet, so there is no check to wait for
-// and the task states are all there is to judge. With "manual" the client
-// does not judge at all.
+// health_check = "checks" (the default) also waits, when the group has
+// service checks, for all of them to pass and to have kept passing for
+// min_healthy_time; checks that have not passed by healthy_deadline make
+// the allocation unhealthy. A group without checks is judged by its task
+// states. With "manual" the client does not judge at all.
 //
 // decideHealth is the whole decision, a pure function of the task states
 // and the clock; healthWatcher is the goroutine that feeds it.
@@ -36,7 +37,16 @@ type healthInput struct {
 	// Start is when watching began; healthy_deadline counts from it.
 	Start time.Time
 	Now   time.Time
+	// HasChecks is set when health_check is "checks" and the group has
+	// service checks; ChecksPassingSince is then when they last all
+	// started passing (zero while any does not pass or has not reported).
+	HasChecks          bool
+	ChecksPassingSince time.Time
 }
+
+// checksPollInterval is how often a watcher waiting on checks looks at
+// them again: check results do not wake it.
+const checksPollInterval = 250 * time.Millisecond
 
 // healthDecision is the outcome. Until Decided, Recheck is when to decide
 // again if no task changes before (zero: only on a change).
@@ -80,6 +90,9 @@ func decideHealth(in healthInput) healthDecision {
 		return healthDecision{Recheck: deadline}
 	}
 	healthyAt := lastStart.Add(in.Strategy.MinHealthyTime)
+	if in.HasChecks {
+		return decideWithChecks(in, healthyAt, deadline)
+	}
 	switch {
 	case healthyAt.After(deadline) && !in.Now.Before(deadline):
 		return unhealthy(fmt.Sprintf("tasks did not run for the min_healthy_time of %s by the healthy_deadline of %s",
@@ -91,6 +104,34 @@ func decideHealth(in healthInput) healthDecision {
 		return healthDecision{Recheck: healthyAt}
 	}
 	return healthDecision{Recheck: deadline}
+}
+
+// decideWithChecks is the end of decideHealth for a group whose checks
+// count: the tasks must have run for min_healthy_time and the checks must
+// have passed for as long.
+func decideWithChecks(in healthInput, tasksHealthyAt, deadline time.Time) healthDecision {
+	healthyAt := tasksHealthyAt
+	if in.ChecksPassingSince.IsZero() {
+		healthyAt = time.Time{}
+	} else if at := in.ChecksPassingSince.Add(in.Strategy.MinHealthyTime); at.After(healthyAt) {
+		healthyAt = at
+	}
+	switch {
+	case !healthyAt.IsZero() && !in.Now.Before(healthyAt) && !healthyAt.After(deadline):
+		return healthDecision{Decided: true, Healthy: true,
+			Reason: fmt.Sprintf("tasks running and checks passing for the min_healthy_time of %s", in.Strategy.MinHealthyTime)}
+	case !in.Now.Before(deadline):
+		return unhealthy(fmt.Sprintf("service checks did not pass for the min_healthy_time of %s by the healthy_deadline of %s",
+			in.Strategy.MinHealthyTime, in.Strategy.HealthyDeadline))
+	}
+	next := in.Now.Add(checksPollInterval)
+	if !healthyAt.IsZero() && healthyAt.Before(next) {
+		next = healthyAt
+	}
+	if deadline.Before(next) {
+		next = deadline
+	}
+	return healthDecision{Recheck: next}
 }
 
 func unhealthy(reason string) healthDecision {

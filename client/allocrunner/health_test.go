@@ -94,3 +94,46 @@ func TestDecideHealth(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideHealth_Checks: with health_check = "checks" and service
+// checks, the checks must pass for min_healthy_time too.
+func TestDecideHealth_Checks(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	strategy := &structs.UpdateStrategy{MinHealthyTime: 10 * time.Second, HealthyDeadline: 60 * time.Second}
+	tasks := []*structs.Task{{Name: "main"}}
+	states := map[string]*structs.TaskState{"main": {State: structs.TaskStateRunning, StartedAt: sec(2)}}
+	cases := []struct {
+		name         string
+		passingSince int // -1: not passing
+		now          time.Time
+		wantDecided  bool
+		wantHealthy  bool
+		wantRecheck  time.Time
+	}{
+		{"tasks long enough, checks not passing", -1, sec(15), false, false, sec(15).Add(checksPollInterval)},
+		{"checks passing, not yet long enough", 12, sec(15), false, false, sec(15).Add(checksPollInterval)},
+		{"checks about to be long enough", 12, sec(22).Add(-100 * time.Millisecond), false, false, sec(22)},
+		{"tasks and checks long enough", 12, sec(22), true, true, time.Time{}},
+		{"checks never passed by the deadline", -1, sec(60), true, false, time.Time{}},
+		{"checks passing too late for the deadline", 55, sec(60), true, false, time.Time{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := tc.now
+			var since time.Time
+			if tc.passingSince >= 0 {
+				since = sec(tc.passingSince)
+			}
+			got := decideHealth(healthInput{Tasks: tasks, States: states, ClientStatus: "running",
+				Strategy: strategy, Start: t0, Now: now, HasChecks: true, ChecksPassingSince: since})
+			if got.Decided != tc.wantDecided || got.Healthy != tc.wantHealthy {
+				t.Fatalf("decided %v healthy %v (%s), want %v %v", got.Decided, got.Healthy, got.Reason, tc.wantDecided, tc.wantHealthy)
+			}
+			if !got.Recheck.Equal(tc.wantRecheck) {
+				t.Fatalf("recheck %v, want %v", got.Recheck, tc.wantRecheck)
+			}
+		})
+	}
+}

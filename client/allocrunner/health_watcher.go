@@ -35,16 +35,30 @@ type healthWatcher struct {
 	states  func() (map[string]*structs.TaskState, string)
 	changed <-chan struct{}
 	report  func(healthy bool, at time.Time)
+	// checks, when set, reports the allocation's service checks (see
+	// Config.ChecksHealthy); nil when health ignores checks.
+	checks func() (healthy, known bool)
 }
 
 // run watches until a verdict is reported or ctx is done.
 func (w *healthWatcher) run(ctx context.Context) {
 	start := w.clock.Now()
+	var passingSince time.Time
 	for {
 		states, status := w.states()
 		now := w.clock.Now()
+		if w.checks != nil {
+			if ok, known := w.checks(); ok && known {
+				if passingSince.IsZero() {
+					passingSince = now
+				}
+			} else {
+				passingSince = time.Time{}
+			}
+		}
 		d := decideHealth(healthInput{Tasks: w.tasks, States: states, ClientStatus: status,
-			Strategy: w.strategy, Start: start, Now: now})
+			Strategy: w.strategy, Start: start, Now: now,
+			HasChecks: w.checks != nil, ChecksPassingSince: passingSince})
 		if d.Decided {
 			w.logger.Info("allocation health decided", "healthy", d.Healthy, "reason", d.Reason)
 			w.report(d.Healthy, now)
@@ -115,6 +129,10 @@ func (ar *AllocRunner) watchHealth(alloc *structs.Allocation) {
 		changed: h.poke,
 		report:  func(healthy bool, at time.Time) { ar.healthDecided(deploymentID, healthy, at) },
 	}
+	if strategy.HealthCheck == structs.UpdateHealthCheckChecks && groupHasChecks(ar.tg) && ar.cfg.ChecksHealthy != nil {
+		allocID := alloc.ID
+		w.checks = func() (bool, bool) { return ar.cfg.ChecksHealthy(allocID) }
+	}
 	done := h.done
 	go func() {
 		defer close(done)
@@ -183,4 +201,22 @@ func (ar *AllocRunner) withHealthLocked(alloc *structs.Allocation) *structs.Allo
 	healthy := *h.status.Healthy
 	out.Healthy, out.Timestamp = &healthy, h.status.Timestamp
 	return out
+}
+
+// groupHasChecks reports whether any service of the group or its tasks
+// has a check.
+func groupHasChecks(tg *structs.TaskGroup) bool {
+	for _, s := range tg.Services {
+		if len(s.Checks) > 0 {
+			return true
+		}
+	}
+	for _, t := range tg.Tasks {
+		for _, s := range t.Services {
+			if len(s.Checks) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
