@@ -38,8 +38,18 @@ type Watcher struct {
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
-	entries map[ServiceID]*entry
-	lru     *list.List // of ServiceID, front = most recently read
+	entries   map[ServiceID]*entry
+	lru       *list.List // of ServiceID, front = most recently read
+	listeners []func(ServiceID)
+}
+
+// OnChange adds fn to the functions called (from a watch goroutine, after
+// Config.OnChange) whenever the instances of a cached service change; the
+// DNS server and the load balancer share one Watcher.
+func (w *Watcher) OnChange(fn func(ServiceID)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.listeners = append(w.listeners, fn)
 }
 
 type entry struct {
@@ -193,9 +203,13 @@ func (w *Watcher) watch(ctx context.Context, id ServiceID, index uint64) {
 			return
 		}
 		e.insts, e.index = insts, next
+		listeners := w.listeners
 		w.mu.Unlock()
 		if w.cfg.OnChange != nil {
 			w.cfg.OnChange(id)
+		}
+		for _, fn := range listeners {
+			fn(id)
 		}
 	}
 }
