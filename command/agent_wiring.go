@@ -12,6 +12,7 @@ import (
 
 	"github.com/orch-dev/orch/api"
 	"github.com/orch-dev/orch/client"
+	"github.com/orch-dev/orch/client/servicewatch"
 	"github.com/orch-dev/orch/client/state"
 	"github.com/orch-dev/orch/command/agent"
 	"github.com/orch-dev/orch/drivers/catalog"
@@ -30,7 +31,20 @@ func productionBackends() agent.Backends {
 		NewClient:   newClient,
 		DialServers: dialServers,
 		Parser:      parseJobspec,
+		// DNS and the load balancer start only once serviceCatalog
+		// returns a catalog (agent_discovery.go).
+		StartDiscovery: startDiscovery,
 	}
+}
+
+// serviceCatalog is the service catalog the DNS server and the load
+// balancer read. The ServiceRegistration endpoints come with the services
+// branch (i7-services); until they are merged it returns nil and both
+// stay off. Once merged, this is the one line to change:
+//
+//	return &servicewatch.RPCCatalog{RPC: rpc, Region: region}
+func serviceCatalog(rpc structs.RPCer, region string) servicewatch.Catalog {
+	return nil
 }
 
 // parseJobspec parses the source of a /v1/jobs/parse request, its

@@ -53,6 +53,7 @@ type Config struct {
 	LeaveOnTerm      bool
 
 	Client    ClientConfig
+	DNS       DNSConfig
 	Plugins   map[string]*PluginConfig
 	Telemetry Telemetry
 
@@ -135,6 +136,8 @@ type ClientConfig struct {
 	// HostVolumes are the client's host_volume blocks by name: host
 	// directories jobs may mount through a group volume block.
 	HostVolumes map[string]*HostVolume
+	// LoadBalancer is the load_balancer block (see config_discovery.go).
+	LoadBalancer LoadBalancerConfig
 }
 
 // HostVolume is a `host_volume "name" { path, read_only }` block.
@@ -175,7 +178,9 @@ func DefaultConfig() *Config {
 			NodePool:       "default",
 			MinDynamicPort: 20000,
 			MaxDynamicPort: 32000,
+			LoadBalancer:   LoadBalancerConfig{Enabled: true},
 		},
+		DNS:       defaultDNS(),
 		Plugins:   map[string]*PluginConfig{},
 		Autopilot: AutopilotConfig{CleanupDeadServers: true},
 	}
@@ -238,6 +243,7 @@ func (c *Config) Validate() error {
 		add("client.servers is required when this agent runs no server: set -servers or client { servers = [...] }")
 	}
 	c.Client.validate(add)
+	c.validateDiscovery(add)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid agent configuration: %s", strings.Join(errs, "; "))
 	}
