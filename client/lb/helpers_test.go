@@ -33,7 +33,9 @@ type instance struct {
 	lastXFF atomic.Value
 }
 
-func newInstance(t *testing.T, name string) *instance {
+func newInstance(t *testing.T, name string) *instance { return newInstanceB(t, name) }
+
+func newInstanceB(t testing.TB, name string) *instance {
 	t.Helper()
 	in := &instance{name: name, hold: make(chan struct{})}
 	in.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +63,7 @@ func (in *instance) reg(spec *structs.ServicePublish, status string) *structs.Se
 
 // startLB runs a Manager over cat whose published ports are free loopback
 // ports, and returns it once web is published.
-func startLB(t *testing.T, cat *servicewatchtest.Catalog) *lb.Manager {
+func startLB(t testing.TB, cat *servicewatchtest.Catalog) *lb.Manager {
 	t.Helper()
 	w := servicewatch.New(servicewatch.Config{Catalog: cat})
 	t.Cleanup(w.Stop)
@@ -78,7 +80,7 @@ func startLB(t *testing.T, cat *servicewatchtest.Catalog) *lb.Manager {
 }
 
 // pollUntil polls cond until it holds or a deadline passes.
-func pollUntil(t *testing.T, what string, cond func() bool) {
+func pollUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -90,7 +92,7 @@ func pollUntil(t *testing.T, what string, cond func() bool) {
 }
 
 // published waits for web to be published and returns its address.
-func published(t *testing.T, m *lb.Manager) string {
+func published(t testing.TB, m *lb.Manager) string {
 	t.Helper()
 	pollUntil(t, "web published", func() bool { return m.Addr(webID) != "" })
 	return m.Addr(webID)

@@ -119,6 +119,17 @@ func (m *Manager) Addr(id servicewatch.ServiceID) string {
 	return ""
 }
 
+// Instances is how many passing instances a published service has in
+// rotation on this client (0 when it is not published).
+func (m *Manager) Instances(id servicewatch.ServiceID) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.services[id]; ok {
+		return p.pool.size()
+	}
+	return 0
+}
+
 // Run follows the catalog until ctx ends, then closes every listener.
 func (m *Manager) Run(ctx context.Context) {
 	m.cfg.Watcher.OnChange(func(id servicewatch.ServiceID) {
