@@ -37,7 +37,7 @@ type Watcher struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
+	mu        sync.Mutex
 	entries   map[ServiceID]*entry
 	lru       *list.List // of ServiceID, front = most recently read
 	listeners []func(ServiceID)
