@@ -245,3 +245,33 @@ func TestRequestRates(t *testing.T) {
 		t.Errorf("rates sum to %v req/s, want 3 (30 requests / 10 s)", sum)
 	}
 }
+
+// TestStrategyChangeKeepsListener: a new version changing only balance
+// switches strategy without closing the published port.
+func TestStrategyChangeKeepsListener(t *testing.T) {
+	t.Parallel()
+	cat := servicewatchtest.New()
+	a, b := newInstance(t, "a"), newInstance(t, "b")
+	cat.Upsert(a.reg(httpRR, structs.HealthPassing), b.reg(httpRR, structs.HealthPassing))
+	m := startLB(t, cat)
+	addr := published(t, m)
+	aff := *httpRR
+	aff.ClientAffinity = structs.PublishAffinityClientIP
+	v2 := b.reg(&aff, structs.HealthPassing)
+	v2.CreateIndex = 100 // the newer registration's publish block wins
+	cat.Upsert(v2)
+	pollUntil(t, "affinity in effect", func() bool {
+		bodies := map[string]bool{}
+		for i := 0; i < 6; i++ {
+			body, err := get(addr, "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bodies[body] = true
+		}
+		return len(bodies) == 1
+	})
+	if m.Addr(webID) != addr {
+		t.Fatalf("listener moved from %s to %s", addr, m.Addr(webID))
+	}
+}

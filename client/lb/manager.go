@@ -203,9 +203,13 @@ func (m *Manager) reconcile(ctx context.Context, id servicewatch.ServiceID) {
 	spec := publishSpec(insts)
 	m.known[id] = true
 	cur := m.services[id]
-	if cur != nil && (spec == nil || *spec != cur.spec) {
+	if cur != nil && (spec == nil || spec.Port != cur.spec.Port || spec.Mode != cur.spec.Mode) {
 		m.unpublishLocked(id)
 		cur = nil
+	}
+	if cur != nil && *spec != cur.spec {
+		cur.spec = *spec
+		cur.pool.setStrategy(spec)
 	}
 	if spec == nil {
 		return

@@ -25,18 +25,26 @@ type backend struct {
 // pool is the set of passing instances of one published service and the
 // balancing state. Its methods are safe for concurrent use.
 type pool struct {
-	balance  string
-	affinity string
-	downFor  time.Duration
-	now      func() time.Time
+	downFor time.Duration
+	now     func() time.Time
 
 	mu       sync.RWMutex
+	balance  string
+	affinity string
 	backends []*backend // sorted by id
 	next     atomic.Uint64
 }
 
 func newPool(spec *structs.ServicePublish, downFor time.Duration, now func() time.Time) *pool {
 	return &pool{balance: spec.Balance, affinity: spec.ClientAffinity, downFor: downFor, now: now}
+}
+
+// setStrategy changes balancing in place, so a new job version that only
+// changes balance or client_affinity drops no connection.
+func (p *pool) setStrategy(spec *structs.ServicePublish) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.balance, p.affinity = spec.Balance, spec.ClientAffinity
 }
 
 // update replaces the instances; backends that stay keep their counters

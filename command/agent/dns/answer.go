@@ -151,6 +151,9 @@ func (s *Server) addrRecord(name string, qtype uint16, addr string) dnsmsg.RR {
 // allocName is the SRV target of an instance: ALLOC8.alloc.DOMAIN.
 func (s *Server) allocName(inst *structs.ServiceRegistration) string {
 	id := strings.ToLower(inst.AllocID)
+	if id == "" {
+		id = strings.ToLower(inst.ID)
+	}
 	if len(id) > shortAllocLen {
 		id = id[:shortAllocLen]
 	}
@@ -166,7 +169,11 @@ func (s *Server) findAlloc(prefix string) *structs.ServiceRegistration {
 	}
 	for _, insts := range s.cfg.Watcher.Cached() {
 		for _, inst := range servicewatch.Passing(insts) {
-			if strings.HasPrefix(strings.ToLower(inst.AllocID), prefix) {
+			id := inst.AllocID
+			if id == "" {
+				id = inst.ID
+			}
+			if strings.HasPrefix(strings.ToLower(id), prefix) {
 				return inst
 			}
 		}
