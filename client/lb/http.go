@@ -85,7 +85,7 @@ func (h *httpProxy) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := h.base.RoundTrip(out)
 		if err == nil {
 			h.svc.count(b)
-			resp.Body = &doneBody{ReadCloser: resp.Body, done: func() { b.active.Add(-1) }}
+			resp.Body = trackBody(resp.Body, func() { b.active.Add(-1) })
 			return resp, nil
 		}
 		b.active.Add(-1)
@@ -132,6 +132,24 @@ func (t *trackedBody) Read(p []byte) (int, error) {
 // Close is a no-op: the HTTP server closes the inbound body once the
 // handler returns, and a failed attempt must not close it for the next.
 func (t *trackedBody) Close() error { return nil }
+
+// trackBody wraps a response body so done runs once when it is closed,
+// keeping an upgraded connection's body writable (ReverseProxy needs an
+// io.ReadWriteCloser to splice a 101 Switching Protocols answer).
+func trackBody(body io.ReadCloser, done func()) io.ReadCloser {
+	d := &doneBody{ReadCloser: body, done: done}
+	if rw, ok := body.(io.ReadWriteCloser); ok {
+		return &doneRWBody{doneBody: d, w: rw}
+	}
+	return d
+}
+
+type doneRWBody struct {
+	*doneBody
+	w io.Writer
+}
+
+func (d *doneRWBody) Write(p []byte) (int, error) { return d.w.Write(p) }
 
 // doneBody calls done once when the response body is closed.
 type doneBody struct {

@@ -1,6 +1,12 @@
 package lb_test
 
 import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -273,5 +279,50 @@ func TestStrategyChangeKeepsListener(t *testing.T) {
 	})
 	if m.Addr(webID) != addr {
 		t.Fatalf("listener moved from %s to %s", addr, m.Addr(webID))
+	}
+}
+
+// TestHTTPUpgrade: a connection upgrade (as WebSocket does) is spliced
+// through to the instance.
+func TestHTTPUpgrade(t *testing.T) {
+	t.Parallel()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "want upgrade", http.StatusBadRequest)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString("echo: " + line)
+		brw.Flush()
+	}))
+	t.Cleanup(backend.Close)
+	cat := servicewatchtest.New()
+	_, port, _ := net.SplitHostPort(backend.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	cat.Upsert(&structs.ServiceRegistration{ID: "r", ServiceName: "web", Namespace: "default", AllocID: "a", Address: "127.0.0.1", Port: p, Status: structs.HealthPassing, Publish: httpRR})
+	addr := published(t, startLB(t, cat))
+
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: web\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade answer %v, %v", resp, err)
+	}
+	fmt.Fprintf(conn, "hello\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "echo: hello\n" {
+		t.Fatalf("over the upgraded connection got %q, %v", line, err)
 	}
 }

@@ -58,6 +58,9 @@ func (p *pool) update(passing []*structs.ServiceRegistration) {
 	}
 	out := make([]*backend, 0, len(passing))
 	for _, in := range passing {
+		if in.Address == "" || in.Port <= 0 {
+			continue // nothing to dial; ":port" would reach this client itself
+		}
 		addr := joinHostPort(in.Address, in.Port)
 		if b, ok := old[in.ID]; ok && b.addr == addr {
 			out = append(out, b)
