@@ -25,6 +25,22 @@ var (
 	publishAffinities = []string{api.PublishAffinityClientIP}
 )
 
+// servicePublish decodes the publish block, if any, of the service named
+// service whose body content is c, and claims its port for the job. The
+// service decoder calls it with "publish" in its schema's blocks.
+func (e *evaluator) servicePublish(c *hcl.BodyContent, service string) *api.ServicePublish {
+	b := e.singleBlock(c.Blocks, "publish")
+	if b == nil {
+		return nil
+	}
+	p := e.publish(b)
+	if e.publishedPorts == nil {
+		e.publishedPorts = map[int]publishedPort{}
+	}
+	e.claimPublishPort(e.publishedPorts, service, p, b.DefRange)
+	return p
+}
+
 // publish decodes a service's `publish { port = 8080 ... }` block. The
 // service decoder calls it for the (single) publish block of a service
 // and then claimPublishPort with the job-wide port map.

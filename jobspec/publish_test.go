@@ -19,15 +19,11 @@ func publishBlocks(t *testing.T, src string) ([]*api.ServicePublish, error) {
 		t.Fatal(diags)
 	}
 	e := &evaluator{src: []byte(src)}
-	ports := map[int]publishedPort{}
+	schema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "publish"}}}
 	var out []*api.ServicePublish
 	for _, sb := range f.Body.(*hclsyntax.Body).Blocks {
-		name := sb.Labels[0]
-		for _, pb := range sb.Body.Blocks {
-			p := e.publish(pb.AsHCLBlock())
-			e.claimPublishPort(ports, name, p, pb.AsHCLBlock().DefRange)
-			out = append(out, p)
-		}
+		c := e.content(sb.Body, scopeService, schema)
+		out = append(out, e.servicePublish(c, sb.Labels[0]))
 	}
 	if e.diags.HasErrors() {
 		return out, e.diags
@@ -82,6 +78,8 @@ func TestPublishErrors(t *testing.T) {
 			`pub.hcl:4,23-31: Invalid value for "client_affinity"; client_affinity must be one of client_ip, got "cookie"`},
 		{"unknown key", "service \"a\" {\n  publish {\n    port = 80\n    balancer = \"x\"\n  }\n}\n",
 			`pub.hcl:4,5-13: Unsupported argument; An argument named "balancer" is not expected here. Did you mean "balance"?`},
+		{"two publish blocks", "service \"a\" {\n  publish { port = 80 }\n  publish { port = 81 }\n}\n",
+			`pub.hcl:3,3-10: Duplicate publish block; only one publish block is allowed here; the first is at pub.hcl:2,3-10`},
 		{"two services one port", "service \"a\" {\n  publish { port = 80 }\n}\nservice \"b\" {\n  publish { port = 80 }\n}\n",
 			`pub.hcl:5,3-10: Duplicate published port; port 80 is already published by service "a" at pub.hcl:2,3-10`},
 	}
