@@ -236,6 +236,10 @@ func publishSpec(insts []*structs.ServiceRegistration) *structs.ServicePublish {
 	return spec
 }
 
+// drainTimeout is how long requests in flight may take once a service
+// stops being published here.
+const drainTimeout = 5 * time.Second
+
 var errPortTaken = errors.New("port already published by another service")
 
 // publishLocked opens the service's port and starts its proxy.
@@ -255,9 +259,24 @@ func (m *Manager) publishLocked(id servicewatch.ServiceID, spec structs.ServiceP
 		labels: []metrics.Label{{Name: "namespace", Value: id.Namespace}, {Name: "service", Value: id.Name}},
 	}
 	if spec.Mode == structs.PublishModeHTTP {
-		srv := &http.Server{Handler: newHTTPProxy(p, m.cfg.DialTimeout, logger), ReadHeaderTimeout: 30 * time.Second}
+		srv := &http.Server{
+			Handler:           newHTTPProxy(p, m.cfg.DialTimeout, logger),
+			ReadHeaderTimeout: 30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+		}
 		go func() { _ = srv.Serve(ln) }()
-		p.stop = func() { _ = srv.Close() }
+		p.stop = func() {
+			// The port is free at once (it may be published again right
+			// away); requests in flight get drainTimeout to finish.
+			_ = ln.Close()
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+				defer cancel()
+				if srv.Shutdown(ctx) != nil {
+					_ = srv.Close()
+				}
+			}()
+		}
 	} else {
 		tp := &tcpProxy{svc: p, dialTimeout: m.cfg.DialTimeout, logger: logger}
 		go tp.serve(ln)

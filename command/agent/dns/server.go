@@ -99,11 +99,12 @@ func (s *Server) handle(w dnsmsg.ResponseWriter, req *dnsmsg.Msg) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.QueryTimeout)
 	defer cancel()
 	resp := s.answer(ctx, req)
+	size := dnsmsg.MinMsgSize
+	if opt := req.IsEdns0(); opt != nil {
+		size = max(int(opt.UDPSize()), dnsmsg.MinMsgSize)
+		resp.SetEdns0(uint16(size), false)
+	}
 	if _, isUDP := w.RemoteAddr().(*net.UDPAddr); isUDP {
-		size := 512
-		if opt := req.IsEdns0(); opt != nil {
-			size = int(opt.UDPSize())
-		}
 		resp.Truncate(size)
 	}
 	if err := w.WriteMsg(resp); err != nil {

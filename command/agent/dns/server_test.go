@@ -152,3 +152,38 @@ func TestDNSShufflesAndFollowsCatalog(t *testing.T) {
 		return len(ask(t, srv, "udp", "web.service.orch.", dnsmsg.TypeA).Answer) == 3
 	})
 }
+
+// TestDNSTruncatesOverUDP: a service with more instances than fit in 512
+// bytes is truncated over UDP (the resolver retries over TCP) and whole
+// over TCP or with a large EDNS0 buffer.
+func TestDNSTruncatesOverUDP(t *testing.T) {
+	t.Parallel()
+	cat := servicewatchtest.New()
+	for i := 0; i < 60; i++ {
+		cat.Upsert(inst(strconv.Itoa(10000000+i), "big", "default", "127.0.1."+strconv.Itoa(i), 9000+i, structs.HealthPassing))
+	}
+	w := servicewatch.New(servicewatch.Config{Catalog: cat})
+	t.Cleanup(w.Stop)
+	srv, err := dns.New(dns.Config{Addr: "127.0.0.1", Watcher: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown() })
+	udp := ask(t, srv, "udp", "big.service.orch.", dnsmsg.TypeSRV)
+	if !udp.Truncated || len(udp.Answer) >= 60 {
+		t.Errorf("udp answer: truncated %v with %d records", udp.Truncated, len(udp.Answer))
+	}
+	if tcp := ask(t, srv, "tcp", "big.service.orch.", dnsmsg.TypeSRV); tcp.Truncated || len(tcp.Answer) != 60 || len(tcp.Extra) != 60 {
+		t.Errorf("tcp answer: truncated %v with %d records, %d additional", tcp.Truncated, len(tcp.Answer), len(tcp.Extra))
+	}
+	m := new(dnsmsg.Msg)
+	m.SetQuestion("big.service.orch.", dnsmsg.TypeA)
+	m.SetEdns0(4096, false)
+	resp, _, err := (&dnsmsg.Client{Net: "udp", UDPSize: 4096}).Exchange(m, srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Truncated || len(resp.Answer) != 60 || resp.IsEdns0() == nil {
+		t.Errorf("edns0 answer: truncated %v with %d records, opt %v", resp.Truncated, len(resp.Answer), resp.IsEdns0())
+	}
+}
