@@ -62,9 +62,11 @@ func TestMeasureLB(t *testing.T) {
 	const total, conc = 20000, 8
 	load(t, ins[0].srv.URL, 2000, conc) // warm up
 	load(t, "http://"+addr, 2000, conc)
-	for _, c := range []struct{ name, url string }{{"direct", ins[0].srv.URL}, {"via lb", "http://" + addr}} {
-		rps, lat := load(t, c.url, total, conc)
-		fmt.Printf("%-7s %d requests, %d concurrent: %.0f req/s, p50 %v, p99 %v\n", c.name, total, conc, rps, pct(lat, 0.50), pct(lat, 0.99))
+	for _, conc := range []int{1, conc} {
+		for _, c := range []struct{ name, url string }{{"direct", ins[0].srv.URL}, {"via lb", "http://" + addr}} {
+			rps, lat := load(t, c.url, total, conc)
+			fmt.Printf("%-7s %d requests, %d concurrent: %.0f req/s, p50 %v, p99 %v\n", c.name, total, conc, rps, pct(lat, 0.50), pct(lat, 0.99))
+		}
 	}
 
 	// Catalog change → load balancer: an instance turned critical until
