@@ -13,6 +13,9 @@ type Service struct {
 	Checks      []ServiceCheck    `json:",omitempty"`
 	TaskName    string            `json:",omitempty"`
 	Meta        map[string]string `json:",omitempty"`
+	// Publish (orch extension) serves the service on a port of every
+	// client through the built-in load balancer.
+	Publish *ServicePublish `json:",omitempty"`
 }
 
 // ServiceCheck is a check block of a service.
@@ -83,6 +86,7 @@ func (s *Service) Canonicalize(job, group, task string) {
 	if s.Provider == "" {
 		s.Provider = ServiceProviderOrch
 	}
+	s.Publish.Canonicalize()
 	for i := range s.Checks {
 		s.Checks[i].Canonicalize(s)
 	}

@@ -81,7 +81,11 @@ Agent Options:
 
   -http-port=<port>, -rpc-port=<port>, -serf-port=<port>
     Ports (default 4646, 4647, 4648); set them to run several agents on
-    one host.`)
+    one host.
+
+  -dns-addr=<ip>, -dns-port=<port>
+    Where the agent answers DNS for the service catalog
+    (NAME.service.orch; default 127.0.0.1:8600; port 0 picks a free one).`)
 }
 
 func (c *AgentCommand) Synopsis() string { return "Runs an orch agent" }

@@ -40,8 +40,15 @@ func startDevAgent(t *testing.T) *api.Client {
 // tests that need it reachable by other users.
 func startDevAgentAt(t *testing.T, dataDir string) *api.Client {
 	t.Helper()
-	cfg, err := agent.LoadConfig([]string{"-dev", "-http-port", "0", "-rpc-port", "0", "-serf-port", "0",
-		"-data-dir", dataDir}, io.Discard)
+	return startDevAgentWith(t, dataDir)
+}
+
+// startDevAgentWith is startDevAgentAt with more agent flags.
+func startDevAgentWith(t *testing.T, dataDir string, flags ...string) *api.Client {
+	t.Helper()
+	args := append([]string{"-dev", "-http-port", "0", "-rpc-port", "0", "-serf-port", "0",
+		"-data-dir", dataDir}, flags...)
+	cfg, err := agent.LoadConfig(args, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

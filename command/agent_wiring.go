@@ -12,6 +12,7 @@ import (
 
 	"github.com/orch-dev/orch/api"
 	"github.com/orch-dev/orch/client"
+	"github.com/orch-dev/orch/client/servicewatch"
 	"github.com/orch-dev/orch/client/state"
 	"github.com/orch-dev/orch/command/agent"
 	"github.com/orch-dev/orch/drivers/catalog"
@@ -30,7 +31,16 @@ func productionBackends() agent.Backends {
 		NewClient:   newClient,
 		DialServers: dialServers,
 		Parser:      parseJobspec,
+		// DNS and the load balancer start only once serviceCatalog
+		// returns a catalog (agent_discovery.go).
+		StartDiscovery: startDiscovery,
 	}
+}
+
+// serviceCatalog is the service catalog the DNS server and the load
+// balancer read: the servers' ServiceRegistration endpoints.
+func serviceCatalog(rpc structs.RPCer, region string) servicewatch.Catalog {
+	return &servicewatch.RPCCatalog{RPC: rpc, Region: region}
 }
 
 // parseJobspec parses the source of a /v1/jobs/parse request, its
@@ -212,6 +222,7 @@ func newClient(cfg *agent.Config, logger hclog.Logger, rpc structs.RPCer) (agent
 		},
 		HostVolumes:               hostVolumes(cfg.Client.HostVolumes),
 		AutoscalingSampleInterval: cfg.Client.AutoscalingSampleInterval,
+		RequestRates:              agentRates(cfg),
 	}, rpc)
 	if err != nil {
 		_ = cb.cleanup()

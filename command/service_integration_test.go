@@ -29,6 +29,9 @@ func serveHelperHTTP() {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	http.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, os.Getenv("NOMAD_ALLOC_ID"))
+	})
 	err := http.ListenAndServe(net.JoinHostPort("127.0.0.1", os.Getenv("NOMAD_PORT_http")), nil)
 	fmt.Fprintln(os.Stderr, err)
 	os.Exit(1)

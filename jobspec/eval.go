@@ -39,6 +39,9 @@ type evaluator struct {
 	// jobType is the type of the job being decoded (service when unset),
 	// for the group checks that depend on it.
 	jobType string
+	// publishedPorts are the ports the job's services publish so far
+	// (see publish.go); one file holds one job.
+	publishedPorts map[int]publishedPort
 }
 
 func (e *evaluator) addDiags(diags hcl.Diagnostics) {

@@ -20,7 +20,7 @@ var serviceSchema = &hcl.BodySchema{
 		// Nomad jobspecs parse, and ignored.
 		{Name: "canary_tags"}, {Name: "enable_tag_override"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "meta"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "meta"}, {Type: "publish"}},
 }
 
 var checkSchema = &hcl.BodySchema{
@@ -88,6 +88,14 @@ func (e *evaluator) service(b *hcl.Block, sc *serviceScope, task string) *api.Se
 			"task is only for group services; this service belongs to task %q", task)
 	}
 	e.uniqueServiceName(b, c, s, sc, task)
+	name := s.Name
+	if name == "" {
+		name = sc.job + "-" + sc.group
+		if task != "" {
+			name += "-" + task
+		}
+	}
+	s.Publish = e.servicePublish(c, name)
 	for _, cb := range blocksOf(c.Blocks, "check") {
 		if ch := e.check(cb, sc, task == "" && s.TaskName == ""); ch != nil {
 			s.Checks = append(s.Checks, *ch)

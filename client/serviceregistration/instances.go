@@ -54,6 +54,8 @@ func newInstance(alloc *structs.Allocation, node *structs.Node, s *structs.Servi
 		Tags:        append([]string(nil), s.Tags...),
 		Address:     addr,
 		Port:        port,
+		// The load balancers on every client find what to publish here.
+		Publish: s.Publish.Copy(),
 	}}
 	for _, c := range s.Checks {
 		caddr, cport := addr, port

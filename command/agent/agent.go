@@ -53,6 +53,10 @@ type Backends struct {
 	// DialServers reaches remote servers, for agents that run no server.
 	DialServers func(servers []string, logger hclog.Logger) (structs.RPCer, error)
 	Parser      JobParser
+	// StartDiscovery, if set, starts the DNS server and the client's load
+	// balancer once the server and client are up; the returned function
+	// stops them (called first at shutdown).
+	StartDiscovery func(cfg *Config, logger hclog.Logger, rpc structs.RPCer) (stop func() error, err error)
 }
 
 // Agent runs a server, a client or both, and the HTTP API in front of
@@ -69,6 +73,8 @@ type Agent struct {
 	http     *HTTPServer
 	httpAddr net.Addr
 	inmem    *metrics.InmemSink
+	// stopDiscovery stops DNS and the load balancer (nil when off).
+	stopDiscovery func() error
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -141,6 +147,13 @@ func (a *Agent) startParts(b Backends) error {
 		}
 		a.client = c
 	}
+	if b.StartDiscovery != nil {
+		stop, err := b.StartDiscovery(cfg, a.root, a.rpc)
+		if err != nil {
+			return fmt.Errorf("start discovery: %w", err)
+		}
+		a.stopDiscovery = stop
+	}
 	return nil
 }
 
@@ -180,6 +193,9 @@ func (a *Agent) Shutdown() error {
 	a.shutdownOnce.Do(func() {
 		a.logger.Info("shutting down")
 		var errs []error
+		if a.stopDiscovery != nil {
+			errs = append(errs, a.stopDiscovery())
+		}
 		if a.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			errs = append(errs, a.http.Shutdown(ctx))

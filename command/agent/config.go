@@ -53,6 +53,7 @@ type Config struct {
 	LeaveOnTerm      bool
 
 	Client    ClientConfig
+	DNS       DNSConfig
 	Plugins   map[string]*PluginConfig
 	Telemetry Telemetry
 
@@ -147,6 +148,8 @@ type ClientConfig struct {
 	// AutoscalingSampleInterval is autoscaling_sample_interval: how often
 	// autoscaled allocations' usage is sent to the servers (0: 5s).
 	AutoscalingSampleInterval time.Duration
+	// LoadBalancer is the load_balancer block (see config_discovery.go).
+	LoadBalancer LoadBalancerConfig
 }
 
 // HostVolume is a `host_volume "name" { path, read_only }` block.
@@ -187,7 +190,9 @@ func DefaultConfig() *Config {
 			NodePool:       "default",
 			MinDynamicPort: 20000,
 			MaxDynamicPort: 32000,
+			LoadBalancer:   LoadBalancerConfig{Enabled: true},
 		},
+		DNS:       defaultDNS(),
 		Plugins:   map[string]*PluginConfig{},
 		Autopilot: AutopilotConfig{CleanupDeadServers: true},
 	}
@@ -250,6 +255,7 @@ func (c *Config) Validate() error {
 		add("client.servers is required when this agent runs no server: set -servers or client { servers = [...] }")
 	}
 	c.Client.validate(add)
+	c.validateDiscovery(add)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid agent configuration: %s", strings.Join(errs, "; "))
 	}

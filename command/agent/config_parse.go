@@ -42,6 +42,7 @@ type fileConfig struct {
 	LeaveOnInterrupt *bool          `hcl:"leave_on_interrupt,optional"`
 	LeaveOnTerm      *bool          `hcl:"leave_on_terminate,optional"`
 	Autopilot        *fileAutopilot `hcl:"autopilot,block"`
+	DNS              *fileDNS       `hcl:"dns,block"`
 }
 
 type filePorts struct {
@@ -108,7 +109,8 @@ type fileClient struct {
 	Reserved         *fileReserved     `hcl:"reserved,block"`
 	HostVolumes      []*fileHostVolume `hcl:"host_volume,block"`
 	// AutoscalingSampleInterval is a duration such as "5s".
-	AutoscalingSampleInterval *string `hcl:"autoscaling_sample_interval,optional"`
+	AutoscalingSampleInterval *string           `hcl:"autoscaling_sample_interval,optional"`
+	LoadBalancer              *fileLoadBalancer `hcl:"load_balancer,block"`
 	// Rest holds meta, which gohcl cannot decode because Nomad accepts it
 	// both as an argument and as a block; see decodeMeta.
 	Rest hcl.Body `hcl:",remain"`
@@ -333,6 +335,9 @@ func (c *Config) merge(f *fileConfig) error {
 		}
 		c.Client.AutoscalingSampleInterval = d
 	}
+	if err := c.mergeDNS(f.DNS); err != nil {
+		return err
+	}
 	for _, p := range f.Plugins {
 		pc := &PluginConfig{Name: p.Name, Config: map[string]interface{}{}}
 		if p.Config != nil {
@@ -393,6 +398,7 @@ func mergeClient(c *ClientConfig, f *fileClient) {
 		set(&hv.ReadOnly, v.ReadOnly)
 		c.HostVolumes[v.Name] = hv
 	}
+	mergeLoadBalancer(&c.LoadBalancer, f.LoadBalancer)
 }
 
 // bodyToMap evaluates a free-form block's attributes into plain Go values.
@@ -465,6 +471,8 @@ type agentFlags struct {
 	encrypt                               string
 	retryInterval                         time.Duration
 	retryMax                              int
+	dnsAddr                               string
+	dnsPort                               int
 }
 
 // FlagSet returns the agent's flags bound to a fresh set, for parsing and
@@ -492,6 +500,8 @@ func (f *agentFlags) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.encrypt, "encrypt", "", "")
 	fs.DurationVar(&f.retryInterval, "retry-interval", 0, "")
 	fs.IntVar(&f.retryMax, "retry-max", 0, "")
+	fs.StringVar(&f.dnsAddr, "dns-addr", "", "")
+	fs.IntVar(&f.dnsPort, "dns-port", 0, "")
 	return fs
 }
 
@@ -545,7 +555,7 @@ func (f *agentFlags) apply(cfg *Config, visited map[string]bool) {
 		"bind": {&cfg.BindAddr, f.bind}, "data-dir": {&cfg.DataDir, f.dataDir}, "plugin-dir": {&cfg.PluginDir, f.pluginDir},
 		"node": {&cfg.NodeName, f.node}, "dc": {&cfg.Datacenter, f.dc},
 		"region": {&cfg.Region, f.region}, "log-level": {&cfg.LogLevel, f.logL},
-		"encrypt": {&cfg.Server.Encrypt, f.encrypt},
+		"encrypt": {&cfg.Server.Encrypt, f.encrypt}, "dns-addr": {&cfg.DNS.Address, f.dnsAddr},
 	}
 	for name, s := range strs {
 		if visited[name] {
@@ -561,11 +571,15 @@ func (f *agentFlags) apply(cfg *Config, visited map[string]bool) {
 		"rpc-port":         {&cfg.Ports.RPC, f.rpcPort},
 		"serf-port":        {&cfg.Ports.Serf, f.serfPort},
 		"retry-max":        {&cfg.Server.RetryMax, f.retryMax},
+		"dns-port":         {&cfg.DNS.Port, f.dnsPort},
 	}
 	for name, i := range ints {
 		if visited[name] {
 			*i.dst = i.v
 		}
+	}
+	if visited["dns-addr"] || visited["dns-port"] {
+		cfg.DNS.Explicit = true
 	}
 	if visited["retry-interval"] {
 		cfg.Server.RetryInterval = f.retryInterval

@@ -110,7 +110,9 @@ telemetry {
 					Autopilot: AutopilotConfig{CleanupDeadServers: true},
 					Client: ClientConfig{Enabled: true, Servers: []string{"10.0.0.1:4647"}, NodeClass: "big", NodePool: "batch",
 						Meta: map[string]string{"rack": "r1"}, NetworkInterface: "eth0", MinDynamicPort: 21000, MaxDynamicPort: 22000,
-						Reserved: Reserved{CPU: 500, MemoryMB: 512, DiskMB: 1024, ReservedPorts: "22,80"}},
+						Reserved:     Reserved{CPU: 500, MemoryMB: 512, DiskMB: 1024, ReservedPorts: "22,80"},
+						LoadBalancer: LoadBalancerConfig{Enabled: true}},
+					DNS: defaultDNS(),
 					Plugins: map[string]*PluginConfig{"raw_exec": {Name: "raw_exec", Config: map[string]interface{}{
 						"enabled": true, "no_cgroups": false, "limits": []interface{}{int64(1), 2.5}}}},
 					Telemetry: Telemetry{PrometheusMetrics: true, DisableHostname: true},

@@ -27,6 +27,7 @@ func convertServices(in []*api.Service) []*structs.Service {
 			Provider:    s.Provider,
 			Tags:        slices.Clone(s.Tags),
 			Meta:        maps.Clone(s.Meta),
+			Publish:     convertPublish(s.Publish),
 		}
 		for j := range s.Checks {
 			svc.Checks = append(svc.Checks, convertCheck(&s.Checks[j]))

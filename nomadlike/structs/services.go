@@ -92,6 +92,15 @@ type ServicePublish struct {
 	ClientAffinity string
 }
 
+// Load balancer modes, strategies and affinities of ServicePublish.
+const (
+	PublishModeTCP           = "tcp"
+	PublishModeHTTP          = "http"
+	PublishBalanceRoundRobin = "round_robin"
+	PublishBalanceLeastConn  = "least_conn"
+	PublishAffinityClientIP  = "client_ip"
+)
+
 // ServiceRegistration is one instance of a service in the catalog:
 // Nomad's native service registration, plus the instance's health.
 type ServiceRegistration struct {
@@ -108,7 +117,11 @@ type ServiceRegistration struct {
 	// Status is the worst of the instance's check results ("passing"
 	// without checks). DNS and the load balancer use passing instances
 	// only.
-	Status      string
+	Status string
+	// Publish is copied by the registering client from the service block
+	// (orch extension, may be nil), so every client's load balancer can
+	// tell which services to serve without reading jobs.
+	Publish     *ServicePublish
 	CreateIndex uint64
 	ModifyIndex uint64
 }

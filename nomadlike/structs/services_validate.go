@@ -172,6 +172,11 @@ func validateService(p *problems, sp string, s *Service, ports, tasks map[string
 	for i, c := range s.Checks {
 		validateCheck(p, fmt.Sprintf("%s.Checks[%d]", sp, i), c, s, ports, tasks, group)
 	}
+	if s.Publish != nil {
+		if err := s.Publish.Validate(); err != nil {
+			p.addf(sp+".Publish", "%v", err)
+		}
+	}
 }
 
 // validatePortRef accepts a label of the group's network or a number.

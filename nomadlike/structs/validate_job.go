@@ -100,6 +100,9 @@ func (j *Job) Validate() error {
 		tg.validateScaling(&p, j)
 		tg.validateServices(&p, i)
 	}
+	if err := ValidatePublishedPorts(j.allServices()); err != nil {
+		p.addf("Services", "%v", err)
+	}
 	return p.err()
 }
 
