@@ -61,6 +61,21 @@ func (c *RPCCatalog) query(namespace string, minIndex uint64) structs.QueryOptio
 	}
 }
 
+// call makes a blocking RPC that ends with ctx: RPCs take no context, so
+// the call runs in a goroutine that is left to finish on its own (when the
+// query's wait ends or the server stops) once ctx is done. Without this a
+// stopping agent would wait out a blocking query.
+func (c *RPCCatalog) call(ctx context.Context, method string, args, reply interface{}) error {
+	done := make(chan error, 1)
+	go func() { done <- c.RPC.RPC(method, args, reply) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Instances implements Catalog.
 func (c *RPCCatalog) Instances(ctx context.Context, namespace, name string, minIndex uint64) ([]*structs.ServiceRegistration, uint64, error) {
 	if err := ctx.Err(); err != nil {
@@ -68,7 +83,7 @@ func (c *RPCCatalog) Instances(ctx context.Context, namespace, name string, minI
 	}
 	args := &structs.ServiceRegistrationByNameRequest{ServiceName: name, QueryOptions: c.query(namespace, minIndex)}
 	var reply structs.ServiceRegistrationByNameResponse
-	if err := c.RPC.RPC(structs.ServiceRegistrationGetRPC, args, &reply); err != nil {
+	if err := c.call(ctx, structs.ServiceRegistrationGetRPC, args, &reply); err != nil {
 		return nil, 0, fmt.Errorf("service %q in namespace %q: %w", name, namespace, err)
 	}
 	return reply.Services, reply.Index, nil
@@ -81,7 +96,7 @@ func (c *RPCCatalog) Services(ctx context.Context, minIndex uint64) ([]ServiceID
 	}
 	args := &structs.ServiceRegistrationListRequest{QueryOptions: c.query(AllNamespaces, minIndex)}
 	var reply structs.ServiceRegistrationListResponse
-	if err := c.RPC.RPC(structs.ServiceRegistrationListRPC, args, &reply); err != nil {
+	if err := c.call(ctx, structs.ServiceRegistrationListRPC, args, &reply); err != nil {
 		return nil, 0, fmt.Errorf("list services: %w", err)
 	}
 	var ids []ServiceID
