@@ -123,14 +123,20 @@ func (s *GenericScheduler) attempt(logger hclog.Logger, attempt int) (bool, erro
 		return false, err
 	}
 	s.job = job
+	deployment, err := latestDeployment(s.state, s.eval.Namespace, s.eval.JobID)
+	if err != nil {
+		return false, err
+	}
 	res := reconcile.Reconcile(reconcile.Input{
 		Job: job, Allocs: allocs, TaintedNodes: tainted, EvalID: s.eval.ID, Now: s.now(),
+		Deployment: deployment, NewDeploymentID: uuid.NewString(), EvalPriority: s.eval.Priority,
 	})
 	for group, d := range res.Desired {
 		logger.Debug("reconciled task group", "group", group, "desired", d.String())
 	}
 	s.plan = &structs.Plan{
 		EvalID: s.eval.ID, Priority: s.eval.Priority, Job: job, SnapshotIndex: s.state.Index(),
+		Deployment: res.Deployment, DeploymentUpdates: res.DeploymentUpdates,
 	}
 	if s.eval.AnnotatePlan {
 		s.plan.Annotations = &structs.PlanAnnotations{DesiredTGUpdates: desiredTGUpdates(res.Desired)}
