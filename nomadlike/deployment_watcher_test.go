@@ -1,0 +1,125 @@
+package nomadlike_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/orch-dev/orch/nomadlike"
+	"github.com/orch-dev/orch/nomadlike/mock"
+	"github.com/orch-dev/orch/nomadlike/nomadtest"
+	"github.com/orch-dev/orch/nomadlike/structs"
+)
+
+// fakeClient plays the client of one node for a server test: it reports
+// allocations running and, when asked, their health.
+type fakeClient struct {
+	s    *nomadlike.Server
+	node *structs.Node
+}
+
+func newFakeClient(t *testing.T, s *nomadlike.Server) *fakeClient {
+	t.Helper()
+	node := mock.Node()
+	var nr structs.NodeUpdateResponse
+	if err := s.RPC(structs.NodeRegisterRPC, &structs.NodeRegisterRequest{Node: node}, &nr); err != nil {
+		t.Fatal(err)
+	}
+	return &fakeClient{s: s, node: node}
+}
+
+func (c *fakeClient) report(t *testing.T, a *structs.Allocation, healthy *bool) {
+	t.Helper()
+	up := &structs.Allocation{ID: a.ID, NodeID: c.node.ID, JobID: a.JobID, TaskGroup: a.TaskGroup,
+		ClientStatus: structs.AllocClientStatusRunning}
+	if healthy != nil {
+		up.DeploymentStatus = &structs.AllocDeploymentStatus{Healthy: healthy, Timestamp: time.Now()}
+	}
+	var resp structs.GenericResponse
+	if err := c.s.RPC(structs.NodeUpdateAllocRPC, &structs.AllocUpdateRequest{Alloc: []*structs.Allocation{up}}, &resp); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// live returns the job's allocations the servers want running.
+func live(t *testing.T, s *nomadlike.Server, job *structs.Job) []*structs.Allocation {
+	t.Helper()
+	allocs, err := s.State().AllocsByJob(nil, job.Namespace, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*structs.Allocation
+	for _, a := range allocs {
+		if a.DesiredStatus == structs.AllocDesiredStatusRun && !a.ClientTerminalStatus() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TestDeploymentWatcher_RollingUpdate drives a count-3 max_parallel-1
+// rollout through the real scheduler, plan applier and watcher, the
+// test playing the client: never more than one allocation is missing,
+// each batch follows the previous one's health, and the deployment ends
+// successful with version 1 marked stable.
+func TestDeploymentWatcher_RollingUpdate(t *testing.T) {
+	t.Parallel()
+	s := nomadtest.TestServer(t, nil)
+	c := newFakeClient(t, s)
+	job := mock.Job()
+	job.TaskGroups[0].Count = 3
+	job.TaskGroups[0].Update = mock.UpdateStrategy()
+	job.TaskGroups[0].Update.MaxParallel = 1
+	registerJob(t, s, job)
+	nomadtest.WaitFor(t, 10*time.Second, func() error {
+		if n := len(live(t, s, job)); n != 3 {
+			return fmt.Errorf("%d allocations of v0, want 3", n)
+		}
+		return nil
+	})
+	for _, a := range live(t, s, job) {
+		c.report(t, a, nil)
+	}
+	v1 := job.Copy()
+	v1.TaskGroups[0].Tasks[0].Config["args"] = []interface{}{"2000"}
+	registerJob(t, s, v1)
+
+	healthy := true
+	reported := make(map[string]bool)
+	nomadtest.WaitFor(t, 30*time.Second, func() error {
+		allocs := live(t, s, job)
+		if len(allocs) < 2 {
+			t.Fatalf("only %d allocations running: max_parallel 1 allows one missing", len(allocs))
+		}
+		pending, done := 0, 0
+		for _, a := range allocs {
+			if a.Job.Version != 1 {
+				continue
+			}
+			if a.DeploymentID == "" {
+				t.Fatalf("v1 allocation %s outside the deployment", a.ID)
+			}
+			if !reported[a.ID] {
+				pending++
+				c.report(t, a, &healthy)
+				reported[a.ID] = true
+			}
+			done++
+		}
+		if pending > 1 {
+			t.Fatalf("%d new allocations placed at once, want at most max_parallel 1", pending)
+		}
+		d, err := s.State().LatestDeploymentByJobID(nil, job.Namespace, job.ID)
+		if err != nil || d == nil {
+			return fmt.Errorf("no deployment yet (%v)", err)
+		}
+		if done != 3 || d.Status != structs.DeploymentStatusSuccessful || len(allocs) != 3 {
+			return fmt.Errorf("%d of 3 on v1, deployment %s (%s), %d live", done, d.Status, d.StatusDescription, len(allocs))
+		}
+		return nil
+	})
+	stored, err := s.State().JobByIDAndVersion(nil, job.Namespace, job.ID, 1)
+	if err != nil || stored == nil || !stored.Stable {
+		t.Fatalf("job version 1 should be stable after its deployment succeeded: %+v %v", stored, err)
+	}
+}
