@@ -123,3 +123,146 @@ func TestDeploymentWatcher_RollingUpdate(t *testing.T) {
 		t.Fatalf("job version 1 should be stable after its deployment succeeded: %+v %v", stored, err)
 	}
 }
+
+// startJob registers job and reports its allocations running, with health
+// when healthy is set, once count of them are placed.
+func startJob(t *testing.T, s *nomadlike.Server, c *fakeClient, job *structs.Job, count int, healthy *bool) {
+	t.Helper()
+	registerJob(t, s, job)
+	nomadtest.WaitFor(t, 10*time.Second, func() error {
+		if n := len(live(t, s, job)); n != count {
+			return fmt.Errorf("%d allocations, want %d", n, count)
+		}
+		return nil
+	})
+	for _, a := range live(t, s, job) {
+		c.report(t, a, healthy)
+	}
+}
+
+func latestDeployment(t *testing.T, s *nomadlike.Server, job *structs.Job) *structs.Deployment {
+	t.Helper()
+	d, err := s.State().LatestDeploymentByJobID(nil, job.Namespace, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestDeploymentWatcher_AutoRevert: a v1 allocation reported unhealthy
+// fails the deployment, and auto_revert registers v0's spec again as v2.
+func TestDeploymentWatcher_AutoRevert(t *testing.T) {
+	t.Parallel()
+	s := nomadtest.TestServer(t, nil)
+	c := newFakeClient(t, s)
+	job := mock.Job()
+	job.TaskGroups[0].Count = 2
+	job.TaskGroups[0].Update = mock.UpdateStrategy()
+	job.TaskGroups[0].Update.AutoRevert = true
+	startJob(t, s, c, job, 2, nil)
+	var sr structs.JobStabilityResponse
+	if err := s.RPC(structs.JobStableRPC, &structs.JobStabilityRequest{JobID: job.ID, JobVersion: 0, Stable: true}, &sr); err != nil {
+		t.Fatal(err)
+	}
+	v1 := job.Copy()
+	v1.TaskGroups[0].Tasks[0].Config["args"] = []interface{}{"broken"}
+	registerJob(t, s, v1)
+	unhealthy := false
+	nomadtest.WaitFor(t, 10*time.Second, func() error {
+		for _, a := range live(t, s, job) {
+			if a.Job.Version == 1 {
+				c.report(t, a, &unhealthy)
+				return nil
+			}
+		}
+		return fmt.Errorf("no v1 allocation yet")
+	})
+	nomadtest.WaitFor(t, 10*time.Second, func() error {
+		stored, err := s.State().JobByID(nil, job.Namespace, job.ID)
+		if err != nil {
+			return err
+		}
+		if stored.Version != 2 || stored.TaskGroups[0].Tasks[0].Config["args"].([]interface{})[0] != "1000" {
+			return fmt.Errorf("job at version %d, want 2 with v0's args", stored.Version)
+		}
+		return nil
+	})
+	var failed *structs.Deployment
+	ds, err := s.State().DeploymentsByJobID(nil, job.Namespace, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.JobVersion == 1 {
+			failed = d
+		}
+	}
+	want := structs.DeploymentStatusDescriptionRollback(structs.DeploymentStatusDescriptionFailedAllocations, 0)
+	if failed == nil || failed.Status != structs.DeploymentStatusFailed || failed.StatusDescription != want {
+		t.Fatalf("v1 deployment %+v, want failed with %q", failed, want)
+	}
+}
+
+// TestDeploymentWatcher_Canary: canary = 1 places one v1 allocation beside
+// the old ones and nothing more until promotion; after it the rest roll.
+func TestDeploymentWatcher_Canary(t *testing.T) {
+	t.Parallel()
+	s := nomadtest.TestServer(t, nil)
+	c := newFakeClient(t, s)
+	job := mock.Job()
+	job.TaskGroups[0].Count = 3
+	job.TaskGroups[0].Update = mock.UpdateStrategy()
+	job.TaskGroups[0].Update.Canary = 1
+	startJob(t, s, c, job, 3, nil)
+	v1 := job.Copy()
+	v1.TaskGroups[0].Tasks[0].Config["args"] = []interface{}{"2000"}
+	registerJob(t, s, v1)
+	healthy := true
+	nomadtest.WaitFor(t, 10*time.Second, func() error {
+		d := latestDeployment(t, s, job)
+		if d == nil || len(d.TaskGroups["web"].PlacedCanaries) != 1 {
+			return fmt.Errorf("no canary yet: %+v", d)
+		}
+		for _, a := range live(t, s, job) {
+			if a.Job.Version == 1 && !a.DeploymentStatus.HasHealth() {
+				c.report(t, a, &healthy)
+			}
+		}
+		if n := len(live(t, s, job)); n != 4 {
+			return fmt.Errorf("%d live, want 3 old and the canary", n)
+		}
+		if d = latestDeployment(t, s, job); d.TaskGroups["web"].HealthyAllocs != 1 {
+			return fmt.Errorf("canary not healthy yet")
+		}
+		return nil
+	})
+	d := latestDeployment(t, s, job)
+	if d.Status != structs.DeploymentStatusRunning || !d.RequiresPromotion() {
+		t.Fatalf("deployment %s (%s) should wait for promotion", d.Status, d.StatusDescription)
+	}
+	var pr structs.DeploymentUpdateResponse
+	if err := s.RPC(structs.DeploymentPromoteRPC, &structs.DeploymentPromoteRequest{DeploymentID: d.ID, All: true}, &pr); err != nil {
+		t.Fatal(err)
+	}
+	nomadtest.WaitFor(t, 20*time.Second, func() error {
+		allocs := live(t, s, job)
+		if len(allocs) < 2 {
+			t.Fatalf("%d live during the roll, want at least 2", len(allocs))
+		}
+		for _, a := range allocs {
+			if a.Job.Version == 1 && !a.DeploymentStatus.HasHealth() {
+				c.report(t, a, &healthy)
+			}
+		}
+		d := latestDeployment(t, s, job)
+		if d.Status != structs.DeploymentStatusSuccessful || len(allocs) != 3 {
+			return fmt.Errorf("deployment %s, %d live", d.Status, len(allocs))
+		}
+		for _, a := range allocs {
+			if a.Job.Version != 1 {
+				return fmt.Errorf("allocation %s still on v%d", a.ID, a.Job.Version)
+			}
+		}
+		return nil
+	})
+}
