@@ -266,3 +266,67 @@ func TestDeploymentWatcher_Canary(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDeploymentWatcher_LeaderChange: the leader is shut down in the
+// middle of a rollout; the new leader's watcher picks the deployment up
+// from state and finishes it.
+func TestDeploymentWatcher_LeaderChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-server cluster")
+	}
+	t.Parallel()
+	servers := nomadtest.TestCluster(t, 3, nil)
+	leader := nomadtest.WaitForCluster(t, servers)
+	c := newFakeClient(t, leader)
+	job := mock.Job()
+	job.TaskGroups[0].Count = 3
+	job.TaskGroups[0].Update = mock.UpdateStrategy()
+	job.TaskGroups[0].Update.MaxParallel = 1
+	startJob(t, leader, c, job, 3, nil)
+	v1 := job.Copy()
+	v1.TaskGroups[0].Tasks[0].Config["args"] = []interface{}{"2000"}
+	registerJob(t, leader, v1)
+	healthy := true
+	nomadtest.WaitFor(t, 10*time.Second, func() error {
+		for _, a := range live(t, leader, job) {
+			if a.Job.Version == 1 {
+				c.report(t, a, &healthy)
+				return nil
+			}
+		}
+		return fmt.Errorf("no v1 allocation yet")
+	})
+	if err := leader.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	var rest []*nomadlike.Server
+	for _, s := range servers {
+		if s != leader {
+			rest = append(rest, s)
+		}
+	}
+	var next *nomadlike.Server
+	nomadtest.WaitFor(t, 20*time.Second, func() error {
+		for _, s := range rest {
+			if s.IsLeader() {
+				next = s
+				return nil
+			}
+		}
+		return fmt.Errorf("no new leader yet")
+	})
+	c.s = next
+	nomadtest.WaitFor(t, 30*time.Second, func() error {
+		allocs := live(t, next, job)
+		for _, a := range allocs {
+			if a.Job.Version == 1 && !a.DeploymentStatus.HasHealth() {
+				c.report(t, a, &healthy)
+			}
+		}
+		d := latestDeployment(t, next, job)
+		if d == nil || d.Status != structs.DeploymentStatusSuccessful || len(allocs) != 3 {
+			return fmt.Errorf("deployment %+v, %d live", d, len(allocs))
+		}
+		return nil
+	})
+}
