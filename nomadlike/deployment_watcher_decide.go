@@ -65,7 +65,9 @@ func decideDeployment(in watchInput) watchAction {
 		act.Status = &structs.DeploymentStatusUpdateRequest{DeploymentUpdate: &structs.DeploymentStatusUpdate{
 			DeploymentID: d.ID, Status: structs.DeploymentStatusSuccessful,
 			StatusDescription: structs.DeploymentStatusDescriptionSuccessful,
-		}}
+		}, Eval: deploymentEval(d, in.Job, in.Now)}
+		// The evaluation stops old allocations whose replacements turned
+		// healthy last (surge, blue/green).
 		return act
 	}
 	if d.RequiresPromotion() && d.HasAutoPromote() && canariesHealthy(d, in.Allocs) {

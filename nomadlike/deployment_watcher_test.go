@@ -330,3 +330,44 @@ func TestDeploymentWatcher_LeaderChange(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDeploymentWatcher_Surge: with max_surge 1 and max_parallel 0 a
+// count-3 group never has fewer than 3 healthy allocations while it
+// rolls, and never more than 4 running.
+func TestDeploymentWatcher_Surge(t *testing.T) {
+	t.Parallel()
+	s := nomadtest.TestServer(t, nil)
+	c := newFakeClient(t, s)
+	job := mock.Job()
+	job.TaskGroups[0].Count = 3
+	job.TaskGroups[0].Update = mock.UpdateStrategy()
+	job.TaskGroups[0].Update.MaxParallel = 0
+	job.TaskGroups[0].Update.MaxSurge = 1
+	startJob(t, s, c, job, 3, nil)
+	v1 := job.Copy()
+	v1.TaskGroups[0].Tasks[0].Config["args"] = []interface{}{"2000"}
+	registerJob(t, s, v1)
+	healthy := true
+	nomadtest.WaitFor(t, 30*time.Second, func() error {
+		allocs := live(t, s, job)
+		judged := 0
+		for _, a := range allocs {
+			if a.Job.Version == 0 || a.DeploymentStatus.IsHealthy() {
+				judged++
+			}
+		}
+		if judged < 3 || len(allocs) > 4 {
+			t.Fatalf("%d healthy of %d live: surge must keep 3 healthy and at most 4 running", judged, len(allocs))
+		}
+		for _, a := range allocs {
+			if a.Job.Version == 1 && !a.DeploymentStatus.HasHealth() {
+				c.report(t, a, &healthy)
+			}
+		}
+		d := latestDeployment(t, s, job)
+		if d == nil || d.Status != structs.DeploymentStatusSuccessful || len(allocs) != 3 {
+			return fmt.Errorf("deployment %+v, %d live", d, len(allocs))
+		}
+		return nil
+	})
+}

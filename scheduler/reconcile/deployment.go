@@ -35,10 +35,15 @@ func (r *Result) resolveDeployment(in Input) {
 
 // groupState returns the group's part of the current deployment, creating
 // the deployment or the part as needed; nil when the group's deployment
-// is over (failed, cancelled or successful) and nothing may advance.
+// failed or was cancelled and nothing may advance.
 func (g *groupReconciler) groupState() *structs.DeploymentState {
 	r, u := g.r, g.tg.Update
-	if r.deployment != nil && !r.deployment.Active() {
+	if d := r.deployment; d != nil && !d.Active() {
+		if d.Status == structs.DeploymentStatusSuccessful {
+			// Old allocations outlived the success (their replacements
+			// turned healthy last): they are stopped, nothing is created.
+			return d.TaskGroups[g.tg.Name]
+		}
 		return nil
 	}
 	if r.deployment == nil {

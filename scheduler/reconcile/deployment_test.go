@@ -220,6 +220,14 @@ func TestReconcileDeployment(t *testing.T) {
 			want: nil,
 		},
 		{
+			name: "a successful deployment still stops old allocations its healthy ones replaced",
+			in: func() Input {
+				r := newRollout(2, structs.UpdateStrategy{MaxSurge: 1}).deployment(structs.DeploymentStatusSuccessful, nil)
+				return r.input(r.old(1), []*structs.Allocation{r.newAlloc(0, yes, false), r.newAlloc(1, yes, false)})
+			},
+			want: []string{"stop o1: " + DescCanaryPromoted},
+		},
+		{
 			name: "a newer version cancels the older running deployment",
 			in: func() Input {
 				r := newRollout(2, rolling(1)).deployment(structs.DeploymentStatusRunning, nil)
