@@ -8,6 +8,10 @@ import (
 // healthy allocation of the new version holds its name.
 const DescCanaryPromoted = "alloc not needed due to job update"
 
+// CurrentDeployment is the deployment of the job's current version,
+// stored or created by this reconciliation; nil when there is none.
+func (r *Result) CurrentDeployment() *structs.Deployment { return r.deployment }
+
 // resolveDeployment finds the deployment of the job's current version and
 // cancels an active one of an older version (or of a stopped job): only
 // one rollout of a job advances at a time, the newest.
