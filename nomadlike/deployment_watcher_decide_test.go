@@ -27,7 +27,7 @@ func TestDecideDeployment(t *testing.T) {
 	}
 	alloc := func(id string, healthy *bool, canary bool, idx uint64) *structs.Allocation {
 		return &structs.Allocation{ID: id, DeploymentID: "d", TaskGroup: "g", DesiredStatus: structs.AllocDesiredStatusRun,
-			ClientStatus: structs.AllocClientStatusRunning,
+			ClientStatus:     structs.AllocClientStatusRunning,
 			DeploymentStatus: &structs.AllocDeploymentStatus{Healthy: healthy, Canary: canary, ModifyIndex: idx}}
 	}
 	cases := []struct {

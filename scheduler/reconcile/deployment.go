@@ -111,10 +111,17 @@ func (g *groupReconciler) runDeployment(slots []slot) bool {
 	}
 	rs := g.splitSlots(slots)
 	if len(rs.old) == 0 {
-		if d := g.r.deployment; d != nil && d.Active() {
+		switch d := g.r.deployment; {
+		case d != nil && d.Active():
 			if _, ok := d.TaskGroups[g.tg.Name]; ok {
 				g.deploymentID = d.ID
 			}
+		case d == nil && len(slots) < g.tg.Count:
+			// A first version (or a new one that only adds allocations)
+			// is deployed too, as in Nomad: its success marks it stable,
+			// a version auto_revert can go back to.
+			g.groupState()
+			g.deploymentID = g.r.deployment.ID
 		}
 		return false
 	}

@@ -81,11 +81,17 @@ func TestReconcileDeployment(t *testing.T) {
 		desired *DesiredUpdates
 	}{
 		{
-			name: "rolling max_parallel 1 replaces one and creates the deployment",
-			in:   func() Input { r := newRollout(4, rolling(1)); return r.input(r.old(0, 1, 2, 3)) },
-			want: []string{"place j.web[0] replacing o0", "stop o0: " + DescUpdating},
+			name:    "rolling max_parallel 1 replaces one and creates the deployment",
+			in:      func() Input { r := newRollout(4, rolling(1)); return r.input(r.old(0, 1, 2, 3)) },
+			want:    []string{"place j.web[0] replacing o0", "stop o0: " + DescUpdating},
 			created: "dnew", joins: "dnew",
 			desired: &DesiredUpdates{Place: 1, Stop: 1, Destructive: 1, Ignore: 3},
+		},
+		{
+			name:    "a first version is deployed too, all at once",
+			in:      func() Input { r := newRollout(3, rolling(1)); return r.input() },
+			want:    []string{"place j.web[0]", "place j.web[1]", "place j.web[2]"},
+			created: "dnew", joins: "dnew",
 		},
 		{
 			name: "rolling max_parallel 2 replaces two",
