@@ -120,9 +120,15 @@ func TestDevAgent_JobPlan(t *testing.T) {
 			`+/- Job: "planned"`, `+/- Task Group: "g" (1 create, 2 in-place update)`,
 			`+/- Count: "2" => "3" (forces create)`, `      Task: "sleep"`,
 		}},
-		{"new args replace both allocations", plannedJob("planned", 2, "600"), 1, []string{
-			`+/- Task Group: "g" (2 create/destroy update)`, `+/- Task: "sleep" (forces create/destroy update)`,
+		// A service job without an update block rolls out with the
+		// defaults (max_parallel 1): one replacement now, as in Nomad.
+		{"new args replace one allocation at a time", plannedJob("planned", 2, "600"), 1, []string{
+			`+/- Task Group: "g" (1 create/destroy update, 1 ignore)`, `+/- Task: "sleep" (forces create/destroy update)`,
 			`+/- Config {`, `+/- args[0]: "300" => "600"`, `    command: "/bin/sleep"`,
+		}},
+		{"a canary update places one canary beside both", strings.Replace(plannedJob("planned", 2, "600"),
+			"count = 2", "count = 2\n    update {\n      canary = 1\n    }", 1), 1, []string{
+			`+/- Task Group: "g" (1 canary, 2 ignore)`, `+/- Task: "sleep" (forces create/destroy update)`,
 		}},
 		{"no change ignores both", plannedJob("planned", 2, "300"), 0, []string{
 			`Job: "planned"`, `Task Group: "g" (2 ignore)`,

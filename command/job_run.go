@@ -28,10 +28,17 @@ Usage: orch job run [options] <path>
 
   Registers the job in the jobspec at <path> ("-" reads stdin), then
   monitors its evaluation until every allocation it placed is running.
-  The jobspec is parsed locally, so syntax errors name the file and line.
+  When the change rolls out through a deployment (a service job with an
+  update block), it then follows the deployment until it succeeds or
+  fails, showing per task group the allocations desired, placed, healthy
+  and unhealthy, the canaries and the time left before the progress
+  deadline: redrawn in place on a terminal, one block per change
+  otherwise. The jobspec is parsed locally, so syntax errors name the
+  file and line.
 
-  Exit codes: 0 all allocations running, 1 error, 2 placement failed or an
-  allocation failed.
+  Exit codes: 0 all allocations running (or the deployment succeeded),
+  1 error or the deployment failed or was cancelled, 2 placement failed
+  or an allocation failed.
 
 ` + generalOptionsHelp + `
 
@@ -122,8 +129,13 @@ func (c *JobRunCommand) Run(args []string) int {
 		return exitOK
 	}
 	mon := newEvalMonitor(c.Ui, client, verbose)
-	if _, code := mon.monitorEval(resp.EvalID); code != exitOK {
+	eval, code := mon.monitorEval(resp.EvalID)
+	if code != exitOK {
 		return code
+	}
+	if eval != nil && eval.DeploymentID != "" {
+		// A rollout: follow it until it succeeds or fails.
+		return mon.monitorDeployment(eval.DeploymentID)
 	}
 	return mon.waitRunning(resp.EvalID)
 }

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -30,10 +31,13 @@ type evalMonitor struct {
 	idLen  int
 	now    func() time.Time
 	wait   time.Duration
+	// tty is stdout when it is a terminal: deployment progress is then
+	// redrawn in place.
+	tty io.Writer
 }
 
 func newEvalMonitor(ui cli.Ui, client *api.Client, verbose bool) *evalMonitor {
-	m := &evalMonitor{ui: ui, client: client, idLen: shortIDLength, now: time.Now, wait: defaultMonitorWait}
+	m := &evalMonitor{ui: ui, client: client, idLen: shortIDLength, now: time.Now, wait: defaultMonitorWait, tty: terminalOut()}
 	if verbose {
 		m.idLen = 0
 	}

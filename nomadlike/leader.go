@@ -132,6 +132,7 @@ func (s *Server) establishLeadership(stopCh chan struct{}, wg *sync.WaitGroup) e
 		func() { s.reapCancelableEvals(stopCh) },
 		func() { s.periodicBlockedEvals(stopCh) },
 		func() { newDrainer(s, s.logger).run(stopCh) },
+		func() { newDeploymentWatcher(s, s.logger).run(stopCh) },
 		func() { s.periodic.run(stopCh) },
 		func() { s.evalBroker.EmitStats(statsPeriod, stopCh) },
 		func() { s.blockedEvals.EmitStats(statsPeriod, stopCh) },

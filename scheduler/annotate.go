@@ -65,6 +65,7 @@ func desiredTGUpdates(desired map[string]*reconcile.DesiredUpdates) map[string]*
 			DestructiveUpdate: uint64(d.Destructive),
 			RescheduleNow:     uint64(d.RescheduleNow),
 			RescheduleLater:   uint64(d.Deferred),
+			Canary:            uint64(d.Canary),
 		}
 	}
 	return out

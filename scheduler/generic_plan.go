@@ -160,6 +160,11 @@ func (s *GenericScheduler) place(p *reconcile.Placement, opt *feasible.Option, m
 		ClientStatus:       structs.AllocClientStatusPending,
 		CreateTime:         now,
 		ModifyTime:         now,
+		DeploymentID:       p.DeploymentID,
+	}
+	if p.Canary {
+		alloc.DeploymentStatus = &structs.AllocDeploymentStatus{Canary: true}
+		s.canaryPlaced(alloc)
 	}
 	if p.Previous != nil {
 		alloc.PreviousAllocation = p.Previous.ID

@@ -53,6 +53,8 @@ type GenericScheduler struct {
 	// preempt is set when the scheduler configuration lets this job's
 	// type evict lower-priority allocations.
 	preempt bool
+	// deploymentID is the rollout the evaluation moved, recorded in it.
+	deploymentID string
 }
 
 var _ Scheduler = (*GenericScheduler)(nil)
@@ -123,14 +125,20 @@ func (s *GenericScheduler) attempt(logger hclog.Logger, attempt int) (bool, erro
 		return false, err
 	}
 	s.job = job
+	deployment, err := latestDeployment(s.state, s.eval.Namespace, s.eval.JobID)
+	if err != nil {
+		return false, err
+	}
 	res := reconcile.Reconcile(reconcile.Input{
 		Job: job, Allocs: allocs, TaintedNodes: tainted, EvalID: s.eval.ID, Now: s.now(),
+		Deployment: deployment, NewDeploymentID: uuid.NewString(), EvalPriority: s.eval.Priority,
 	})
 	for group, d := range res.Desired {
 		logger.Debug("reconciled task group", "group", group, "desired", d.String())
 	}
 	s.plan = &structs.Plan{
 		EvalID: s.eval.ID, Priority: s.eval.Priority, Job: job, SnapshotIndex: s.state.Index(),
+		Deployment: res.Deployment, DeploymentUpdates: res.DeploymentUpdates,
 	}
 	if s.eval.AnnotatePlan {
 		s.plan.Annotations = &structs.PlanAnnotations{DesiredTGUpdates: desiredTGUpdates(res.Desired)}
@@ -145,6 +153,11 @@ func (s *GenericScheduler) attempt(logger hclog.Logger, attempt int) (bool, erro
 		for _, tg := range job.TaskGroups {
 			s.queued[tg.Name] = 0
 		}
+	}
+	if d := res.CurrentDeployment(); d != nil {
+		// The evaluation names the rollout it moved, so "job run" can
+		// follow it.
+		s.deploymentID = d.ID
 	}
 	stoppedFor := s.applyStops(res)
 	s.applyInPlace(res)
@@ -257,6 +270,9 @@ func (s *GenericScheduler) giveUp(logger hclog.Logger) error {
 
 func (s *GenericScheduler) outcome(status, desc string) *structs.Evaluation {
 	eval := *s.eval
+	if s.deploymentID != "" {
+		eval.DeploymentID = s.deploymentID
+	}
 	eval.Status = status
 	eval.StatusDescription = desc
 	eval.QueuedAllocations = s.queued

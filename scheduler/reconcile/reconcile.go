@@ -34,6 +34,13 @@ type Input struct {
 	// follow-up evaluation this is may be replaced now.
 	EvalID string
 	Now    time.Time
+	// Deployment is the job's latest deployment, nil when it has none.
+	Deployment *structs.Deployment
+	// NewDeploymentID is the ID a deployment created by this
+	// reconciliation gets; the caller picks it so results are replayable.
+	NewDeploymentID string
+	// EvalPriority is recorded in a created deployment.
+	EvalPriority int
 }
 
 // Placement asks for one new allocation.
@@ -49,6 +56,11 @@ type Placement struct {
 	// RescheduleTracker is the replacement's reschedule history, set when
 	// Reschedule is.
 	RescheduleTracker *structs.RescheduleTracker
+	// DeploymentID is the deployment the new allocation belongs to; ""
+	// outside a rollout.
+	DeploymentID string
+	// Canary marks a canary of the deployment.
+	Canary bool
 }
 
 // PenaltyNodes lists the nodes a rescheduled placement should avoid: the
@@ -91,6 +103,7 @@ type DesiredUpdates struct {
 	Place, Stop, Ignore           int
 	InPlaceUpdate, Destructive    int
 	Lost, RescheduleNow, Deferred int
+	Canary                        int
 }
 
 // Result is what must change. Slices are ordered by task group, then name
@@ -101,6 +114,15 @@ type Result struct {
 	InPlace []*structs.Allocation
 	Delayed []*Delayed
 	Desired map[string]*DesiredUpdates
+	// Deployment is the deployment to create or update with the plan; nil
+	// when none changes.
+	Deployment *structs.Deployment
+	// DeploymentUpdates cancel deployments of older versions.
+	DeploymentUpdates []*structs.DeploymentStatusUpdate
+
+	// deployment is the deployment of the job's current version, the
+	// stored one or the one being created.
+	deployment *structs.Deployment
 }
 
 // Reconcile compares the job with its allocations.
@@ -110,6 +132,7 @@ func Reconcile(in Input) *Result {
 	for _, a := range in.Allocs {
 		byGroup[a.TaskGroup] = append(byGroup[a.TaskGroup], a)
 	}
+	r.resolveDeployment(in)
 	if in.Job == nil || in.Job.Stop {
 		for _, name := range sortedKeys(byGroup) {
 			r.stopAll(in, byGroup[name], DescJobStopped)
@@ -178,6 +201,9 @@ type groupReconciler struct {
 	tg      *structs.TaskGroup
 	desired *DesiredUpdates
 	policy  *structs.ReschedulePolicy
+	// deploymentID is set while the group rolls out through a deployment:
+	// every placement joins it.
+	deploymentID string
 }
 
 func (g *groupReconciler) run(allocs []*structs.Allocation) {
@@ -186,6 +212,9 @@ func (g *groupReconciler) run(allocs []*structs.Allocation) {
 	slots := g.classify(allocs)
 	if g.tg.Completions > 0 && g.in.Job.Type == structs.JobTypeBatch {
 		g.runCompletions(slots)
+		return
+	}
+	if g.runDeployment(slots) {
 		return
 	}
 	if excess := len(slots) - g.tg.Count; excess > 0 {
@@ -339,6 +368,7 @@ func (g *groupReconciler) stop(st *Stop) {
 }
 
 func (g *groupReconciler) place(p *Placement) {
+	p.DeploymentID = g.deploymentID
 	g.r.Place = append(g.r.Place, p)
 	g.desired.Place++
 }
@@ -384,6 +414,6 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // String summarises the counts for logs.
 func (d *DesiredUpdates) String() string {
-	return fmt.Sprintf("place=%d stop=%d ignore=%d in_place=%d destructive=%d lost=%d reschedule_now=%d deferred=%d",
-		d.Place, d.Stop, d.Ignore, d.InPlaceUpdate, d.Destructive, d.Lost, d.RescheduleNow, d.Deferred)
+	return fmt.Sprintf("place=%d stop=%d ignore=%d in_place=%d destructive=%d lost=%d reschedule_now=%d deferred=%d canary=%d",
+		d.Place, d.Stop, d.Ignore, d.InPlaceUpdate, d.Destructive, d.Lost, d.RescheduleNow, d.Deferred, d.Canary)
 }

@@ -1,0 +1,99 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/orch-dev/orch/api"
+)
+
+// terminalOut returns stdout when it is a terminal, so progress can be
+// redrawn in place; nil otherwise (a pipe, a file, a CI log), where only
+// changes are printed, line by line.
+func terminalOut() io.Writer {
+	if isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()) {
+		return os.Stdout
+	}
+	return nil
+}
+
+// monitorDeployment follows a deployment until it is no longer active,
+// showing its per-group progress, and returns exitOK when it succeeded,
+// exitError when it failed or was cancelled (with the reason).
+func (m *evalMonitor) monitorDeployment(id string) int {
+	m.header("Monitoring deployment %q", limit(id, m.idLen))
+	var (
+		index uint64
+		last  string
+		drawn int
+	)
+	for {
+		wait := m.wait
+		if m.tty != nil {
+			wait = time.Second // redraw the time left every second
+		}
+		d, meta, err := m.client.Deployments().Info(id, &api.QueryOptions{WaitIndex: index, WaitTime: wait})
+		if err != nil {
+			m.ui.Error(fmt.Sprintf("Error reading deployment %q: %v", id, err))
+			return exitError
+		}
+		index = meta.LastIndex
+		// Without a terminal the time left is left out, so a line is
+		// printed only when the deployment changes.
+		text := deploymentProgress(d, m.now(), m.tty != nil)
+		if m.tty != nil {
+			// Move up over the previous frame and clear it before
+			// drawing the new one.
+			if drawn > 0 {
+				fmt.Fprintf(m.tty, "\x1b[%dA\x1b[J", drawn)
+			}
+			fmt.Fprintln(m.tty, text)
+			drawn = strings.Count(text, "\n") + 1
+		} else if text != last {
+			m.ui.Output(text)
+		}
+		last = text
+		switch d.Status {
+		case "successful":
+			m.header("Deployment %q successful", limit(id, m.idLen))
+			return exitOK
+		case "failed", "cancelled":
+			m.ui.Error(fmt.Sprintf("Deployment %q %s: %s", limit(id, m.idLen), d.Status, d.StatusDescription))
+			return exitError
+		}
+	}
+}
+
+// deploymentProgress is one frame of progress: the status line and the
+// group table with the time left before each group's progress deadline.
+func deploymentProgress(d *api.Deployment, now time.Time, timeLeft bool) string {
+	out := fmt.Sprintf("    Deployment %s: %s\n", d.Status, d.StatusDescription)
+	out += indent(formatDeploymentGroups(d), "    ")
+	if !timeLeft {
+		return out
+	}
+	left := ""
+	for _, name := range sortedGroups(d) {
+		st := d.TaskGroups[name]
+		if st.RequireProgressBy.IsZero() || d.Status != "running" {
+			continue
+		}
+		left += fmt.Sprintf("\n    %s: %s left before the progress deadline", name, st.RequireProgressBy.Sub(now).Round(time.Second))
+	}
+	return out + left
+}
+
+func sortedGroups(d *api.Deployment) []string {
+	names := make([]string, 0, len(d.TaskGroups))
+	for name := range d.TaskGroups {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
