@@ -267,16 +267,18 @@ func TestDevAgent_UnhealthyChecksAutoRevert(t *testing.T) {
 		t.Skip("runs real tasks")
 	}
 	c := startDevAgent(t)
-	update := `healthy_deadline = "4s"
+	// v1 gets a generous healthy_deadline (slow shared machines); v2's
+	// is short, since it can only run out.
+	update := `healthy_deadline = "%s"
     progress_deadline = "30s"
     auto_revert = true`
-	code, out, errOut := cliRun(t, c, "run", writeJob(t, deployServiceHCL("revert", "v1", "/health", 0, update, "")))
+	code, out, errOut := cliRun(t, c, "run", writeJob(t, deployServiceHCL("revert", "v1", "/health", 0, fmt.Sprintf(update, "20s"), "")))
 	if code != exitOK || !strings.Contains(out, "successful") {
 		t.Fatalf("v1 run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	t.Cleanup(func() { _, _, _ = c.Jobs().Deregister("revert", true, nil) })
 
-	code, out, errOut = cliRun(t, c, "run", writeJob(t, deployServiceHCL("revert", "v2", "/missing", 0, update, "")))
+	code, out, errOut = cliRun(t, c, "run", writeJob(t, deployServiceHCL("revert", "v2", "/missing", 0, fmt.Sprintf(update, "4s"), "")))
 	if code != exitError || !strings.Contains(errOut, "rolling back to job version 0") {
 		t.Fatalf("v2 run: exit %d, want 1 and a rollback\n%s\n%s", code, out, errOut)
 	}
@@ -323,8 +325,9 @@ func TestDevAgent_UnhealthyChecksAutoRevert(t *testing.T) {
 		if *job.Version != 2 {
 			return false, fmt.Sprintf("job version %d", *job.Version)
 		}
-		if p := job.TaskGroups[0].Tasks[0].Services[0].Checks[0].Path; p != "/health" {
-			t.Fatalf("reverted job checks %q, want v1's /health", p)
+		task := job.TaskGroups[0].Tasks[0]
+		if p, v := task.Services[0].Checks[0].Path, task.Env["APP_VERSION"]; p != "/health" || v != "v1" {
+			t.Fatalf("reverted job checks %q with APP_VERSION %q, want v1's /health and v1", p, v)
 		}
 		versions := versionsByAlloc(t, c, "revert")
 		got, regs := serviceStatuses(t, c, "revert")
