@@ -81,6 +81,10 @@ type TaskGroup struct {
 	Scaling *ScalingPolicy `json:",omitempty"`
 	// Services are the group's service blocks.
 	Services []*Service `json:",omitempty"`
+	// ShutdownDelay is waited between deregistering the group's services
+	// and killing its tasks when the allocation stops (nanoseconds in
+	// JSON, as Nomad's).
+	ShutdownDelay *time.Duration
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node:
@@ -128,6 +132,9 @@ type Task struct {
 	Services []*Service `json:",omitempty"`
 	// Templates are rendered into the task directory before it starts.
 	Templates []*Template `json:",omitempty"`
+	// ShutdownDelay is waited between deregistering the task's services
+	// and signalling it when it is stopped.
+	ShutdownDelay time.Duration
 }
 
 // Lifecycle hooks a task can run at.

@@ -34,6 +34,9 @@ type ServiceRegistration struct {
 type ServiceRegistrationStub struct {
 	ServiceName string
 	Tags        []string
+	// Published (orch extension, absent when false) says an instance has
+	// a publish block: the clients' load balancers serve the service.
+	Published bool `json:",omitempty"`
 }
 
 // ServiceRegistrationListStub lists the services of one namespace.

@@ -22,6 +22,7 @@ func (c *Client) newAllocRunner(alloc *structs.Allocation, restored map[string]*
 		Catalog:   c.rpc,
 		// Looked up per call: the services hook is attached after New.
 		ChecksHealthy: c.AllocChecksHealthy,
+		Deregister:    func(task string) { c.deregisterServices(alloc.ID, task) },
 	})
 	if err != nil {
 		return nil, err

@@ -84,6 +84,15 @@ func (c *Client) stopServices() {
 	}
 }
 
+// deregisterServices takes an allocation's instances of task's services
+// ("" for the group's) out of the catalog, for the alloc runner's stop
+// sequence (deregister, shutdown_delay, kill).
+func (c *Client) deregisterServices(allocID, task string) {
+	if h := c.svc.get(allocID); h != nil {
+		h.Deregister(task)
+	}
+}
+
 // forgetServices ends the hook of an allocation the servers dropped.
 func (c *Client) forgetServices(allocID string) {
 	if h := c.svc.take(allocID); h != nil {

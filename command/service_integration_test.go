@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,11 @@ import (
 const helperHTTPEnv = "ORCH_TEST_HTTP_SERVER"
 
 // serveHelperHTTP listens on NOMAD_PORT_http and answers /health with 200,
-// or 500 once the file "unhealthy" exists in the task's local/ directory.
+// or 500 once the file "unhealthy" exists in the task's local/ directory,
+// and /whoami (any method) with the allocation ID, after ?ms=N
+// milliseconds of simulated work. It exits at once on SIGINT, like most
+// servers: requests in flight then fail, which is what shutdown_delay is
+// for.
 func serveHelperHTTP() {
 	flag := filepath.Join(os.Getenv("NOMAD_TASK_DIR"), "unhealthy")
 	http.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
@@ -30,6 +35,9 @@ func serveHelperHTTP() {
 		fmt.Fprintln(w, "ok")
 	})
 	http.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
+		if ms, err := strconv.Atoi(r.URL.Query().Get("ms")); err == nil && ms > 0 {
+			time.Sleep(time.Duration(ms) * time.Millisecond) // the request's work, not a wait for state
+		}
 		fmt.Fprint(w, os.Getenv("NOMAD_ALLOC_ID"))
 	})
 	err := http.ListenAndServe(net.JoinHostPort("127.0.0.1", os.Getenv("NOMAD_PORT_http")), nil)

@@ -13,6 +13,7 @@ var groupSchema = &hcl.BodySchema{
 		{Name: "meta"},
 		{Name: "completions"},
 		{Name: "parallelism"},
+		{Name: "shutdown_delay"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "constraint"},
@@ -75,6 +76,8 @@ func (e *evaluator) group(b *hcl.Block, jobName string) *api.TaskGroup {
 		Affinities:  e.affinities(c.Blocks),
 		Spreads:     e.spreads(c.Blocks),
 		Meta:        e.stringMapAttrOrBlock(c, "meta"),
+		// A negative delay is reported at its file:line by durationAttr.
+		ShutdownDelay: e.durationAttr(c.Attributes, "shutdown_delay"),
 	}
 	if n := tg.Count; n != nil && *n < 0 {
 		e.errorf(c.Attributes["count"].Expr.Range(), invalidValue("count"), "count must be 0 or more, got %d", *n)

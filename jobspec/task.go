@@ -16,6 +16,7 @@ var taskSchema = &hcl.BodySchema{
 		{Name: "kill_timeout"},
 		{Name: "kill_signal"},
 		{Name: "leader"},
+		{Name: "shutdown_delay"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "config"},
@@ -78,6 +79,9 @@ func (e *evaluator) task(b *hcl.Block, groupVolumes map[string]hcl.Range, sc *se
 	}
 	if l := e.boolAttr(c.Attributes, "leader"); l != nil {
 		t.Leader = *l
+	}
+	if d := e.durationAttr(c.Attributes, "shutdown_delay"); d != nil {
+		t.ShutdownDelay = *d
 	}
 	if rb := e.singleBlock(c.Blocks, "resources"); rb != nil {
 		t.Resources = e.resources(rb)

@@ -37,8 +37,9 @@ func (s *ServiceRegistration) List(args *structs.ServiceRegistrationListRequest,
 		})
 }
 
-// listStubs groups registrations by namespace and name. namespace "" or
-// "*" means every namespace.
+// listStubs groups registrations by namespace and name, a service being
+// Published when any instance has a publish block. namespace "" or "*"
+// means every namespace.
 func listStubs(regs []*structs.ServiceRegistration, namespace string) []*structs.ServiceRegistrationListStub {
 	byNS := make(map[string]map[string]*structs.ServiceRegistrationStub)
 	for _, r := range regs {
@@ -55,6 +56,7 @@ func listStubs(regs []*structs.ServiceRegistration, namespace string) []*structs
 			stub = &structs.ServiceRegistrationStub{ServiceName: r.ServiceName, Tags: []string{}}
 			names[r.ServiceName] = stub
 		}
+		stub.Published = stub.Published || r.Publish != nil
 		for _, t := range r.Tags {
 			if !slices.Contains(stub.Tags, t) {
 				stub.Tags = append(stub.Tags, t)

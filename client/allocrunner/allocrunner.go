@@ -50,6 +50,12 @@ type Config struct {
 	// passes, and whether all of them have reported yet; it backs
 	// health_check = "checks". Nil judges by task states alone.
 	ChecksHealthy func(allocID string) (healthy, known bool)
+	// Deregister takes the allocation's instances of task's services
+	// ("" for the group's) out of the service catalog and returns once
+	// the servers answered. A server stop calls it before each
+	// shutdown_delay and kill (shutdown.go), from the runner's stop
+	// goroutine. Nil when nothing registers services.
+	Deregister func(task string)
 }
 
 // AllocRunner runs one allocation. Run is called once, in its own
@@ -72,6 +78,11 @@ type AllocRunner struct {
 	detachOnce  sync.Once
 	destroyOnce sync.Once
 	updateMu    sync.Mutex
+	// stopOnce starts the server-requested stop once; killNow closes on
+	// Kill or Destroy and cuts a shutdown_delay short.
+	stopOnce    sync.Once
+	killNow     chan struct{}
+	killNowOnce sync.Once
 
 	mu          sync.Mutex
 	alloc       *structs.Allocation
@@ -107,6 +118,7 @@ func New(cfg *Config) (*AllocRunner, error) {
 		poke:        make(chan struct{}, 1),
 		waitCh:      make(chan struct{}),
 		detaching:   make(chan struct{}),
+		killNow:     make(chan struct{}),
 		alloc:       alloc,
 		setupStates: make(map[string]*structs.TaskState),
 		clock:       cfg.Clock,
@@ -239,20 +251,10 @@ func (ar *AllocRunner) killOthers(dead *taskrunner.TaskRunner, cause func() *str
 	}
 }
 
-// stopMain stops every task but the poststop ones, for a server stop:
-// poststop tasks then run as cleanup.
-func (ar *AllocRunner) stopMain() {
-	ar.setStopping()
-	for _, tr := range ar.tasks {
-		if !tr.Task().IsPoststop() {
-			tr.Kill(nil)
-		}
-	}
-}
-
 // killAll stops every task, poststop tasks included, for a runner that is
-// going away.
+// going away, without waiting for shutdown delays.
 func (ar *AllocRunner) killAll(cause *structs.TaskEvent) {
+	ar.killNowOnce.Do(func() { close(ar.killNow) })
 	ar.setStopping()
 	for _, tr := range ar.tasks {
 		tr.Kill(cause)
@@ -280,7 +282,7 @@ func (ar *AllocRunner) Update(alloc *structs.Allocation) {
 	ar.watchHealth(alloc)
 	if alloc.ServerTerminalStatus() {
 		ar.logger.Debug("server stopped allocation", "desired_status", alloc.DesiredStatus, "reason", alloc.DesiredDescription)
-		ar.stopMain()
+		ar.stopForServer()
 	}
 	ar.taskStateChanged()
 }

@@ -46,9 +46,16 @@ type harness struct {
 
 func newHarness(t *testing.T, alloc *structs.Allocation) *harness {
 	t.Helper()
+	return newHarnessWith(t, alloc, nil)
+}
+
+// newHarnessWith is newHarness with the runner's config changed by mod
+// before the runner is built.
+func newHarnessWith(t *testing.T, alloc *structs.Allocation, mod func(*Config)) *harness {
+	t.Helper()
 	logger := clienttest.Logger(t)
 	h := &harness{t: t, driver: mockdriver.New(logger)}
-	ar, err := New(&Config{
+	cfg := &Config{
 		Logger:    logger,
 		Alloc:     alloc,
 		Node:      mock.Node(),
@@ -61,7 +68,11 @@ func newHarness(t *testing.T, alloc *structs.Allocation) *harness {
 			h.last = a
 		},
 		Jitter: func(time.Duration) time.Duration { return 0 },
-	})
+	}
+	if mod != nil {
+		mod(cfg)
+	}
+	ar, err := New(cfg)
 	if err != nil {
 		t.Fatalf("new alloc runner: %v", err)
 	}

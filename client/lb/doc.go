@@ -8,6 +8,10 @@
 //	                                                                  │ per published service
 //	listener :PORT ──▶ tcpProxy | httpProxy ──pick──▶ pool (passing instances)
 //
+// Only services the catalog's list marks Published (an instance has a
+// publish block) are watched, so a client holds one blocking query per
+// published service, not per service of the cluster.
+//
 // The pool is replaced live when the catalog changes, so an instance whose
 // check fails leaves rotation as soon as the client registering it reports
 // the failure. A dial that fails marks the instance down for a moment

@@ -133,7 +133,9 @@ func (m *Manager) Instances(id servicewatch.ServiceID) int {
 // Run follows the catalog until ctx ends, then closes every listener.
 func (m *Manager) Run(ctx context.Context) {
 	m.cfg.Watcher.OnChange(func(id servicewatch.ServiceID) {
-		if ctx.Err() == nil {
+		// The watcher is shared with DNS: only published services are
+		// the balancer's business.
+		if ctx.Err() == nil && m.isKnown(id) {
 			m.reconcile(ctx, id)
 		}
 	})
@@ -161,12 +163,24 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 }
 
-// sync watches services that appeared and unpublishes those gone.
-func (m *Manager) sync(ctx context.Context, ids []servicewatch.ServiceID) {
-	seen := make(map[servicewatch.ServiceID]bool, len(ids))
-	for _, id := range ids {
-		seen[id] = true
-		m.reconcile(ctx, id)
+func (m *Manager) isKnown(id servicewatch.ServiceID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.known[id]
+}
+
+// sync watches the published services of the catalog's list and
+// unpublishes those gone or no longer published. Services without a
+// publish block are never watched: a client holds one blocking query per
+// published service, not one per service of the cluster.
+func (m *Manager) sync(ctx context.Context, stubs []servicewatch.ServiceStub) {
+	seen := make(map[servicewatch.ServiceID]bool, len(stubs))
+	for _, s := range stubs {
+		if !s.Published {
+			continue
+		}
+		seen[s.ServiceID] = true
+		m.reconcile(ctx, s.ServiceID)
 	}
 	m.mu.Lock()
 	var gone []servicewatch.ServiceID
@@ -177,7 +191,7 @@ func (m *Manager) sync(ctx context.Context, ids []servicewatch.ServiceID) {
 	}
 	m.mu.Unlock()
 	for _, id := range gone {
-		m.cfg.Watcher.Unpin(id)
+		m.cfg.Watcher.Drop(id)
 		m.mu.Lock()
 		delete(m.known, id)
 		m.unpublishLocked(id)

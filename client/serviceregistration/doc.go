@@ -13,7 +13,10 @@
 //   - restarts a task whose check failed check_restart.limit times in a
 //     row after the grace period, through the task runner's restart path,
 //     which counts against the restart policy as Nomad does;
-//   - deregisters the instances when the allocation stops, and keeps them
+//   - deregisters an owner's instances when the alloc runner's stop
+//     sequence asks (Deregister: the group's, then each task's, before
+//     their shutdown_delay and kill), never registering them again, and
+//     whatever is left once the allocation has finished; it keeps them
 //     when the agent only detaches (a restarted agent registers them
 //     again, which is idempotent).
 //

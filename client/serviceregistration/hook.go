@@ -74,14 +74,24 @@ type Hook struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
-	mu         sync.Mutex
-	alloc      *structs.Allocation
-	instances  []*instance
-	registered map[int]bool
-	dirty      map[int]bool
+	mu        sync.Mutex
+	alloc     *structs.Allocation
+	instances []*instance
 	// starts is each task's last start time seen, to reset grace on a
 	// restart.
-	starts       map[string]time.Time
+	starts map[string]time.Time
+
+	// writeMu serialises catalog writes, so that a status upsert in
+	// flight cannot land after (and undo) a Deregister, and guards the
+	// registration bookkeeping below, shared by Run and Deregister.
+	writeMu    sync.Mutex
+	registered map[int]bool
+	dirty      map[int]bool
+	// gone marks instances Deregister took out (or kept out) of the
+	// catalog: they are never registered or upserted again. deleted
+	// marks those whose delete the servers acknowledged.
+	gone         map[int]bool
+	deleted      map[int]bool
 	deregistered bool
 	// applied counts check results, for tests and debugging.
 	applied atomic.Int64
@@ -111,6 +121,8 @@ func New(cfg *Config) *Hook {
 		instances:  instances,
 		registered: make(map[int]bool),
 		dirty:      make(map[int]bool),
+		gone:       make(map[int]bool),
+		deleted:    make(map[int]bool),
 		starts:     make(map[string]time.Time),
 	}
 }
@@ -182,20 +194,25 @@ func (h *Hook) Stop(deregister bool) {
 }
 
 // reconcile registers the instances whose tasks now run and deregisters
-// everything once the allocation is terminal, which it reports.
+// everything once the allocation has finished, which it reports. An
+// allocation the servers stopped registers nothing new; its alloc runner
+// deregisters its instances (Deregister) in Nomad's order, before each
+// shutdown_delay and kill.
 func (h *Hook) reconcile() (terminal bool) {
 	h.mu.Lock()
 	alloc := h.alloc
 	h.mu.Unlock()
-	if alloc.TerminalStatus() {
+	if alloc.ClientTerminalStatus() {
 		h.cancel()
 		h.deregisterAll()
 		return true
 	}
 	now := time.Now()
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
 	for i, inst := range h.instances {
 		h.noteRestarts(inst, alloc, now)
-		if h.registered[i] || !ownerRunning(alloc, inst.task) {
+		if h.registered[i] || h.gone[i] || alloc.ServerTerminalStatus() || !ownerRunning(alloc, inst.task) {
 			continue
 		}
 		h.registered[i] = true
@@ -283,7 +300,9 @@ func (h *Hook) apply(r checkResult) {
 	h.mu.Unlock()
 	if status != inst.reg.Status {
 		inst.reg.Status = status
+		h.writeMu.Lock()
 		h.dirty[r.inst] = true
+		h.writeMu.Unlock()
 	}
 	h.checkRestart(inst, cs, r.res.Status, time.Now())
 }
@@ -317,12 +336,14 @@ func (h *Hook) checkRestart(inst *instance, cs *checkState, status string, now t
 // flush sends the changed instances in one upsert; false means it failed
 // and must be retried.
 func (h *Hook) flush() bool {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
 	if len(h.dirty) == 0 || h.deregistered {
 		return true
 	}
 	var regs []*structs.ServiceRegistration
 	for i := range h.dirty {
-		if h.registered[i] {
+		if h.registered[i] && !h.gone[i] {
 			regs = append(regs, h.instances[i].reg.Copy())
 		}
 	}
@@ -340,25 +361,56 @@ func (h *Hook) flush() bool {
 	return true
 }
 
-// deregisterAll removes the registered instances; a missing one is
-// already gone (the servers dropped it with its allocation).
+// deregisterAll removes the registered instances not deleted yet.
 func (h *Hook) deregisterAll() {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
 	if h.deregistered {
 		return
 	}
 	h.deregistered = true
-	for i, inst := range h.instances {
-		if !h.registered[i] {
-			continue
-		}
-		req := &structs.ServiceRegistrationDeleteByIDRequest{ID: inst.reg.ID, SecretID: h.cfg.Node.SecretID,
-			WriteRequest: structs.WriteRequest{Region: h.cfg.Region, Namespace: h.cfg.Alloc.Namespace}}
-		var resp structs.GenericResponse
-		err := h.cfg.RPC.RPC(structs.ServiceRegistrationDeleteRPC, req, &resp)
-		if err != nil && !errors.Is(err, structs.ErrNotFound) && !isNotFound(err) {
-			h.logger.Warn("failed to deregister service", "service", inst.service.Name, "error", err)
+	for i := range h.instances {
+		h.gone[i] = true
+		if h.registered[i] && !h.deleted[i] {
+			h.deleteLocked(i)
 		}
 	}
+}
+
+// Deregister takes the instances of task's services ("" for the group's)
+// out of the catalog and returns once the servers answered, so that the
+// caller can let traffic drain before killing the task (shutdown_delay).
+// They are never registered again. It is called by the alloc runner's
+// stop sequence, from its own goroutine, and may run concurrently with
+// Run; a failed delete is logged and tried again when the allocation
+// finishes (and the servers drop the instances with it anyway).
+func (h *Hook) Deregister(task string) {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	for i, inst := range h.instances {
+		if inst.task != task || h.gone[i] {
+			continue
+		}
+		h.gone[i] = true
+		if h.registered[i] && !h.deleted[i] {
+			h.deleteLocked(i)
+		}
+	}
+}
+
+// deleteLocked removes one instance; a missing one is already gone (the
+// servers dropped it with its allocation). writeMu must be held.
+func (h *Hook) deleteLocked(i int) {
+	inst := h.instances[i]
+	req := &structs.ServiceRegistrationDeleteByIDRequest{ID: inst.reg.ID, SecretID: h.cfg.Node.SecretID,
+		WriteRequest: structs.WriteRequest{Region: h.cfg.Region, Namespace: h.cfg.Alloc.Namespace}}
+	var resp structs.GenericResponse
+	err := h.cfg.RPC.RPC(structs.ServiceRegistrationDeleteRPC, req, &resp)
+	if err != nil && !errors.Is(err, structs.ErrNotFound) && !isNotFound(err) {
+		h.logger.Warn("failed to deregister service", "service", inst.service.Name, "error", err)
+		return
+	}
+	h.deleted[i] = true
 }
 
 // isNotFound matches a not-found error that crossed the RPC wire as text.

@@ -136,10 +136,69 @@ func TestHook_RegistersChecksAndDeregisters(t *testing.T) {
 		t.Errorf("service without checks is %s", s)
 	}
 
+	// A server stop leaves deregistration to the alloc runner's stop
+	// sequence; the allocation finishing deregisters what is left.
 	stopped := running(alloc, 0)
 	stopped.DesiredStatus = structs.AllocDesiredStatusStop
 	h.Update(stopped)
+	done := *stopped
+	done.ClientStatus = structs.AllocClientStatusComplete
+	h.Update(&done)
 	waitFor(t, "instances deregistered", func() bool { return len(cat.statuses()) == 0 })
+	select {
+	case <-h.doneCh:
+	case <-time.After(10 * time.Second):
+		t.Fatal("hook still running after its allocation finished")
+	}
+}
+
+// Deregister takes out exactly the instances of one owner, synchronously,
+// and they stay out while their checks keep reporting; the other owner's
+// instances keep being registered and updated.
+func TestHook_DeregisterByOwner(t *testing.T) {
+	t.Parallel()
+	unhealthy, port := healthServer(t)
+	cat := &fakeCatalog{regs: map[string]*structs.ServiceRegistration{}}
+	alloc := serviceAlloc(port, nil)
+	tg := alloc.Job.TaskGroups[0]
+	task := tg.Tasks[0].Name
+	tg.Services = []*structs.Service{{Name: "grp", PortLabel: strconv.Itoa(port),
+		Checks: []*structs.ServiceCheck{{Name: "g", Type: "http", Path: "/", Interval: 20 * time.Millisecond, Timeout: time.Second}}}}
+	h := New(&Config{Logger: hclog.NewNullLogger(), Alloc: alloc, Node: mock.Node(), RPC: cat})
+	go h.Run()
+	t.Cleanup(func() { h.Stop(false) })
+	h.Update(running(alloc, 0))
+	waitFor(t, "three instances passing", func() bool {
+		s := cat.statuses()
+		return len(s) == 3 && s["grp"] == structs.HealthPassing && s["web"] == structs.HealthPassing
+	})
+
+	stopped := running(alloc, 0)
+	stopped.DesiredStatus = structs.AllocDesiredStatusStop
+	h.Update(stopped)
+	h.Deregister("")
+	if s := cat.statuses(); len(s) != 2 || s["grp"] != "" {
+		t.Fatalf("after deregistering the group's services: %v, want web and plain only", s)
+	}
+	// Both checks turn critical: the task's instance is updated, the
+	// deregistered group instance must not come back.
+	unhealthy.Store(true)
+	waitFor(t, "web critical", func() bool { return cat.statuses()["web"] == structs.HealthCritical })
+	base := countResults(h)
+	waitFor(t, "more check results", func() bool { return countResults(h) >= base+6 })
+	if s := cat.statuses(); s["grp"] != "" {
+		t.Fatalf("group instance registered again: %v", s)
+	}
+	h.Deregister(task)
+	if s := cat.statuses(); len(s) != 0 {
+		t.Fatalf("after deregistering the task's services: %v, want none", s)
+	}
+	cat.mu.Lock()
+	deletes := len(cat.deletes)
+	cat.mu.Unlock()
+	if deletes != 3 {
+		t.Fatalf("%d deletes, want one per instance", deletes)
+	}
 }
 
 func TestHook_RetriesFailedUpserts(t *testing.T) {

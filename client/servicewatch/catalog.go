@@ -15,6 +15,14 @@ type ServiceID struct {
 	Name      string
 }
 
+// ServiceStub is one service of the catalog's list.
+type ServiceStub struct {
+	ServiceID
+	// Published is set when an instance of the service has a publish
+	// block, so the load balancer can leave every other service unwatched.
+	Published bool
+}
+
 // Catalog is the part of the servers' service catalog the DNS server and
 // the load balancer read. Both methods are blocking queries: with minIndex
 // above zero they return once the catalog's index passes minIndex, or
@@ -24,8 +32,9 @@ type Catalog interface {
 	// Instances lists every instance (any health) of one service and the
 	// catalog index the answer reflects.
 	Instances(ctx context.Context, namespace, name string, minIndex uint64) ([]*structs.ServiceRegistration, uint64, error)
-	// Services lists the services of all namespaces.
-	Services(ctx context.Context, minIndex uint64) ([]ServiceID, uint64, error)
+	// Services lists the services of all namespaces, sorted by
+	// namespace then name.
+	Services(ctx context.Context, minIndex uint64) ([]ServiceStub, uint64, error)
 }
 
 // AllNamespaces asks the catalog's list for every namespace, as Nomad's
@@ -90,7 +99,7 @@ func (c *RPCCatalog) Instances(ctx context.Context, namespace, name string, minI
 }
 
 // Services implements Catalog.
-func (c *RPCCatalog) Services(ctx context.Context, minIndex uint64) ([]ServiceID, uint64, error) {
+func (c *RPCCatalog) Services(ctx context.Context, minIndex uint64) ([]ServiceStub, uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
@@ -99,10 +108,10 @@ func (c *RPCCatalog) Services(ctx context.Context, minIndex uint64) ([]ServiceID
 	if err := c.call(ctx, structs.ServiceRegistrationListRPC, args, &reply); err != nil {
 		return nil, 0, fmt.Errorf("list services: %w", err)
 	}
-	var ids []ServiceID
+	var ids []ServiceStub
 	for _, ns := range reply.Services {
 		for _, s := range ns.Services {
-			ids = append(ids, ServiceID{Namespace: ns.Namespace, Name: s.ServiceName})
+			ids = append(ids, ServiceStub{ServiceID: ServiceID{Namespace: ns.Namespace, Name: s.ServiceName}, Published: s.Published})
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool {

@@ -36,7 +36,7 @@ func (f *fakeRPC) RPC(method string, args, reply interface{}) error {
 		r := reply.(*structs.ServiceRegistrationListResponse)
 		r.Services = []*structs.ServiceRegistrationListStub{
 			{Namespace: "prod", Services: []*structs.ServiceRegistrationStub{{ServiceName: "b"}, {ServiceName: "a"}}},
-			{Namespace: "default", Services: []*structs.ServiceRegistrationStub{{ServiceName: "web"}}},
+			{Namespace: "default", Services: []*structs.ServiceRegistrationStub{{ServiceName: "web", Published: true}}},
 		}
 		r.Index = 9
 	}
@@ -58,14 +58,18 @@ func TestRPCCatalog(t *testing.T) {
 			t.Errorf("request %+v, want service web and %+v", rpc.get, want)
 		}
 	})
-	t.Run("services of every namespace, sorted", func(t *testing.T) {
+	t.Run("services of every namespace, sorted, with Published", func(t *testing.T) {
 		rpc := &fakeRPC{}
 		c := &servicewatch.RPCCatalog{RPC: rpc}
 		ids, idx, err := c.Services(ctx, 0)
 		if err != nil || idx != 9 {
 			t.Fatal(idx, err)
 		}
-		want := []servicewatch.ServiceID{{Namespace: "default", Name: "web"}, {Namespace: "prod", Name: "a"}, {Namespace: "prod", Name: "b"}}
+		want := []servicewatch.ServiceStub{
+			{ServiceID: servicewatch.ServiceID{Namespace: "default", Name: "web"}, Published: true},
+			{ServiceID: servicewatch.ServiceID{Namespace: "prod", Name: "a"}},
+			{ServiceID: servicewatch.ServiceID{Namespace: "prod", Name: "b"}},
+		}
 		if !reflect.DeepEqual(ids, want) {
 			t.Errorf("ids %v, want %v", ids, want)
 		}

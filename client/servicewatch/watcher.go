@@ -98,6 +98,19 @@ func (w *Watcher) Pin(ctx context.Context, id ServiceID) ([]*structs.ServiceRegi
 	return w.get(ctx, id, true)
 }
 
+// Drop stops watching a service (its blocking query ends) and forgets
+// its instances; the next read fetches it again. The load balancer drops
+// a service that is no longer published.
+func (w *Watcher) Drop(id ServiceID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e, ok := w.entries[id]; ok {
+		e.cancel()
+		w.lru.Remove(e.elem)
+		delete(w.entries, id)
+	}
+}
+
 // Unpin lets a pinned service be evicted again.
 func (w *Watcher) Unpin(id ServiceID) {
 	w.mu.Lock()
@@ -198,7 +211,9 @@ func (w *Watcher) watch(ctx context.Context, id ServiceID, index uint64) {
 		index = next
 		w.mu.Lock()
 		e, ok := w.entries[id]
-		if !ok {
+		if !ok || ctx.Err() != nil {
+			// Dropped or evicted (perhaps fetched again since, with a
+			// watch of its own): this answer is not ours to store.
 			w.mu.Unlock()
 			return
 		}

@@ -85,6 +85,26 @@ func TestWatcher(t *testing.T) {
 			}
 		}
 	})
+	t.Run("Drop ends the blocking query and forgets the service", func(t *testing.T) {
+		cat := servicewatchtest.New()
+		cat.Upsert(reg("a", "web", structs.HealthPassing))
+		w := servicewatch.New(servicewatch.Config{Catalog: cat})
+		defer w.Stop()
+		if _, err := w.Pin(context.Background(), web); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the watch's blocking query", func() bool { return cat.Blocked(web) == 1 })
+		w.Drop(web)
+		waitFor(t, "no query left", func() bool { return cat.Blocked(web) == 0 })
+		if w.Len() != 0 {
+			t.Fatalf("%d services cached after Drop", w.Len())
+		}
+		before := cat.QueriesOf(web)
+		insts, err := w.Instances(context.Background(), web)
+		if err != nil || len(insts) != 1 || cat.QueriesOf(web) == before {
+			t.Fatalf("read after Drop: %v %v, queries %d -> %d; want a fresh fetch", insts, err, before, cat.QueriesOf(web))
+		}
+	})
 	t.Run("OnChange fires on a change", func(t *testing.T) {
 		cat := servicewatchtest.New()
 		changed := make(chan servicewatch.ServiceID, 10)

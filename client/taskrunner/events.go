@@ -77,3 +77,11 @@ func SiblingFailedEvent(task string) *structs.TaskEvent {
 	ev.Details["failed_sibling"] = task
 	return ev
 }
+
+// ShutdownDelayEvent says the task waits its shutdown_delay, its
+// services already deregistered, before it is signalled.
+func ShutdownDelayEvent(d time.Duration) *structs.TaskEvent {
+	ev := newEvent(structs.TaskWaitingShutdownDelay, fmt.Sprintf("Services deregistered; waiting %v (shutdown_delay) before killing the task", d))
+	ev.Details["shutdown_delay"] = d.String()
+	return ev
+}

@@ -157,6 +157,10 @@ func (tr *TaskRunner) Kill(cause *structs.TaskEvent) {
 	})
 }
 
+// EmitEvent records ev in the task's events, for what the alloc runner
+// does to the task (a shutdown_delay).
+func (tr *TaskRunner) EmitEvent(ev *structs.TaskEvent) { tr.emit(ev) }
+
 // Detach makes Run return without stopping the task, for an agent that
 // shuts down but leaves its workloads running.
 func (tr *TaskRunner) Detach() { tr.detach() }

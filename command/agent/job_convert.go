@@ -69,6 +69,10 @@ func convertTaskGroup(in *api.TaskGroup) *structs.TaskGroup {
 		Scaling:       convertScaling(in.Scaling),
 		Services:      convertServices(in.Services),
 	}
+	if in.ShutdownDelay != nil {
+		d := *in.ShutdownDelay
+		out.ShutdownDelay = &d
+	}
 	convertGroupReschedule(in, out)
 	if d := in.EphemeralDisk; d != nil {
 		out.EphemeralDisk = &structs.EphemeralDisk{
@@ -119,6 +123,7 @@ func convertTask(in *api.Task) *structs.Task {
 		VolumeMounts:    convertVolumeMounts(in.VolumeMounts),
 		Services:        convertServices(in.Services),
 		Templates:       convertTemplates(in.Templates),
+		ShutdownDelay:   in.ShutdownDelay,
 	}
 	if r := in.Resources; r != nil {
 		out.Resources = &structs.Resources{

@@ -40,6 +40,9 @@ const (
 	TaskDriverMessage      = "Driver"
 	TaskHookFailed         = "Task hook failed"
 	TaskArtifactDownloadFl = "Failed Artifact Download"
+	// TaskWaitingShutdownDelay: the task's services are deregistered
+	// and its shutdown_delay runs before the kill signal.
+	TaskWaitingShutdownDelay = "Waiting for shutdown delay"
 )
 
 // Allocation is one placement of a task group on a node: the scheduler

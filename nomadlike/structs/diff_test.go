@@ -223,6 +223,7 @@ func TestJobDiff(t *testing.T) {
       + Driver: "raw_exec"
       + KillTimeout: "5000000000"
       + Leader: "false"
+      + ShutdownDelay: "0"
       + Config {
         + args[0]: "1000"
         + command: "/bin/sleep"
@@ -240,6 +241,7 @@ func TestJobDiff(t *testing.T) {
       - Driver: "raw_exec"
       - KillTimeout: "5000000000"
       - Leader: "false"
+      - ShutdownDelay: "0"
       - Config {
         - args[0]: "1000"
         - command: "/bin/sleep"

@@ -92,6 +92,11 @@ type TaskGroup struct {
 	Scaling *ScalingPolicy
 	// Services are the group's service blocks; see services.go.
 	Services []*Service
+	// ShutdownDelay is waited, when the allocation is stopped, between
+	// deregistering the group's services and killing its tasks, so that
+	// load balancers stop sending before the tasks go (Nomad's
+	// shutdown_delay). Nil is no delay.
+	ShutdownDelay *time.Duration
 }
 
 // MigrateStrategy is how a group's allocations move off a draining node;
@@ -138,6 +143,10 @@ type Task struct {
 	Services []*Service
 	// Templates are rendered into the task directory; see template.go.
 	Templates []*Template
+	// ShutdownDelay is waited, when the task is killed for a stop,
+	// between deregistering its services and signalling it (after the
+	// group's ShutdownDelay).
+	ShutdownDelay time.Duration
 }
 
 // Constraint restricts placement: LTarget Operand RTarget must hold on a node.

@@ -144,6 +144,10 @@ type ServiceRegistrationListRequest struct {
 type ServiceRegistrationStub struct {
 	ServiceName string
 	Tags        []string
+	// Published (orch extension, left out of the JSON when false, so a
+	// Nomad client sees Nomad's shape) is set when an instance carries a
+	// publish block: the clients' load balancers watch only these.
+	Published bool `json:",omitempty"`
 }
 
 // ServiceRegistrationListStub groups the stubs of one namespace.

@@ -183,6 +183,10 @@ func (tg *TaskGroup) Copy() *TaskGroup {
 	c.Update = tg.Update.Copy()
 	c.Scaling = tg.Scaling.Copy()
 	c.Services = copyServices(tg.Services)
+	if tg.ShutdownDelay != nil {
+		d := *tg.ShutdownDelay
+		c.ShutdownDelay = &d
+	}
 	return &c
 }
 

@@ -116,6 +116,9 @@ func (tg *TaskGroup) validate(p *problems, index int) {
 	if tg.Count < 0 {
 		p.addf(path+".Count", "%d is negative: want 0 or more", tg.Count)
 	}
+	if d := tg.ShutdownDelay; d != nil && *d < 0 {
+		p.addf(path+".ShutdownDelay", "%s is negative", *d)
+	}
 	validateConstraints(p, path+".Constraints", tg.Constraints)
 	validateAffinities(p, path+".Affinities", tg.Affinities)
 	validateSpreads(p, path+".Spreads", tg.Spreads)
@@ -178,6 +181,9 @@ func (t *Task) validate(p *problems, groupPath string, index int) {
 	}
 	if t.KillTimeout < 0 {
 		p.addf(path+".KillTimeout", "%s is negative", t.KillTimeout)
+	}
+	if t.ShutdownDelay < 0 {
+		p.addf(path+".ShutdownDelay", "%s is negative", t.ShutdownDelay)
 	}
 	validateConstraints(p, path+".Constraints", t.Constraints)
 	validateAffinities(p, path+".Affinities", t.Affinities)

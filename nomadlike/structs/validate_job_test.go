@@ -30,6 +30,16 @@ func TestJobValidate(t *testing.T) {
 			j.TaskGroups = append(j.TaskGroups, j.TaskGroups[0].Copy())
 		}, []string{`TaskGroups[1].Name: "web" is already the name of group 0`}},
 		{"negative count", func(j *structs.Job) { j.TaskGroups[0].Count = -1 }, []string{`TaskGroups["web"].Count: -1 is negative`}},
+		{"shutdown delays", func(j *structs.Job) {
+			d := 5 * time.Second
+			j.TaskGroups[0].ShutdownDelay = &d
+			j.TaskGroups[0].Tasks[0].ShutdownDelay = time.Second
+		}, nil},
+		{"negative shutdown delays", func(j *structs.Job) {
+			d := -time.Second
+			j.TaskGroups[0].ShutdownDelay = &d
+			j.TaskGroups[0].Tasks[0].ShutdownDelay = -2 * time.Second
+		}, []string{`TaskGroups["web"].ShutdownDelay: -1s is negative`, `Tasks["web"].ShutdownDelay: -2s is negative`}},
 		{"task without driver or resources", func(j *structs.Job) {
 			j.TaskGroups[0].Tasks[0].Driver = ""
 			j.TaskGroups[0].Tasks[0].Resources = nil

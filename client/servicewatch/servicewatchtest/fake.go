@@ -24,13 +24,18 @@ type Catalog struct {
 	changed chan struct{}
 	insts   map[servicewatch.ServiceID][]*structs.ServiceRegistration
 	queries int
+	// byService counts the Instances calls made per service, inflight
+	// those still blocked.
+	byService map[servicewatch.ServiceID]int
+	inflight  map[servicewatch.ServiceID]int
 }
 
 var _ servicewatch.Catalog = (*Catalog)(nil)
 
 // New returns an empty catalog at index 1.
 func New() *Catalog {
-	return &Catalog{index: 1, changed: make(chan struct{}), insts: map[servicewatch.ServiceID][]*structs.ServiceRegistration{}}
+	return &Catalog{index: 1, changed: make(chan struct{}), insts: map[servicewatch.ServiceID][]*structs.ServiceRegistration{},
+		byService: map[servicewatch.ServiceID]int{}, inflight: map[servicewatch.ServiceID]int{}}
 }
 
 func (c *Catalog) bumpLocked() {
@@ -109,6 +114,22 @@ func (c *Catalog) Queries() int {
 	return c.queries
 }
 
+// QueriesOf counts the Instances calls made for one service, blocking or
+// not, answered or still waiting.
+func (c *Catalog) QueriesOf(id servicewatch.ServiceID) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byService[id]
+}
+
+// Blocked is how many Instances calls for one service are waiting now:
+// a watched service has one.
+func (c *Catalog) Blocked(id servicewatch.ServiceID) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight[id]
+}
+
 // wait blocks until the index passes minIndex, the wait ends or ctx ends.
 func (c *Catalog) wait(ctx context.Context, minIndex uint64) {
 	wait := c.MaxWait
@@ -137,6 +158,16 @@ func (c *Catalog) wait(ctx context.Context, minIndex uint64) {
 
 // Instances implements servicewatch.Catalog.
 func (c *Catalog) Instances(ctx context.Context, namespace, name string, minIndex uint64) ([]*structs.ServiceRegistration, uint64, error) {
+	id := servicewatch.ServiceID{Namespace: namespace, Name: name}
+	c.mu.Lock()
+	c.byService[id]++
+	c.inflight[id]++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.inflight[id]--
+		c.mu.Unlock()
+	}()
 	c.wait(ctx, minIndex)
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
@@ -149,17 +180,26 @@ func (c *Catalog) Instances(ctx context.Context, namespace, name string, minInde
 }
 
 // Services implements servicewatch.Catalog.
-func (c *Catalog) Services(ctx context.Context, minIndex uint64) ([]servicewatch.ServiceID, uint64, error) {
+func (c *Catalog) Services(ctx context.Context, minIndex uint64) ([]servicewatch.ServiceStub, uint64, error) {
 	c.wait(ctx, minIndex)
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ids := make([]servicewatch.ServiceID, 0, len(c.insts))
-	for id := range c.insts {
-		ids = append(ids, id)
+	ids := make([]servicewatch.ServiceStub, 0, len(c.insts))
+	for id, list := range c.insts {
+		stub := servicewatch.ServiceStub{ServiceID: id}
+		for _, r := range list {
+			stub.Published = stub.Published || r.Publish != nil
+		}
+		ids = append(ids, stub)
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i].Name < ids[j].Name })
+	sort.Slice(ids, func(i, j int) bool {
+		if ids[i].Namespace != ids[j].Namespace {
+			return ids[i].Namespace < ids[j].Namespace
+		}
+		return ids[i].Name < ids[j].Name
+	})
 	return ids, c.index, nil
 }
