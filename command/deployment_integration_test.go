@@ -183,7 +183,9 @@ func minRunning(ivs []runInterval, from, to time.Time) (int, time.Time) {
 func TestMinRunning(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	old := func(id string, end int) runInterval { return runInterval{alloc: id, version: 0, from: at(-1000), to: at(end)} }
+	old := func(id string, end int) runInterval {
+		return runInterval{alloc: id, version: 0, from: at(-1000), to: at(end)}
+	}
 	fresh := func(id string, start int) runInterval { return runInterval{alloc: id, version: 1, from: at(start)} }
 	cases := []struct {
 		name string
