@@ -376,3 +376,117 @@ func TestDevAgent_RollingUpdateAvailability(t *testing.T) {
 		t.Fatalf("the API showed only %d allocations running during the update", sampledMin)
 	}
 }
+
+// TestDevAgent_CanaryDeployments: a count-2 service gets one canary that
+// waits beside the two old allocations until `orch deployment promote`,
+// then the rest roll; next, canary = count with auto_promote (blue/green)
+// runs both full sets side by side, promotes itself once the canaries are
+// healthy, stops the old set and succeeds with the canaries as the job.
+func TestDevAgent_CanaryDeployments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real tasks")
+	}
+	const count = 2
+	c := startDevAgent(t)
+	if code, out, errOut := cliRun(t, c, "run", writeJob(t, rolloutJob("blue", count, "    max_parallel = 1", "300"))); code != exitOK {
+		t.Fatalf("version 0: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// Version 1: one canary, promoted by hand.
+	canary := "    max_parallel = 1\n    canary = 1"
+	if code, out, errOut := cliRun(t, c, "run", "-detach", writeJob(t, rolloutJob("blue", count, canary, "301"))); code != exitOK {
+		t.Fatalf("version 1: exit %d\n%s\n%s", code, out, errOut)
+	}
+	depID := latestDeploymentOf(t, c, "blue", 1)
+	pollUntil(t, 30*time.Second, "a healthy canary waiting for promotion", func() (bool, string) {
+		d, _, err := c.Deployments().Info(depID, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		st := d.TaskGroups["g"]
+		return st.HealthyAllocs == 1 && d.StatusDescription == "Deployment is running but requires manual promotion",
+			fmt.Sprintf("%s: %+v", d.StatusDescription, st)
+	})
+	// The canary is healthy and the deployment waits: nothing else rolls.
+	if got := runningByVersion(t, c, "blue"); got[0] != count || got[1] != 1 {
+		t.Fatalf("before promotion, running by version %v; want %d old and the canary", got, count)
+	}
+	code, out, errOut := cliCmd(t, c, promoteCommand, depID)
+	if code != exitOK || !strings.Contains(out, `finished with status "complete"`) {
+		t.Fatalf("deployment promote: exit %d\n%s\n%s", code, out, errOut)
+	}
+	pollUntil(t, 30*time.Second, "the promoted deployment successful, all on version 1", func() (bool, string) {
+		d, _, err := c.Deployments().Info(depID, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		got := runningByVersion(t, c, "blue")
+		return d.Status == api.DeploymentStatusSuccessful && got[1] == count && len(got) == 1,
+			fmt.Sprintf("%s, running %v", d.Status, got)
+	})
+	if d, _, _ := c.Deployments().Info(depID, nil); !d.TaskGroups["g"].Promoted {
+		t.Fatalf("deployment succeeded without its group promoted: %+v", d.TaskGroups["g"])
+	}
+
+	// Version 2: blue/green, promoted automatically.
+	blueGreen := fmt.Sprintf("    max_parallel = 1\n    canary = %d\n    auto_promote = true", count)
+	start := time.Now()
+	code, out, errOut = cliRun(t, c, "run", writeJob(t, rolloutJob("blue", count, blueGreen, "302")))
+	end := time.Now()
+	if code != exitOK || !strings.Contains(out, "successful") {
+		t.Fatalf("version 2: exit %d\n%s\n%s", code, out, errOut)
+	}
+	depID = latestDeploymentOf(t, c, "blue", 2)
+	d, _, err := c.Deployments().Info(depID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := d.TaskGroups["g"]; d.Status != api.DeploymentStatusSuccessful || !st.Promoted || st.DesiredCanaries != count {
+		t.Fatalf("blue/green deployment %s (%s): %+v", d.Status, d.StatusDescription, st)
+	}
+	if !versionStable(t, c, "blue", 2) {
+		t.Fatal("version 2 is not stable after its deployment succeeded")
+	}
+	waitFinished(t, c, "blue", 1)
+	allocs, _, err := c.Jobs().Allocations("blue", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The canaries are the new version: nothing was placed after them.
+	var canariesHealthyAt time.Time
+	greens := 0
+	for _, a := range allocs {
+		if a.JobVersion != 2 {
+			continue
+		}
+		greens++
+		if a.DeploymentStatus == nil || !a.DeploymentStatus.Canary || !a.DeploymentStatus.IsHealthy() ||
+			a.ClientStatus != api.AllocClientStatusRunning {
+			t.Fatalf("version 2 allocation %s is %s, deployment status %+v; want a running healthy canary", a.ID, a.ClientStatus, a.DeploymentStatus)
+		}
+		if a.DeploymentStatus.Timestamp.After(canariesHealthyAt) {
+			canariesHealthyAt = a.DeploymentStatus.Timestamp
+		}
+	}
+	if greens != count {
+		t.Fatalf("%d version 2 allocations, want the %d canaries only", greens, count)
+	}
+	var ivs []runInterval
+	for _, iv := range runIntervals(t, allocs) {
+		if iv.version == 1 || iv.version == 2 {
+			ivs = append(ivs, iv)
+		}
+	}
+	sideBySide := false
+	sweep(ivs, start, end, func(_ time.Time, running map[uint64]int) {
+		sideBySide = sideBySide || (running[1] == count && running[2] == count)
+	})
+	if !sideBySide {
+		t.Fatalf("the old and the new set never ran side by side (%d each):\n%s", count, describe(ivs, start))
+	}
+	for _, iv := range ivs {
+		if iv.version == 1 && iv.to.Before(canariesHealthyAt) {
+			t.Fatalf("old allocation %s stopped %s before the last canary was healthy (auto-promotion)", iv.alloc, canariesHealthyAt.Sub(iv.to))
+		}
+	}
+}

@@ -286,3 +286,19 @@ func (g *groupReconciler) limit() int {
 	}
 	return max(n, 0)
 }
+
+// describeNewDeployment says, as Nomad does, whether a deployment this
+// reconcile created waits for its canaries to be promoted, by hand or
+// automatically, so `deployment status` tells an operator what it waits
+// for. Only a new deployment: the watcher and the promote endpoint own the
+// description of a stored one.
+func (r *Result) describeNewDeployment(in Input) {
+	d := r.Deployment
+	if d == nil || d.ID != in.NewDeploymentID || !d.RequiresPromotion() {
+		return
+	}
+	d.StatusDescription = structs.DeploymentStatusDescriptionRunningNeedsPromotion
+	if d.HasAutoPromote() {
+		d.StatusDescription = structs.DeploymentStatusDescriptionRunningAutoPromotion
+	}
+}

@@ -322,3 +322,26 @@ func TestReconcileDeploymentStateCarriesStrategy(t *testing.T) {
 		t.Fatalf("deployment = %+v", res.Deployment)
 	}
 }
+
+// A new deployment with canaries says what it waits for, as Nomad's.
+func TestReconcileDeploymentDescription(t *testing.T) {
+	cases := []struct {
+		name string
+		u    structs.UpdateStrategy
+		want string
+	}{
+		{"no canaries", structs.UpdateStrategy{MaxParallel: 1}, structs.DeploymentStatusDescriptionRunning},
+		{"canaries promoted by hand", structs.UpdateStrategy{MaxParallel: 1, Canary: 1}, structs.DeploymentStatusDescriptionRunningNeedsPromotion},
+		{"canaries promoted automatically", structs.UpdateStrategy{MaxParallel: 1, Canary: 3, AutoPromote: true},
+			structs.DeploymentStatusDescriptionRunningAutoPromotion},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRollout(3, tc.u)
+			res := Reconcile(r.input(r.old(0, 1, 2)))
+			if res.Deployment == nil || res.Deployment.StatusDescription != tc.want {
+				t.Fatalf("deployment %+v, want description %q", res.Deployment, tc.want)
+			}
+		})
+	}
+}

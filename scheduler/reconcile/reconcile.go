@@ -147,6 +147,7 @@ func Reconcile(in Input) *Result {
 	for _, name := range sortedKeys(byGroup) {
 		r.stopAll(in, byGroup[name], DescGroupRemoved)
 	}
+	r.describeNewDeployment(in)
 	return r
 }
 
