@@ -150,6 +150,17 @@ func assertHistoryAfterRevert(t *testing.T, c *api.Client) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("history lists (version stable) %v, want %v:\n%s", got, want, out)
 	}
+	// As Nomad's watcher, the auto-revert registers the stable version as
+	// stored, its submit time included; only a registration through the
+	// job endpoint (run, revert) stamps a new one.
+	versions, _, _, err := c.Jobs().Versions("roll", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != 4 || deref(versions[0].SubmitTime) != deref(versions[2].SubmitTime) ||
+		blocks[0]["Submit Date"] != blocks[2]["Submit Date"] {
+		t.Fatalf("the revert's version 3 was submitted at %s, want version 1's %s", blocks[0]["Submit Date"], blocks[2]["Submit Date"])
+	}
 
 	code, out, errOut = cliCmd(t, c, historyCommand, "-p", "roll")
 	if code != exitOK {
