@@ -252,6 +252,7 @@ func waitFinished(t *testing.T, c *api.Client, jobID string, version uint64) {
 	})
 }
 
+// versionStable reports whether the job's version is marked stable.
 func versionStable(t *testing.T, c *api.Client, jobID string, version uint64) bool {
 	t.Helper()
 	versions, _, _, err := c.Jobs().Versions(jobID, false, nil)
@@ -280,7 +281,7 @@ var groupRow = regexp.MustCompile(`(?m)^ *g (?:true |false )?(\d+) (\d+) (\d+) (
 // frames show the group's progress and it ends with the final status.
 //
 // Checked by hand once: with maxParallel = 2 the test fails ("2
-// allocations running at ...").
+// allocations running 28ms into the update; want at least 3").
 func TestDevAgent_RollingUpdateAvailability(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real tasks")
