@@ -27,6 +27,20 @@ func terminalOut() io.Writer {
 // showing its per-group progress, and returns exitOK when it succeeded,
 // exitError when it failed or was cancelled (with the reason).
 func (m *evalMonitor) monitorDeployment(id string) int {
+	d, err := m.followDeployment(id)
+	if err != nil {
+		m.ui.Error("Error " + err.Error())
+		return exitError
+	}
+	if d.Status != api.DeploymentStatusSuccessful {
+		return exitError
+	}
+	return exitOK
+}
+
+// followDeployment shows a deployment's progress until it ends and
+// returns it as it ended; the error is only for failing to read it.
+func (m *evalMonitor) followDeployment(id string) (*api.Deployment, error) {
 	m.header("Monitoring deployment %q", limit(id, m.idLen))
 	var (
 		index uint64
@@ -40,8 +54,7 @@ func (m *evalMonitor) monitorDeployment(id string) int {
 		}
 		d, meta, err := m.client.Deployments().Info(id, &api.QueryOptions{WaitIndex: index, WaitTime: wait})
 		if err != nil {
-			m.ui.Error(fmt.Sprintf("Error reading deployment %q: %v", id, err))
-			return exitError
+			return nil, fmt.Errorf("reading deployment %q: %w", id, err)
 		}
 		index = meta.LastIndex
 		// Without a terminal the time left is left out, so a line is
@@ -60,13 +73,48 @@ func (m *evalMonitor) monitorDeployment(id string) int {
 		}
 		last = text
 		switch d.Status {
-		case "successful":
+		case api.DeploymentStatusSuccessful:
 			m.header("Deployment %q successful", limit(id, m.idLen))
-			return exitOK
-		case "failed", "cancelled":
+			return d, nil
+		case api.DeploymentStatusFailed, api.DeploymentStatusCancelled:
 			m.ui.Error(fmt.Sprintf("Deployment %q %s: %s", limit(id, m.idLen), d.Status, d.StatusDescription))
-			return exitError
+			return d, nil
 		}
+	}
+}
+
+// rollbackDeployment finds the deployment that rolls d's job back after d
+// failed with auto_revert, or nil when there is none: nothing was
+// reverted, or the stable version's allocations needed no new ones. The
+// failure, the reverted job and its evaluation are one Raft entry, so the
+// evaluation exists once d reads failed, and the scheduler commits a
+// deployment before it completes the evaluation that made it: once the
+// job has no evaluation left to run, the answer is known.
+func (m *evalMonitor) rollbackDeployment(d *api.Deployment) (*api.Deployment, error) {
+	if d.Status != api.DeploymentStatusFailed || !strings.Contains(d.StatusDescription, "rolling back to job version") {
+		return nil, nil
+	}
+	var index uint64
+	for {
+		evals, qm, err := m.client.Jobs().Evaluations(d.JobID, &api.QueryOptions{WaitIndex: index, WaitTime: m.wait})
+		if err != nil {
+			return nil, fmt.Errorf("reading the evaluations of job %q: %w", d.JobID, err)
+		}
+		settled := true
+		for _, e := range evals {
+			settled = settled && (evalTerminal(e) || e.Status == "blocked")
+		}
+		latest, _, err := m.client.Jobs().LatestDeployment(d.JobID, nil)
+		if err != nil {
+			return nil, fmt.Errorf("reading the latest deployment of job %q: %w", d.JobID, err)
+		}
+		if latest != nil && latest.CreateIndex > d.CreateIndex {
+			return latest, nil
+		}
+		if settled {
+			return nil, nil
+		}
+		index = qm.LastIndex
 	}
 }
 

@@ -212,3 +212,60 @@ func TestJobStatus_LatestDeployment(t *testing.T) {
 		t.Fatalf("exit %d, output:\n%s", code, ui.OutputWriter.String())
 	}
 }
+
+// TestDeploymentStatus_Monitor: -monitor follows a deployment to its end
+// and exits 0 whatever the outcome, as Nomad's; after a failure that
+// rolled back it follows the rollback's deployment too; -json is refused.
+func TestDeploymentStatus_Monitor(t *testing.T) {
+	const failedID = "f0000000-0000-0000-0000-000000000004"
+	const rollbackID = "r0000000-0000-0000-0000-000000000005"
+	failed := &api.Deployment{ID: failedID, JobID: "web", JobVersion: 5, Status: "failed", CreateIndex: 30,
+		StatusDescription: "Failed due to unhealthy allocations - rolling back to job version 2",
+		TaskGroups:        map[string]*api.DeploymentState{"web": {AutoRevert: true, DesiredTotal: 4, PlacedAllocs: 1, UnhealthyAllocs: 1}}}
+	rollback := &api.Deployment{ID: rollbackID, JobID: "web", JobVersion: 6, Status: "successful", CreateIndex: 40,
+		StatusDescription: "Deployment completed successfully",
+		TaskGroups:        map[string]*api.DeploymentState{"web": {AutoRevert: true, DesiredTotal: 4, PlacedAllocs: 1, HealthyAllocs: 4}}}
+	routes := deploymentRoutes(t)
+	routes["GET /v1/deployments"] = prefixList(t, append(testDeployments(), failed, rollback))
+	routes["GET /v1/deployment/"+failedID] = failed
+	routes["GET /v1/deployment/"+rollbackID] = rollback
+	routes["GET /v1/job/web/evaluations"] = []*api.Evaluation{{ID: "e1", JobID: "web", Status: "complete"}}
+	routes["GET /v1/job/web/deployment"] = rollback
+	addr := fakeAPI(t, routes)
+	cases := []struct {
+		name    string
+		args    []string
+		code    int
+		wants   []string
+		refuses string
+	}{
+		{"a successful deployment", []string{"-monitor", depID2}, 0, []string{
+			`Monitoring deployment "5d1a9999"`, "Deployment successful: Deployment completed successfully",
+			"web 4 4 4 0", `Deployment "5d1a9999" successful`}, ""},
+		{"a failed deployment still exits 0", []string{"-monitor", otherID}, 0, []string{
+			`Monitoring deployment "7e7e7e7e"`, "Deployment failed: Failed due to progress deadline",
+			`Deployment "7e7e7e7e" failed: Failed due to progress deadline`}, ""},
+		{"an auto-revert's rollback is followed", []string{"-monitor", failedID}, 0, []string{
+			`Monitoring deployment "f0000000"`, "rolling back to job version 2", "web true 4 1 0 1",
+			`Monitoring deployment "r0000000"`, "web true 4 1 4 0", `Deployment "r0000000" successful`}, ""},
+		{"with -json", []string{"-monitor", "-json", depID2}, 1, nil, "The -monitor flag cannot be used with the -json flag"},
+		{"a bad -wait", []string{"-monitor", "-wait", "0s", depID2}, 1, nil, "-wait 0s: want a positive duration"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ui := newUi()
+			cmd := &DeploymentStatusCommand{Meta: Meta{Ui: ui}}
+			if code := cmd.Run(append([]string{"-address", addr}, tc.args...)); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, ui.OutputWriter.String(), ui.ErrorWriter.String())
+			}
+			out := squash(ui.OutputWriter.String() + ui.ErrorWriter.String())
+			assertContains(t, out, tc.wants...)
+			if tc.refuses != "" {
+				assertContains(t, ui.ErrorWriter.String(), tc.refuses)
+				if ui.OutputWriter.String() != "" {
+					t.Fatalf("printed output although refused:\n%s", ui.OutputWriter.String())
+				}
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,9 @@ func runningByVersion(t *testing.T, c *api.Client, jobID string) map[uint64]int 
 
 // TestDevAgent_JobRunDeployment: "job run" follows a rolling update to
 // success, never running fewer than count - max_parallel allocations, and
-// a v2 whose task exits at once fails its deployment and is reverted.
+// a v2 whose task exits at once fails its deployment and is reverted; the
+// revert's version deploys and turns stable, and `job history` shows all
+// of it.
 func TestDevAgent_JobRunDeployment(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real tasks")
@@ -118,4 +121,81 @@ func TestDevAgent_JobRunDeployment(t *testing.T) {
 		got := runningByVersion(t, c, "roll")
 		return *job.Version == 3 && got[3] == 3, fmt.Sprintf("version %d, running %v", *job.Version, got)
 	})
+	pollUntil(t, 30*time.Second, "the revert's version stable", func() (bool, string) {
+		return versionStable(t, c, "roll", 3), "version 3 is not stable"
+	})
+	assertHistoryAfterRevert(t, c)
+}
+
+// assertHistoryAfterRevert checks `job history` after the auto-revert
+// above, as Nomad shows it: newest first, each version with its stable
+// flag and submit date: the failed version 2 not stable, the versions
+// that deployed (0, 1 and the revert's 3) stable; -p shows version 2
+// changing the command and 3 changing it back.
+func assertHistoryAfterRevert(t *testing.T, c *api.Client) {
+	t.Helper()
+	code, out, errOut := cliCmd(t, c, historyCommand, "roll")
+	if code != exitOK {
+		t.Fatalf("job history: exit %d\n%s", code, errOut)
+	}
+	blocks := historyBlocks(out)
+	want := []string{"3 true", "2 false", "1 true", "0 true"}
+	var got []string
+	for _, b := range blocks {
+		got = append(got, b["Version"]+" "+b["Stable"])
+		if !submitDate.MatchString(b["Submit Date"]) {
+			t.Fatalf("version %s: Submit Date %q is not a date:\n%s", b["Version"], b["Submit Date"], out)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("history lists (version stable) %v, want %v:\n%s", got, want, out)
+	}
+	// As Nomad's watcher, the auto-revert registers the stable version as
+	// stored, its submit time included; only a registration through the
+	// job endpoint (run, revert) stamps a new one.
+	versions, _, _, err := c.Jobs().Versions("roll", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != 4 || deref(versions[0].SubmitTime) != deref(versions[2].SubmitTime) ||
+		blocks[0]["Submit Date"] != blocks[2]["Submit Date"] {
+		t.Fatalf("the revert's version 3 was submitted at %s, want version 1's %s", blocks[0]["Submit Date"], blocks[2]["Submit Date"])
+	}
+
+	code, out, errOut = cliCmd(t, c, historyCommand, "-p", "roll")
+	if code != exitOK {
+		t.Fatalf("job history -p: exit %d\n%s", code, errOut)
+	}
+	diffs := map[string]string{}
+	for _, block := range strings.Split(squash(out), "\n\n") {
+		if m := regexp.MustCompile(`Version = (\d+)`).FindStringSubmatch(block); m != nil {
+			diffs[m[1]] = block
+		}
+	}
+	for version, change := range map[string]string{
+		"2": `+/- command: "/bin/sleep" => "/bin/false"`,
+		"3": `+/- command: "/bin/false" => "/bin/sleep"`,
+	} {
+		if !strings.Contains(diffs[version], change) || !strings.Contains(diffs[version], `+/- Task: "t"`) {
+			t.Fatalf("history -p: version %s does not show %s:\n%s", version, change, out)
+		}
+	}
+}
+
+var submitDate = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d`)
+
+// historyBlocks reads `job history` output: one key/value map per
+// version, newest first.
+func historyBlocks(out string) []map[string]string {
+	var blocks []map[string]string
+	for _, block := range strings.Split(strings.TrimSpace(out), "\n\n") {
+		kv := map[string]string{}
+		for _, line := range strings.Split(block, "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		blocks = append(blocks, kv)
+	}
+	return blocks
 }

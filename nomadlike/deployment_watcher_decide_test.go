@@ -63,6 +63,30 @@ func TestDecideDeployment(t *testing.T) {
 		{name: "canaries awaiting manual promotion are not late",
 			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.DesiredCanaries = 1 }),
 				Allocs: []*structs.Allocation{alloc("c", &yes, true, 7)}, Job: job, Now: now.Add(time.Hour), SeenHealth: 7}},
+		// As Nomad's watcher at the progress deadline: a group whose
+		// canaries are all healthy waits for the operator, not failed;
+		// one still short of healthy canaries fails; once promoted, the
+		// deadline (restarted by the promotion) applies again.
+		{name: "canaries not all healthy at the deadline fail",
+			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.DesiredCanaries = 2 }),
+				Allocs: []*structs.Allocation{alloc("c", &yes, true, 7), alloc("e", nil, true, 0)}, Job: job, Now: now.Add(time.Minute), SeenHealth: 7},
+			want: "fail:" + structs.DeploymentStatusDescriptionProgressDeadline},
+		{name: "a healthy canary that stopped does not count at the deadline",
+			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.DesiredCanaries = 1 }),
+				Allocs: []*structs.Allocation{func() *structs.Allocation {
+					a := alloc("c", &yes, true, 7)
+					a.ClientStatus = structs.AllocClientStatusFailed
+					return a
+				}()}, Job: job, Now: now.Add(time.Minute), SeenHealth: 7},
+			want: "fail:" + structs.DeploymentStatusDescriptionProgressDeadline},
+		{name: "promoted canaries are held to the deadline again",
+			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.DesiredCanaries = 1; st.Promoted = true }),
+				Allocs: []*structs.Allocation{alloc("c", &yes, true, 7)}, Job: job, Now: now.Add(time.Minute), SeenHealth: 7},
+			want: "fail:" + structs.DeploymentStatusDescriptionProgressDeadline},
+		{name: "healthy canaries with auto_promote past the deadline are promoted, not failed",
+			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.DesiredCanaries = 1; st.AutoPromote = true }),
+				Allocs: []*structs.Allocation{alloc("c", &yes, true, 7)}, Job: job, Now: now.Add(time.Hour), SeenHealth: 7},
+			want: "promote"},
 		{name: "healthy canaries with auto_promote are promoted",
 			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.DesiredCanaries = 1; st.AutoPromote = true }),
 				Allocs: []*structs.Allocation{alloc("c", &yes, true, 7)}, Job: job, Now: now},

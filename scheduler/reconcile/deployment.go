@@ -80,6 +80,34 @@ func (g *groupReconciler) updateDeployment() {
 	}
 }
 
+// updatesInPlace reports whether some live allocation is of an older
+// version that it can take without being replaced.
+func updatesInPlace(current []slot, job *structs.Job) bool {
+	for _, s := range current {
+		if outdated(s.alloc, job) {
+			return true
+		}
+	}
+	return false
+}
+
+// joinDeployment is for in-place updates: while the group rolls out
+// through a deployment, an allocation updated in place becomes part of
+// it with no health yet, as in Nomad, so the client judges it again and
+// the deployment counts it towards its desired total (without this a
+// revert or a count change whose allocations are partly updated in place
+// never reaches its total). The snapshot's allocation is not changed.
+func (g *groupReconciler) joinDeployment(a *structs.Allocation) *structs.Allocation {
+	if g.deploymentID == "" || a.DeploymentID == g.deploymentID {
+		return a
+	}
+	moved := a.CopySkipJob()
+	moved.Job = a.Job
+	moved.DeploymentID = g.deploymentID
+	moved.DeploymentStatus = nil
+	return moved
+}
+
 // rolloutSlots splits a group's slots into live allocations of the
 // current version (or updatable in place), live ones that need replacing,
 // and the rest (lost, failed, done).
@@ -116,10 +144,11 @@ func (g *groupReconciler) runDeployment(slots []slot) bool {
 			if _, ok := d.TaskGroups[g.tg.Name]; ok {
 				g.deploymentID = d.ID
 			}
-		case d == nil && len(slots) < g.tg.Count:
-			// A first version (or a new one that only adds allocations)
-			// is deployed too, as in Nomad: its success marks it stable,
-			// a version auto_revert can go back to.
+		case d == nil && g.tg.Count > 0 && (len(slots) < g.tg.Count || updatesInPlace(rs.current, g.in.Job)):
+			// A first version, or a new one that only adds allocations
+			// or changes them in place (a count, meta), is deployed too,
+			// as in Nomad: its success marks it stable, a version
+			// auto_revert can go back to.
 			g.groupState()
 			g.deploymentID = g.r.deployment.ID
 		}
@@ -285,4 +314,20 @@ func (g *groupReconciler) limit() int {
 		}
 	}
 	return max(n, 0)
+}
+
+// describeNewDeployment says, as Nomad does, whether a deployment this
+// reconcile created waits for its canaries to be promoted, by hand or
+// automatically, so `deployment status` tells an operator what it waits
+// for. Only a new deployment: the watcher and the promote endpoint own the
+// description of a stored one.
+func (r *Result) describeNewDeployment(in Input) {
+	d := r.Deployment
+	if d == nil || d.ID != in.NewDeploymentID || !d.RequiresPromotion() {
+		return
+	}
+	d.StatusDescription = structs.DeploymentStatusDescriptionRunningNeedsPromotion
+	if d.HasAutoPromote() {
+		d.StatusDescription = structs.DeploymentStatusDescriptionRunningAutoPromotion
+	}
 }

@@ -322,3 +322,95 @@ func TestReconcileDeploymentStateCarriesStrategy(t *testing.T) {
 		t.Fatalf("deployment = %+v", res.Deployment)
 	}
 }
+
+// A new deployment with canaries says what it waits for, as Nomad's.
+func TestReconcileDeploymentDescription(t *testing.T) {
+	cases := []struct {
+		name string
+		u    structs.UpdateStrategy
+		want string
+	}{
+		{"no canaries", structs.UpdateStrategy{MaxParallel: 1}, structs.DeploymentStatusDescriptionRunning},
+		{"canaries promoted by hand", structs.UpdateStrategy{MaxParallel: 1, Canary: 1}, structs.DeploymentStatusDescriptionRunningNeedsPromotion},
+		{"canaries promoted automatically", structs.UpdateStrategy{MaxParallel: 1, Canary: 3, AutoPromote: true},
+			structs.DeploymentStatusDescriptionRunningAutoPromotion},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRollout(3, tc.u)
+			res := Reconcile(r.input(r.old(0, 1, 2)))
+			if res.Deployment == nil || res.Deployment.StatusDescription != tc.want {
+				t.Fatalf("deployment %+v, want description %q", res.Deployment, tc.want)
+			}
+		})
+	}
+}
+
+// Allocations updated in place join the group's deployment with no health
+// yet, as in Nomad, so the client judges them again and the deployment
+// can reach its total: a count change and a revert to an older spec
+// update most allocations in place. A change only in place is deployed
+// too, so its version can turn stable.
+func TestReconcileDeploymentInPlaceJoins(t *testing.T) {
+	inPlaceOnly := func(r *rollout, count int) {
+		r.v2.TaskGroups[0].Tasks[0].Config = r.v1.TaskGroups[0].Tasks[0].Config
+		r.v2.TaskGroups[0].Count = count
+	}
+	inOldDeployment := func(as []*structs.Allocation) []*structs.Allocation {
+		for _, a := range as {
+			a.DeploymentID = "d1"
+			a.DeploymentStatus = &structs.AllocDeploymentStatus{Healthy: yes}
+		}
+		return as
+	}
+	cases := []struct {
+		name   string
+		setup  func(r *rollout) Input
+		joined int // in-place updates carrying the deployment
+		total  int
+	}{
+		{"count 2 -> 3", func(r *rollout) Input {
+			inPlaceOnly(r, 3)
+			return r.input(inOldDeployment(r.old(0, 1)))
+		}, 2, 3},
+		{"meta only", func(r *rollout) Input {
+			inPlaceOnly(r, 2)
+			r.v2.Meta = map[string]string{"owner": "ops"}
+			return r.input(inOldDeployment(r.old(0, 1)))
+		}, 2, 2},
+		{"in place beside a destructive replacement (a revert)", func(r *rollout) Input {
+			inPlaceOnly(r, 3)
+			failed := r.f.alloc(2, id("f2"), withJob(func() *structs.Job {
+				j := r.v1.Copy()
+				j.Version, j.JobModifyIndex = r.v1.Version+1, r.v1.JobModifyIndex+5
+				j.TaskGroups[0].Tasks[0].Config = map[string]any{"command": "broken"}
+				return j
+			}()))
+			r.v2.Version, r.v2.JobModifyIndex = r.v1.Version+2, r.v1.JobModifyIndex+10
+			return r.input(inOldDeployment(r.old(0, 1)), []*structs.Allocation{failed})
+		}, 2, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRollout(2, structs.UpdateStrategy{MaxParallel: 1, ProgressDeadline: time.Minute})
+			in := tc.setup(r)
+			snapshot := fmt.Sprint(in.Allocs[0].DeploymentID, in.Allocs[0].DeploymentStatus)
+			res := Reconcile(in)
+			if res.Deployment == nil || res.Deployment.ID != "dnew" || res.Deployment.TaskGroups["web"].DesiredTotal != tc.total {
+				t.Fatalf("deployment %+v, want a new one of total %d", res.Deployment, tc.total)
+			}
+			joined := 0
+			for _, a := range res.InPlace {
+				if a.DeploymentID == "dnew" && a.DeploymentStatus == nil {
+					joined++
+				}
+			}
+			if joined != tc.joined {
+				t.Fatalf("%d of %d in-place updates joined the deployment without health, want %d", joined, len(res.InPlace), tc.joined)
+			}
+			if got := fmt.Sprint(in.Allocs[0].DeploymentID, in.Allocs[0].DeploymentStatus); got != snapshot {
+				t.Fatalf("the snapshot's allocation was changed: %s, was %s", got, snapshot)
+			}
+		})
+	}
+}

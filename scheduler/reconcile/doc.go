@@ -29,4 +29,7 @@
 //     it, the lowest free indexes are placed.
 //   - An allocation of an older job version is updated in place when only
 //     counts or meta changed, and otherwise stopped and replaced.
+//   - A service group with an update block rolls changes out through a
+//     deployment (deployment.go); allocations updated in place join it
+//     with no health, so the deployment counts them once judged again.
 package reconcile

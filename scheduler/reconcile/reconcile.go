@@ -147,6 +147,7 @@ func Reconcile(in Input) *Result {
 	for _, name := range sortedKeys(byGroup) {
 		r.stopAll(in, byGroup[name], DescGroupRemoved)
 	}
+	r.describeNewDeployment(in)
 	return r
 }
 
@@ -346,7 +347,7 @@ func (g *groupReconciler) keep(s slot) {
 			g.replace(&Stop{Alloc: a, Description: DescUpdating}, s.index, false)
 		default:
 			g.desired.InPlaceUpdate++
-			g.r.InPlace = append(g.r.InPlace, a)
+			g.r.InPlace = append(g.r.InPlace, g.joinDeployment(a))
 		}
 	}
 }
