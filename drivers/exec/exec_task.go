@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	osexec "os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -61,7 +62,7 @@ func (d *Driver) ExecTask(taskID string, cmd []string, timeout time.Duration) (*
 	defer target.close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return runInTask(ctx, target, h.cgroup, cmd)
+	return runInTask(ctx, target, d.cgroups, h.cgroup, cmd)
 }
 
 // execTarget is what a command needs to enter a task, read from the
@@ -157,7 +158,7 @@ func parseStatusCredential(status string) (*syscall.Credential, error) {
 // stops sharing filesystem attributes with the rest of the plugin, which
 // joining a mount namespace requires, and is never handed back to the Go
 // scheduler (it ends with its goroutine).
-func runInTask(ctx context.Context, t *execTarget, cg *taskCgroup, argv []string) (*sdk.ExecTaskResult, error) {
+func runInTask(ctx context.Context, t *execTarget, sys *cgroupSystem, cg *taskCgroup, argv []string) (*sdk.ExecTaskResult, error) {
 	type started struct {
 		cmd *osexec.Cmd
 		err error
@@ -167,7 +168,7 @@ func runInTask(ctx context.Context, t *execTarget, cg *taskCgroup, argv []string
 	waitc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: this thread is the task's now
-		cmd, err := startInTask(ctx, t, cg, argv, out)
+		cmd, err := startInTask(ctx, t, sys, cg, argv, out)
 		startc <- started{cmd, err}
 		if err != nil {
 			return
@@ -194,10 +195,12 @@ func runInTask(ctx context.Context, t *execTarget, cg *taskCgroup, argv []string
 }
 
 // startInTask runs on a locked OS thread. The child is born in the task's
-// cgroup: on v2 through clone3's CLONE_INTO_CGROUP, on v1 by moving this
-// thread (v1 places threads, not processes) before the fork. Both happen
-// while the host's /sys is still in view.
-func startInTask(ctx context.Context, t *execTarget, cg *taskCgroup, argv []string, out *cappedBuffer) (*osexec.Cmd, error) {
+// cgroup: on v2 through clone3's CLONE_INTO_CGROUP; on v1, which places
+// threads rather than processes, by moving this thread into the task's
+// cgroup for the fork and back into the plugin's own right after, so the
+// plugin is never a member of a cgroup that DestroyTask empties by
+// killing. The cgroup files are opened while the host's /sys is in view.
+func startInTask(ctx context.Context, t *execTarget, sys *cgroupSystem, cg *taskCgroup, argv []string, out *cappedBuffer) (*osexec.Cmd, error) {
 	attr := &syscall.SysProcAttr{Credential: t.cred, Setpgid: true}
 	if cg.Version == 2 {
 		dir, err := os.Open(cg.Dir)
@@ -206,14 +209,71 @@ func startInTask(ctx context.Context, t *execTarget, cg *taskCgroup, argv []stri
 		}
 		defer dir.Close()
 		attr.UseCgroupFD, attr.CgroupFD = true, int(dir.Fd())
-	} else {
-		tid := strconv.Itoa(unix.Gettid())
-		for _, dir := range cg.dirs() {
-			if err := writeFile(dir, "tasks", tid); err != nil {
-				return nil, fmt.Errorf("%s: exec in task: join its cgroup: %w", Name, err)
-			}
+		return forkInTask(ctx, t, attr, argv, out)
+	}
+	own := make([]string, 0, len(sys.v1Own))
+	for _, dir := range sys.v1Own {
+		own = append(own, dir)
+	}
+	into, err := openThreadFiles(cg.dirs())
+	if err != nil {
+		return nil, err
+	}
+	defer closeFiles(into)
+	back, err := openThreadFiles(own)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFiles(back)
+	// A plugin thread left in a task's cgroup would get the plugin killed
+	// with the task: failing to move it back is not survivable.
+	mustMoveBack := func() {
+		if err := moveThread(back); err != nil {
+			panic(fmt.Sprintf("%s: plugin thread stuck in a task cgroup: %v", Name, err))
 		}
 	}
+	if err := moveThread(into); err != nil {
+		mustMoveBack()
+		return nil, fmt.Errorf("%s: exec in task: join its cgroup: %w", Name, err)
+	}
+	cmd, err := forkInTask(ctx, t, attr, argv, out)
+	mustMoveBack()
+	return cmd, err
+}
+
+func openThreadFiles(dirs []string) ([]*os.File, error) {
+	var files []*os.File
+	for _, dir := range dirs {
+		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY, 0)
+		if err != nil {
+			closeFiles(files)
+			return nil, fmt.Errorf("%s: exec in task: open cgroup %s: %w", Name, dir, err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		_ = f.Close()
+	}
+}
+
+// moveThread writes the calling thread's ID to each v1 "tasks" file.
+func moveThread(files []*os.File) error {
+	tid := []byte(strconv.Itoa(unix.Gettid()))
+	for _, f := range files {
+		if _, err := f.Write(tid); err != nil {
+			return fmt.Errorf("move thread to %s: %w", f.Name(), err)
+		}
+	}
+	return nil
+}
+
+// forkInTask joins the task's namespaces from the calling (locked) thread
+// and starts the command there.
+func forkInTask(ctx context.Context, t *execTarget, attr *syscall.SysProcAttr, argv []string, out *cappedBuffer) (*osexec.Cmd, error) {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return nil, fmt.Errorf("%s: exec in task: unshare filesystem attributes: %w", Name, err)
 	}

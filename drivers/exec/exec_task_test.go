@@ -104,6 +104,11 @@ func TestExecTask(t *testing.T) {
 		})
 	}
 
+	// The commands are gone, and no thread of the plugin stayed in the
+	// task's cgroup, where DestroyTask would kill it with the task.
+	if procs := strings.Fields(cgroupFile(t, pid, "memory", "cgroup.procs")); len(procs) != 1 || procs[0] != fmt.Sprint(pid) {
+		t.Errorf("task cgroup holds %v, want only the task's pid %d", procs, pid)
+	}
 	// The task itself is untouched by the commands run in it.
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
 		t.Fatalf("task process gone after ExecTask: %v", err)
