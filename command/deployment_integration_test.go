@@ -263,6 +263,9 @@ func TestMinRunning(t *testing.T) {
 	}
 }
 
+// TestHealthyIntervals: an allocation counts as healthy from its verdict
+// until its task stopped, and not at all without a healthy verdict given
+// while it ran.
 func TestHealthyIntervals(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
