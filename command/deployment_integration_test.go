@@ -164,22 +164,63 @@ func sweep(ivs []runInterval, from, to time.Time, visit func(at time.Time, runni
 	}
 }
 
-// minRunning is the fewest allocations, of any version, running at one
-// instant of [from, to], and the first instant it happened.
-func minRunning(ivs []runInterval, from, to time.Time) (int, time.Time) {
-	low, when := -1, time.Time{}
+// extreme is a number of allocations at one instant.
+type extreme struct {
+	n  int
+	at time.Time
+}
+
+// runningSpan is the fewest and the most allocations, of any version, in
+// ivs at one instant of [from, to], each with the first instant it
+// happened. Through sweep, an interval ending when another starts is a
+// dip for the fewest but never an overlap for the most: intervals are
+// half-open, [from, to).
+func runningSpan(ivs []runInterval, from, to time.Time) (low, high extreme) {
+	low.n = -1
 	sweep(ivs, from, to, func(at time.Time, running map[uint64]int) {
 		n := 0
 		for _, c := range running {
 			n += c
 		}
-		if low < 0 || n < low {
-			low, when = n, at
+		if low.n < 0 || n < low.n {
+			low = extreme{n, at}
+		}
+		if n > high.n {
+			high = extreme{n, at}
 		}
 	})
-	return low, when
+	return low, high
 }
 
+// healthyIntervals narrows running intervals to when each allocation was
+// also healthy: from its client's verdict for the deployment it belongs
+// to (DeploymentStatus.Timestamp with Healthy true) until its task was
+// stopped. An allocation never judged healthy, or judged only once its
+// task was stopped, is left out.
+func healthyIntervals(allocs []*api.AllocationListStub, ivs []runInterval) []runInterval {
+	status := make(map[string]*api.AllocDeploymentStatus, len(allocs))
+	for _, a := range allocs {
+		status[a.ID] = a.DeploymentStatus
+	}
+	var out []runInterval
+	for _, iv := range ivs {
+		s := status[iv.alloc]
+		if !s.IsHealthy() {
+			continue
+		}
+		if s.Timestamp.After(iv.from) {
+			iv.from = s.Timestamp
+		}
+		if !iv.to.IsZero() && !iv.to.After(iv.from) {
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// TestMinRunning: runningSpan's fewest and most allocations at one
+// instant of the window.
 func TestMinRunning(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
@@ -188,30 +229,75 @@ func TestMinRunning(t *testing.T) {
 	}
 	fresh := func(id string, start int) runInterval { return runInterval{alloc: id, version: 1, from: at(start)} }
 	cases := []struct {
-		name string
-		ivs  []runInterval
-		want int
+		name          string
+		ivs           []runInterval
+		low, high     int
+		lowAt, highAt int // ms from the window's start
 	}{
 		{"one at a time, each replacement after its predecessor stopped", []runInterval{
 			old("a", 100), fresh("A", 150), old("b", 300), fresh("B", 350), old("c", 500), fresh("C", 550), old("d", 700), fresh("D", 750),
-		}, 3},
+		}, 3, 4, 100, 0},
 		{"two at a time", []runInterval{
 			old("a", 100), old("b", 100), fresh("A", 150), fresh("B", 160), old("c", 500), old("d", 500), fresh("C", 550), fresh("D", 560),
-		}, 2},
-		{"a replacement starting the instant its predecessor ends is a dip", []runInterval{
+		}, 2, 4, 100, 0},
+		{"a replacement starting the instant its predecessor ends is a dip, not an overlap", []runInterval{
 			old("a", 100), fresh("A", 100), old("b", 300), fresh("B", 250), old("c", 400), fresh("C", 350), old("d", 600), fresh("D", 550),
-		}, 3},
+		}, 3, 5, 100, 250},
 		{"surge: new ones start before old ones stop", []runInterval{
 			fresh("A", 0), old("a", 100), fresh("B", 200), old("b", 300), old("c", 2000), old("d", 2000), fresh("C", 1900), fresh("D", 1950),
-		}, 4},
+		}, 4, 5, 100, 0},
 		{"an allocation gone before the window does not count", []runInterval{
 			{alloc: "x", from: at(-2000), to: at(-1500)}, old("a", 5000), old("b", 5000),
-		}, 2},
+		}, 2, 2, 0, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got, when := minRunning(tc.ivs, at(0), at(1000)); got != tc.want {
-				t.Fatalf("min running %d at %s, want %d", got, when.Sub(t0), tc.want)
+			low, high := runningSpan(tc.ivs, at(0), at(1000))
+			if low.n != tc.low || !low.at.Equal(at(tc.lowAt)) {
+				t.Errorf("fewest running %d at %s, want %d at %dms", low.n, low.at.Sub(t0), tc.low, tc.lowAt)
+			}
+			if high.n != tc.high || !high.at.Equal(at(tc.highAt)) {
+				t.Errorf("most running %d at %s, want %d at %dms", high.n, high.at.Sub(t0), tc.high, tc.highAt)
+			}
+		})
+	}
+}
+
+// TestHealthyIntervals: an allocation counts as healthy from its verdict
+// until its task stopped, and not at all without a healthy verdict given
+// while it ran.
+func TestHealthyIntervals(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	judged := func(healthy bool, ms int) *api.AllocDeploymentStatus {
+		return &api.AllocDeploymentStatus{Healthy: &healthy, Timestamp: at(ms)}
+	}
+	cases := []struct {
+		name     string
+		status   *api.AllocDeploymentStatus
+		iv       runInterval
+		from, to int // ms; from < 0: left out
+	}{
+		{"healthy from its verdict until stopped", judged(true, 1000), runInterval{from: at(0), to: at(5000)}, 1000, 5000},
+		{"still running", judged(true, 1000), runInterval{from: at(0)}, 1000, 0},
+		{"never judged", nil, runInterval{from: at(0), to: at(5000)}, -1, 0},
+		{"judged without a verdict yet", &api.AllocDeploymentStatus{Timestamp: at(1000)}, runInterval{from: at(0)}, -1, 0},
+		{"unhealthy", judged(false, 1000), runInterval{from: at(0)}, -1, 0},
+		{"judged healthy only once stopped", judged(true, 5000), runInterval{from: at(0), to: at(5000)}, -1, 0},
+		{"a verdict older than the start it ran from", judged(true, -10), runInterval{from: at(0), to: at(5000)}, 0, 5000},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.iv.alloc = "a"
+			got := healthyIntervals([]*api.AllocationListStub{{ID: "a", DeploymentStatus: tc.status}}, []runInterval{tc.iv})
+			switch {
+			case tc.from < 0 && len(got) != 0:
+				t.Fatalf("got %+v, want it left out", got)
+			case tc.from < 0:
+			case len(got) != 1:
+				t.Fatalf("got %+v, want one interval", got)
+			case !got[0].from.Equal(at(tc.from)) || (tc.to == 0) != got[0].to.IsZero() || (tc.to != 0 && !got[0].to.Equal(at(tc.to))):
+				t.Fatalf("healthy %s to %s, want %dms to %dms (0: still running)", got[0].from.Sub(t0), got[0].to.Sub(t0), tc.from, tc.to)
 			}
 		})
 	}
@@ -367,14 +453,139 @@ func TestDevAgent_RollingUpdateAvailability(t *testing.T) {
 	if len(ivs) != 2*count {
 		t.Fatalf("%d allocations ran, want %d old and %d new:\n%s", len(ivs), count, count, describe(ivs, start))
 	}
-	if low, when := minRunning(ivs, start, end); low < atLeast {
+	low, _ := runningSpan(ivs, start, end)
+	if low.n < atLeast {
 		t.Fatalf("%d allocations running %s into the update; want at least %d. Running times from the update's start:\n%s",
-			low, when.Sub(start), atLeast, describe(ivs, start))
+			low.n, low.at.Sub(start), atLeast, describe(ivs, start))
 	}
-	low, when := minRunning(ivs, start, end)
-	t.Logf("update took %s; fewest running %d, %s into it (sampled: %d)", end.Sub(start).Round(time.Millisecond), low, when.Sub(start), sampledMin)
+	t.Logf("update took %s; fewest running %d, %s into it (sampled: %d)", end.Sub(start).Round(time.Millisecond), low.n, low.at.Sub(start), sampledMin)
 	if sampledMin < atLeast {
 		t.Fatalf("the API showed only %d allocations running during the update", sampledMin)
+	}
+}
+
+// healthyAndRunning samples the job's allocations the servers want
+// running: how many of them the client reports running, and how many of
+// those are healthy in their deployment.
+func healthyAndRunning(t *testing.T, c *api.Client, jobID string) (healthy, running int) {
+	t.Helper()
+	allocs, _, err := c.Jobs().Allocations(jobID, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range allocs {
+		if a.ClientStatus != api.AllocClientStatusRunning || a.DesiredStatus != "run" {
+			continue
+		}
+		running++
+		if a.DeploymentStatus.IsHealthy() {
+			healthy++
+		}
+	}
+	return healthy, running
+}
+
+// TestDevAgent_SurgeAvailability: a count-3 service rolled from its first
+// version to its second by `orch job run` with max_surge = 1 and
+// max_parallel = 0 has at least 3 healthy allocations at every instant of
+// the update and never more than 4 running, rebuilt from the allocations'
+// task states and health verdicts (an old allocation is healthy from its
+// own deployment's verdict until its task is killed), and sampled through
+// the API as a second check. It does surge (4 run at some instant), and
+// ends with all 3 on the new version, the deployment successful and the
+// version stable.
+//
+// Checked by hand once: with max_surge = 0 and max_parallel = 1 the test
+// fails ("2 allocations healthy 34ms into the update; want at least 3"),
+// and with max_surge = 2 ("5 allocations running 59ms into the update;
+// want at most 4").
+func TestDevAgent_SurgeAvailability(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real tasks")
+	}
+	// atLeast and atMost are what surge promises a count of 3; they are
+	// not derived from the update block, so a rollout that dips or
+	// over-surges fails the test.
+	const count, atLeast, atMost = 3, 3, 4
+	const update = "    max_surge    = 1\n    max_parallel = 0"
+	c := startDevAgent(t)
+	if code, out, errOut := cliRun(t, c, "run", writeJob(t, rolloutJob("surge", count, update, "300"))); code != exitOK {
+		t.Fatalf("first version: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	start := time.Now()
+	type result struct {
+		code        int
+		out, errOut string
+	}
+	done := make(chan result, 1)
+	v2 := writeJob(t, rolloutJob("surge", count, update, "301"))
+	go func() {
+		code, out, errOut := cliRun(t, c, "run", v2)
+		done <- result{code, out, errOut}
+	}()
+	sampledHealthy, sampledRunning := count, 0
+	var run result
+	deadline := time.After(60 * time.Second)
+	for finished := false; !finished; {
+		select {
+		case run = <-done:
+			finished = true
+		case <-deadline:
+			t.Fatal("job run still following the deployment after 60s")
+		case <-time.After(50 * time.Millisecond):
+			// The sampling interval of the second check, not a wait for
+			// state.
+		}
+		healthy, running := healthyAndRunning(t, c, "surge")
+		sampledHealthy, sampledRunning = min(sampledHealthy, healthy), max(sampledRunning, running)
+	}
+	end := time.Now()
+
+	if run.code != exitOK || !strings.Contains(run.out, "successful") {
+		t.Fatalf("second version: exit %d\n%s\n%s", run.code, run.out, run.errOut)
+	}
+	if got := runningByVersion(t, c, "surge"); got[1] != count || len(got) != 1 {
+		t.Fatalf("running by version %v, want all %d on version 1", got, count)
+	}
+	depID := latestDeploymentOf(t, c, "surge", 1)
+	if d, _, err := c.Deployments().Info(depID, nil); err != nil || d.Status != api.DeploymentStatusSuccessful {
+		t.Fatalf("deployment %v: %v", d, err)
+	}
+	if !versionStable(t, c, "surge", 1) {
+		t.Fatal("version 1 is not stable after its deployment succeeded")
+	}
+
+	waitFinished(t, c, "surge", 0)
+	allocs, _, err := c.Jobs().Allocations("surge", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ivs := runIntervals(t, allocs)
+	healthy := healthyIntervals(allocs, ivs)
+	if len(ivs) != 2*count || len(healthy) != 2*count {
+		t.Fatalf("%d allocations ran and %d were healthy, want %d old and %d new of each. Running times from the update's start:\n%s",
+			len(ivs), len(healthy), count, count, describe(ivs, start))
+	}
+	low, _ := runningSpan(healthy, start, end)
+	if low.n < atLeast {
+		t.Fatalf("%d allocations healthy %s into the update; want at least %d. Healthy times from the update's start:\n%s",
+			low.n, low.at.Sub(start), atLeast, describe(healthy, start))
+	}
+	_, high := runningSpan(ivs, start, end)
+	if high.n > atMost {
+		t.Fatalf("%d allocations running %s into the update; want at most %d. Running times from the update's start:\n%s",
+			high.n, high.at.Sub(start), atMost, describe(ivs, start))
+	}
+	if high.n != atMost {
+		t.Fatalf("at most %d allocations ran at once: the update never surged. Running times from the update's start:\n%s",
+			high.n, describe(ivs, start))
+	}
+	t.Logf("update took %s; fewest healthy %d, %s into it; most running %d, %s into it (sampled: %d healthy, %d running)",
+		end.Sub(start).Round(time.Millisecond), low.n, low.at.Sub(start), high.n, high.at.Sub(start), sampledHealthy, sampledRunning)
+	if sampledHealthy < atLeast || sampledRunning > atMost {
+		t.Fatalf("the API showed %d healthy and up to %d running during the update; want at least %d healthy and at most %d running",
+			sampledHealthy, sampledRunning, atLeast, atMost)
 	}
 }
 
