@@ -1,10 +1,8 @@
 package docker
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -14,9 +12,6 @@ import (
 )
 
 var _ sdk.ExecTaskDriver = (*Driver)(nil)
-
-// maxExecOutput bounds what is kept of a command's output.
-const maxExecOutput = 64 << 10
 
 // ExecTask runs cmd in the task's container through the engine's exec
 // API (docker exec), for script checks.
@@ -52,7 +47,7 @@ func (d *Driver) ExecTask(taskID string, cmd []string, timeout time.Duration) (*
 	// at the timeout (the command itself may run on in the container).
 	stop := context.AfterFunc(ctx, attached.Close)
 	defer stop()
-	out := &cappedBuffer{max: maxExecOutput}
+	out := &sdk.ExecOutput{}
 	if _, err := stdcopy.StdCopy(out, out, attached.Reader); err != nil && ctx.Err() == nil {
 		return nil, fmt.Errorf("docker: read exec output: %w", err)
 	}
@@ -64,31 +59,4 @@ func (d *Driver) ExecTask(taskID string, cmd []string, timeout time.Duration) (*
 		return nil, fmt.Errorf("docker: inspect exec in container %s: %w", shortID(h.containerID), err)
 	}
 	return &sdk.ExecTaskResult{Output: out.Bytes(), ExitCode: info.ExitCode}, nil
-}
-
-// cappedBuffer keeps the first max bytes written and drops the rest, so
-// a chatty check cannot grow the plugin's memory.
-type cappedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int
-}
-
-func (b *cappedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := b.max - b.buf.Len(); room > 0 {
-		if len(p) > room {
-			b.buf.Write(p[:room])
-		} else {
-			b.buf.Write(p)
-		}
-	}
-	return len(p), nil
-}
-
-func (b *cappedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf.Bytes()...)
 }

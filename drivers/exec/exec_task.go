@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -19,10 +17,6 @@ import (
 
 	"github.com/orch-dev/orch/drivers/sdk"
 )
-
-// maxExecOutput bounds what ExecTask keeps of a command's output, so a
-// chatty script check cannot grow the plugin's memory.
-const maxExecOutput = 64 << 10
 
 // taskNamespaces are the namespaces a command run by ExecTask joins, in
 // the order it joins them: the mount namespace last, since after it the
@@ -163,7 +157,7 @@ func runInTask(ctx context.Context, t *execTarget, sys *cgroupSystem, cg *taskCg
 		cmd *osexec.Cmd
 		err error
 	}
-	out := &cappedBuffer{max: maxExecOutput}
+	out := &sdk.ExecOutput{}
 	startc := make(chan started, 1)
 	waitc := make(chan error, 1)
 	go func() {
@@ -200,7 +194,7 @@ func runInTask(ctx context.Context, t *execTarget, sys *cgroupSystem, cg *taskCg
 // cgroup for the fork and back into the plugin's own right after, so the
 // plugin is never a member of a cgroup that DestroyTask empties by
 // killing. The cgroup files are opened while the host's /sys is in view.
-func startInTask(ctx context.Context, t *execTarget, sys *cgroupSystem, cg *taskCgroup, argv []string, out *cappedBuffer) (*osexec.Cmd, error) {
+func startInTask(ctx context.Context, t *execTarget, sys *cgroupSystem, cg *taskCgroup, argv []string, out *sdk.ExecOutput) (*osexec.Cmd, error) {
 	attr := &syscall.SysProcAttr{Credential: t.cred, Setpgid: true}
 	if cg.Version == 2 {
 		dir, err := os.Open(cg.Dir)
@@ -273,7 +267,7 @@ func moveThread(files []*os.File) error {
 
 // forkInTask joins the task's namespaces from the calling (locked) thread
 // and starts the command there.
-func forkInTask(ctx context.Context, t *execTarget, attr *syscall.SysProcAttr, argv []string, out *cappedBuffer) (*osexec.Cmd, error) {
+func forkInTask(ctx context.Context, t *execTarget, attr *syscall.SysProcAttr, argv []string, out *sdk.ExecOutput) (*osexec.Cmd, error) {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return nil, fmt.Errorf("%s: exec in task: unshare filesystem attributes: %w", Name, err)
 	}
@@ -306,26 +300,4 @@ func forkInTask(ctx context.Context, t *execTarget, attr *syscall.SysProcAttr, a
 		return nil, fmt.Errorf("%s: exec %q in task as uid %d: %w", Name, argv[0], t.cred.Uid, err)
 	}
 	return cmd, nil
-}
-
-// cappedBuffer keeps the first max bytes written and drops the rest.
-type cappedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int
-}
-
-func (b *cappedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := b.max - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (b *cappedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }

@@ -1,8 +1,10 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -62,4 +64,32 @@ func (s *grpcServer) ExecTask(_ context.Context, req *proto.ExecTaskRequest) (*p
 		return nil, toStatus(err)
 	}
 	return &proto.ExecTaskResponse{Output: res.Output, ExitCode: int32(res.ExitCode)}, nil
+}
+
+// MaxExecOutput bounds what a driver keeps of an ExecTask command's
+// output, so a chatty script check cannot grow the plugin's memory.
+const MaxExecOutput = 64 << 10
+
+// ExecOutput collects an ExecTask command's stdout and stderr, keeping
+// the first MaxExecOutput bytes and dropping the rest. Safe for
+// concurrent writers.
+type ExecOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *ExecOutput) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := MaxExecOutput - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// Bytes returns a copy of what was kept.
+func (b *ExecOutput) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
