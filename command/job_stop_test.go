@@ -2,6 +2,7 @@ package command
 
 import (
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -61,5 +62,15 @@ func TestJobStop(t *testing.T) {
 			}
 			assertContains(t, ui.OutputWriter.String(), tc.wants...)
 		})
+	}
+}
+
+// Every flag job stop accepts is documented in its help.
+func TestJobStop_HelpListsFlags(t *testing.T) {
+	help := (&JobStopCommand{}).Help()
+	for _, flag := range []string{"-purge", "-no-shutdown-delay", "-detach", "-verbose"} {
+		if !strings.Contains(help, "\n  "+flag+"\n") {
+			t.Errorf("help does not document %s", flag)
+		}
 	}
 }
