@@ -34,6 +34,7 @@ type Allocation struct {
 	Metrics            *AllocationMetric
 	DesiredStatus      string
 	DesiredDescription string
+	DesiredTransition  DesiredTransition
 	ClientStatus       string
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
@@ -53,6 +54,19 @@ type Allocation struct {
 	// PreemptedByAllocation evicted this one.
 	PreemptedAllocations  []string
 	PreemptedByAllocation string
+}
+
+// DesiredTransition is how the servers want an allocation to move on
+// beyond its desired status; unset fields are nil.
+type DesiredTransition struct {
+	// NoShutdownDelay: the stop skips the group's and tasks'
+	// shutdown_delay (job stop -no-shutdown-delay).
+	NoShutdownDelay *bool
+}
+
+// ShouldIgnoreShutdownDelay reports whether the stop skips the delays.
+func (d DesiredTransition) ShouldIgnoreShutdownDelay() bool {
+	return d.NoShutdownDelay != nil && *d.NoShutdownDelay
 }
 
 // AllocationListStub is the row returned by allocation lists.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -202,6 +204,37 @@ func TestDeregister_Purge(t *testing.T) {
 	}
 	if got.Method != http.MethodDelete || got.URL.EscapedPath() != "/v1/job/web%2F1" || got.URL.Query().Get("purge") != "true" {
 		t.Fatalf("request %s %s", got.Method, got.URL)
+	}
+}
+
+// DeregisterOpts sends each option as Nomad's query parameter and leaves
+// unset ones out of the query.
+func TestDeregisterOpts_QueryParams(t *testing.T) {
+	cases := []struct {
+		name string
+		opts *DeregisterOptions
+		want url.Values
+	}{
+		{"nil options", nil, url.Values{}},
+		{"no shutdown delay", &DeregisterOptions{NoShutdownDelay: true}, url.Values{"no_shutdown_delay": {"true"}}},
+		{"purge and no shutdown delay", &DeregisterOptions{Purge: true, NoShutdownDelay: true},
+			url.Values{"purge": {"true"}, "no_shutdown_delay": {"true"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got url.Values
+			c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = r.URL.Query()
+				got.Del("namespace") // the test client's
+				_, _ = w.Write([]byte(`{"EvalID":"e1"}`))
+			}))
+			if _, _, err := c.Jobs().DeregisterOpts("web", tc.opts, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("query %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -105,10 +105,28 @@ func (j *Jobs) Summary(jobID string, q *QueryOptions) (*JobSummary, *QueryMeta, 
 // Deregister stops a job, or removes it entirely when purge is set, and
 // returns the ID of the evaluation that stops its allocations.
 func (j *Jobs) Deregister(jobID string, purge bool, q *WriteOptions) (string, *WriteMeta, error) {
+	return j.DeregisterOpts(jobID, &DeregisterOptions{Purge: purge}, q)
+}
+
+// DeregisterOptions tunes a job stop (DeregisterOpts), as Nomad's do.
+type DeregisterOptions struct {
+	// Purge removes the job instead of only marking it stopped.
+	Purge bool
+	// NoShutdownDelay makes the clients skip the group's and tasks'
+	// shutdown_delay: services are deregistered and the tasks killed
+	// right away.
+	NoShutdownDelay bool
+}
+
+// DeregisterOpts is Deregister with options; nil opts is a plain stop.
+func (j *Jobs) DeregisterOpts(jobID string, opts *DeregisterOptions, q *WriteOptions) (string, *WriteMeta, error) {
 	r := j.client.newRequest(http.MethodDelete, "/v1/job/"+url.PathEscape(jobID))
 	r.setWriteOptions(q)
-	if purge {
+	if opts != nil && opts.Purge {
 		r.params.Set("purge", "true")
+	}
+	if opts != nil && opts.NoShutdownDelay {
+		r.params.Set("no_shutdown_delay", "true")
 	}
 	resp, rtt, err := j.client.do(r)
 	if err != nil {

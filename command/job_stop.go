@@ -3,6 +3,8 @@ package command
 import (
 	"fmt"
 	"strings"
+
+	"github.com/orch-dev/orch/api"
 )
 
 // JobStopCommand stops a job and waits for its allocations to stop.
@@ -23,6 +25,12 @@ Stop Options:
   -purge
     Remove the job entirely instead of only marking it stopped.
 
+  -no-shutdown-delay
+    Skip the group's and tasks' shutdown_delay: each allocation's services
+    leave the catalog and its tasks are killed straight after, without the
+    wait that lets clients drain. Connections still open to the stopped
+    allocations will fail.
+
   -detach
     Return right after the request, printing the evaluation ID.
 
@@ -33,9 +41,10 @@ Stop Options:
 func (c *JobStopCommand) Synopsis() string { return "Stop a running job" }
 
 func (c *JobStopCommand) Run(args []string) int {
-	var purge, detach, verbose bool
+	var purge, noShutdownDelay, detach, verbose bool
 	fs := c.FlagSet("job stop")
 	fs.BoolVar(&purge, "purge", false, "")
+	fs.BoolVar(&noShutdownDelay, "no-shutdown-delay", false, "")
 	fs.BoolVar(&detach, "detach", false, "")
 	fs.BoolVar(&verbose, "verbose", false, "")
 	fs.Bool("yes", false, "")
@@ -46,7 +55,8 @@ func (c *JobStopCommand) Run(args []string) int {
 	if !ok {
 		return exitError
 	}
-	evalID, _, err := client.Jobs().Deregister(jobID, purge, nil)
+	opts := &api.DeregisterOptions{Purge: purge, NoShutdownDelay: noShutdownDelay}
+	evalID, _, err := client.Jobs().DeregisterOpts(jobID, opts, nil)
 	if err != nil {
 		c.Ui.Error(fmt.Sprintf("Error deregistering job: %v", err))
 		return exitError

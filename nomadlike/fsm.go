@@ -283,11 +283,14 @@ func (f *FSM) applyJobDeregister(buf []byte, index uint64) ([]string, error) {
 	if req.Purge {
 		f.noteDeletedJob(ns, req.JobID)
 	}
-	if err := f.State().DeregisterJob(index, ns, req.JobID, req.Purge, evals); err != nil {
+	if err := f.State().DeregisterJob(index, ns, req.JobID, req.Purge, req.NoShutdownDelay, evals); err != nil {
 		return nil, err
 	}
 	if !req.Purge {
 		f.noteJob(ns, req.JobID)
+	}
+	if req.NoShutdownDelay && f.events != nil {
+		f.noteAllocsWrittenAt(ns, req.JobID, index)
 	}
 	f.noteEvals(evalIDs(evals))
 	return evalIDs(evals), nil

@@ -67,6 +67,20 @@ func (f *FSM) noteAllocs(allocs ...[]*structs.Allocation) {
 	}
 }
 
+// noteAllocsWrittenAt notes the job's allocations the entry at index
+// changed (those -no-shutdown-delay marked), read after the write.
+func (f *FSM) noteAllocsWrittenAt(namespace, jobID string, index uint64) {
+	allocs, err := f.State().AllocsByJob(nil, namespace, jobID)
+	if err != nil {
+		return
+	}
+	for _, a := range allocs {
+		if a.ModifyIndex == index {
+			f.draft.allocs = append(f.draft.allocs, a.ID)
+		}
+	}
+}
+
 // noteDeletedNode keeps the node about to be deleted for its event.
 func (f *FSM) noteDeletedNode(id string) {
 	if f.events != nil {

@@ -150,7 +150,7 @@ func (j *Job) Deregister(args *structs.JobDeregisterRequest, reply *structs.JobD
 		CreateTime:     now,
 		ModifyTime:     now,
 	}
-	req := &structs.JobDeregisterRequest{JobID: job.ID, Purge: args.Purge, Eval: eval,
+	req := &structs.JobDeregisterRequest{JobID: job.ID, Purge: args.Purge, NoShutdownDelay: args.NoShutdownDelay, Eval: eval,
 		WriteRequest: structs.WriteRequest{Region: args.Region, Namespace: ns}}
 	index, _, err := j.srv.raftApply(structs.JobDeregisterRequestType, req)
 	if err != nil {

@@ -83,6 +83,11 @@ type AllocRunner struct {
 	stopOnce    sync.Once
 	killNow     chan struct{}
 	killNowOnce sync.Once
+	// skipDelay closes once the server marks the allocation to skip its
+	// shutdown_delay (job stop -no-shutdown-delay), before or during a
+	// delay.
+	skipDelay     chan struct{}
+	skipDelayOnce sync.Once
 
 	mu          sync.Mutex
 	alloc       *structs.Allocation
@@ -119,6 +124,7 @@ func New(cfg *Config) (*AllocRunner, error) {
 		waitCh:      make(chan struct{}),
 		detaching:   make(chan struct{}),
 		killNow:     make(chan struct{}),
+		skipDelay:   make(chan struct{}),
 		alloc:       alloc,
 		setupStates: make(map[string]*structs.TaskState),
 		clock:       cfg.Clock,
@@ -126,6 +132,7 @@ func New(cfg *Config) (*AllocRunner, error) {
 	if ar.clock == nil {
 		ar.clock = systemClock{}
 	}
+	ar.noteTransition(alloc)
 	for _, task := range tg.Tasks {
 		if task.IsPoststart() || task.IsPoststop() {
 			ar.laterTasks[task.Name] = true
@@ -279,6 +286,8 @@ func (ar *AllocRunner) Update(alloc *structs.Allocation) {
 	}
 	ar.alloc = alloc
 	ar.mu.Unlock()
+	// Before the stop below, so its first delay is already skipped.
+	ar.noteTransition(alloc)
 	ar.watchHealth(alloc)
 	if alloc.ServerTerminalStatus() {
 		ar.logger.Debug("server stopped allocation", "desired_status", alloc.DesiredStatus, "reason", alloc.DesiredDescription)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/orch-dev/orch/client/taskrunner"
+	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
 // stopForServer runs the stop the servers asked for, once, in Nomad's
@@ -24,9 +25,13 @@ func (ar *AllocRunner) stopForServer() {
 func (ar *AllocRunner) shutdown() {
 	ar.deregister("")
 	if d := ar.tg.ShutdownDelay; d != nil && *d > 0 {
-		ar.logger.Debug("waiting for the group's shutdown_delay", "delay", *d)
-		if !ar.waitShutdownDelay(*d) {
-			return
+		if ar.skippingDelay() {
+			ar.logger.Debug("skipping the group's shutdown_delay", "delay", *d)
+		} else {
+			ar.logger.Debug("waiting for the group's shutdown_delay", "delay", *d)
+			if !ar.waitShutdownDelay(*d) {
+				return
+			}
 		}
 	}
 	var wg sync.WaitGroup
@@ -39,9 +44,13 @@ func (ar *AllocRunner) shutdown() {
 			defer wg.Done()
 			ar.deregister(tr.Name())
 			if d := tr.Task().ShutdownDelay; d > 0 && !ar.taskDead(tr) {
-				tr.EmitEvent(taskrunner.ShutdownDelayEvent(d))
-				if !ar.waitShutdownDelay(d) {
-					return
+				if ar.skippingDelay() {
+					tr.EmitEvent(taskrunner.SkippingShutdownDelayEvent(d))
+				} else {
+					tr.EmitEvent(taskrunner.ShutdownDelayEvent(d))
+					if !ar.waitShutdownDelay(d) {
+						return
+					}
 				}
 			}
 			tr.Kill(nil)
@@ -65,14 +74,35 @@ func (ar *AllocRunner) taskDead(tr *taskrunner.TaskRunner) bool {
 	}
 }
 
+// noteTransition opens skipDelay when the server asked the stop to skip
+// shutdown_delay. The servers mark the allocations in the stop's own
+// Raft entry, but a client may see the mark in a later update than the
+// stop, so a delay already running is cut short too.
+func (ar *AllocRunner) noteTransition(alloc *structs.Allocation) {
+	if alloc.DesiredTransition.ShouldIgnoreShutdownDelay() {
+		ar.skipDelayOnce.Do(func() { close(ar.skipDelay) })
+	}
+}
+
+func (ar *AllocRunner) skippingDelay() bool {
+	select {
+	case <-ar.skipDelay:
+		return true
+	default:
+		return false
+	}
+}
+
 // waitShutdownDelay waits d on the runner's clock. A kill (Kill, Destroy)
-// cuts the delay short; false means the runner was detached, and the
-// tasks must be left running.
+// or the server's NoShutdownDelay mark cuts the delay short; false means
+// the runner was detached, and the tasks must be left running.
 func (ar *AllocRunner) waitShutdownDelay(d time.Duration) bool {
 	select {
 	case <-ar.clock.After(d):
 		return true
 	case <-ar.killNow:
+		return true
+	case <-ar.skipDelay:
 		return true
 	case <-ar.detaching:
 		return false

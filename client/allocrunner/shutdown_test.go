@@ -146,3 +146,64 @@ func TestAllocRunner_KillCutsShutdownDelay(t *testing.T) {
 	h.ar.Kill()
 	h.waitStatus(structs.AllocClientStatusComplete)
 }
+
+// A stop marked NoShutdownDelay (job stop -no-shutdown-delay) still
+// deregisters the group's and the task's services, but neither hour-long
+// delay holds up the kill: the fake clock never moves, so the allocation
+// can only finish if both delays were skipped. A mark that arrives in a
+// later update than the stop cuts the running delay short.
+func TestAllocRunner_NoShutdownDelay(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		// markLater sends the mark in an update after the stop, once the
+		// group's delay is armed.
+		markLater bool
+	}{
+		{"marked with the stop", false},
+		{"marked during the group's delay", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			alloc := testAlloc(structs.JobTypeService, map[string]interface{}{})
+			tg := alloc.Job.TaskGroups[0]
+			taskName := tg.Tasks[0].Name
+			hour := time.Hour
+			tg.ShutdownDelay = &hour
+			tg.Tasks[0].ShutdownDelay = hour
+			clock := &fakeClock{now: time.Unix(1000, 0)}
+			log := &stopLog{}
+			h := newHarnessWith(t, alloc, func(c *Config) {
+				c.Clock = clock
+				c.Deregister = func(task string) { log.add(fmt.Sprintf("deregister %q", task)) }
+			})
+			h.waitStatus(structs.AllocClientStatusRunning)
+
+			skip := true
+			stop := alloc.Copy()
+			stop.DesiredStatus = structs.AllocDesiredStatusStop
+			if !tc.markLater {
+				stop.DesiredTransition.NoShutdownDelay = &skip
+			}
+			h.ar.Update(stop)
+			if tc.markLater {
+				clienttest.WaitFor(t, waitTimeout, func() (bool, string) {
+					return clock.pending() == 1, "the group's delay not armed"
+				})
+				marked := stop.Copy()
+				marked.DesiredTransition.NoShutdownDelay = &skip
+				h.ar.Update(marked)
+			}
+			a := h.waitStatus(structs.AllocClientStatusComplete)
+			if got, want := log.get(), []string{`deregister ""`, fmt.Sprintf("deregister %q", taskName)}; !slices.Equal(got, want) {
+				t.Fatalf("deregistrations %q, want %q", got, want)
+			}
+			events := eventTypes(a.TaskStates[taskName])
+			skipped, kill := slices.Index(events, structs.TaskSkippingShutdownDelay), slices.Index(events, structs.TaskKilling)
+			if skipped < 0 || kill < skipped || slices.Contains(events, structs.TaskWaitingShutdownDelay) {
+				t.Fatalf("events %v: want the task's delay skipped, not waited, before the kill", events)
+			}
+		})
+	}
+}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/orch-dev/orch/client/lb"
 	"github.com/orch-dev/orch/client/servicewatch"
-	"github.com/orch-dev/orch/client/servicewatch/servicewatchtest"
 	"github.com/orch-dev/orch/nomadlike/structs"
 )
 
@@ -63,7 +62,7 @@ func (in *instance) reg(spec *structs.ServicePublish, status string) *structs.Se
 
 // startLB runs a Manager over cat whose published ports are free loopback
 // ports, and returns it once web is published.
-func startLB(t testing.TB, cat *servicewatchtest.Catalog) *lb.Manager {
+func startLB(t testing.TB, cat servicewatch.Catalog) *lb.Manager {
 	t.Helper()
 	w := servicewatch.New(servicewatch.Config{Catalog: cat})
 	t.Cleanup(w.Stop)

@@ -85,3 +85,11 @@ func ShutdownDelayEvent(d time.Duration) *structs.TaskEvent {
 	ev.Details["shutdown_delay"] = d.String()
 	return ev
 }
+
+// SkippingShutdownDelayEvent records that the task's services were
+// deregistered and its shutdown_delay d skipped, as the stop asked.
+func SkippingShutdownDelayEvent(d time.Duration) *structs.TaskEvent {
+	ev := newEvent(structs.TaskSkippingShutdownDelay, fmt.Sprintf("Services deregistered; skipping the %v shutdown_delay as the stop asked", d))
+	ev.Details["shutdown_delay"] = d.String()
+	return ev
+}

@@ -133,17 +133,18 @@ func TestJobsList_BlockingQuery(t *testing.T) {
 
 func TestQueryOptions_Invalid(t *testing.T) {
 	cases := map[string]string{
-		"bad index": "/v1/jobs?index=abc",
-		"bad wait":  "/v1/jobs?wait=forever",
-		"bad all":   "/v1/job/web/allocations?all=maybe",
-		"bad purge": "/v1/job/web?purge=maybe",
+		"bad index":             "/v1/jobs?index=abc",
+		"bad wait":              "/v1/jobs?wait=forever",
+		"bad all":               "/v1/job/web/allocations?all=maybe",
+		"bad purge":             "/v1/job/web?purge=maybe",
+		"bad no_shutdown_delay": "/v1/job/web?no_shutdown_delay=soon",
 	}
 	for name, target := range cases {
 		t.Run(name, func(t *testing.T) {
 			rpc := &fakeRPC{}
 			s := newTestHTTP(t, rpc, nil)
 			method := "GET"
-			if strings.Contains(target, "purge") {
+			if strings.HasPrefix(target, "/v1/job/web?") {
 				method = "DELETE"
 			}
 			rec := do(t, s, method, target, "", nil)
@@ -328,6 +329,36 @@ func TestDeregister_Purge(t *testing.T) {
 	args := rpc.lastArgs(t).(*structs.JobDeregisterRequest)
 	if args.JobID != "web" || !args.Purge || args.Namespace != "prod" {
 		t.Fatalf("args %+v", args)
+	}
+}
+
+// DELETE /v1/job/:id reads Nomad's no_shutdown_delay query parameter
+// into the deregister request; absent means false.
+func TestDeregister_NoShutdownDelay(t *testing.T) {
+	cases := []struct {
+		query       string
+		wantNoDelay bool
+		wantPurge   bool
+	}{
+		{"", false, false},
+		{"?no_shutdown_delay=true", true, false},
+		{"?no_shutdown_delay=false", false, false},
+		{"?no_shutdown_delay=1&purge=true", true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			rpc := &fakeRPC{handlers: map[string]func(a, r interface{}) error{
+				structs.JobDeregisterRPC: func(a, r interface{}) error { return nil },
+			}}
+			rec := do(t, newTestHTTP(t, rpc, nil), "DELETE", "/v1/job/web"+tc.query, "", nil)
+			if rec.Code != 200 {
+				t.Fatalf("code %d: %s", rec.Code, rec.Body)
+			}
+			args := rpc.lastArgs(t).(*structs.JobDeregisterRequest)
+			if args.NoShutdownDelay != tc.wantNoDelay || args.Purge != tc.wantPurge {
+				t.Fatalf("NoShutdownDelay %v Purge %v, want %v %v", args.NoShutdownDelay, args.Purge, tc.wantNoDelay, tc.wantPurge)
+			}
+		})
 	}
 }
 

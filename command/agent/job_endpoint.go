@@ -143,10 +143,15 @@ func (s *HTTPServer) jobDeregister(w http.ResponseWriter, r *http.Request) (inte
 	if err != nil {
 		return nil, err
 	}
+	noShutdownDelay, err := boolParam(r, "no_shutdown_delay")
+	if err != nil {
+		return nil, err
+	}
 	args := structs.JobDeregisterRequest{
-		JobID:        r.PathValue("id"),
-		Purge:        purge,
-		WriteRequest: s.writeRequest(r),
+		JobID:           r.PathValue("id"),
+		Purge:           purge,
+		NoShutdownDelay: noShutdownDelay,
+		WriteRequest:    s.writeRequest(r),
 	}
 	var out structs.JobDeregisterResponse
 	if err := s.rpc.RPC(structs.JobDeregisterRPC, &args, &out); err != nil {

@@ -351,10 +351,18 @@ func upsertJobWithEvalsTxn(txn *memdb.Txn, index uint64, job *structs.Job, evals
 }
 
 // DeregisterJob stops a job (a new version with Stop set) or, with purge,
-// deletes it, and writes its evaluations, in one transaction.
-func (s *StateStore) DeregisterJob(index uint64, namespace, id string, purge bool, evals []*structs.Evaluation) error {
+// deletes it, and writes its evaluations, in one transaction. With
+// noShutdownDelay the job's allocations are also marked to skip their
+// shutdown_delay, in the same transaction, so no client can see the stop
+// without the mark.
+func (s *StateStore) DeregisterJob(index uint64, namespace, id string, purge, noShutdownDelay bool, evals []*structs.Evaluation) error {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
+	if noShutdownDelay {
+		if err := skipShutdownDelayTxn(txn, index, namespace, id); err != nil {
+			return err
+		}
+	}
 	if purge {
 		if err := deleteJobTxn(txn, index, namespace, id); err != nil {
 			return err
@@ -378,4 +386,39 @@ func (s *StateStore) DeregisterJob(index uint64, namespace, id string, purge boo
 	}
 	txn.Commit()
 	return nil
+}
+
+// skipShutdownDelayTxn sets NoShutdownDelay on the desired transition of
+// the job's allocations the client has not finished, and moves their
+// AllocModifyIndex so the clients fetch them again.
+func skipShutdownDelayTxn(txn *memdb.Txn, index uint64, namespace, jobID string) error {
+	iter, err := txn.Get(TableAllocs, indexJob, namespace, jobID)
+	if err != nil {
+		return fmt.Errorf("state: allocs of job %q in namespace %q: %w", jobID, namespace, err)
+	}
+	var marked []*structs.Allocation
+	for raw := iter.Next(); raw != nil; raw = iter.Next() {
+		existing := raw.(*structs.Allocation)
+		if existing.ClientTerminalStatus() || existing.DesiredTransition.ShouldIgnoreShutdownDelay() {
+			continue
+		}
+		alloc := existing.CopySkipJob()
+		alloc.Job = existing.Job
+		skip := true
+		alloc.DesiredTransition.NoShutdownDelay = &skip
+		alloc.ModifyIndex = index
+		alloc.AllocModifyIndex = index
+		marked = append(marked, alloc)
+	}
+	// Inserted after the scan: writing to the table being iterated
+	// would disturb the iterator.
+	for _, alloc := range marked {
+		if err := txn.Insert(TableAllocs, alloc); err != nil {
+			return fmt.Errorf("state: mark alloc %q to skip shutdown_delay: %w", alloc.ID, err)
+		}
+	}
+	if len(marked) == 0 {
+		return nil
+	}
+	return setIndex(txn, index, TableAllocs)
 }

@@ -137,7 +137,11 @@ func setIndex(txn *memdb.Txn, index uint64, tables ...string) error {
 }
 
 // QueryFn is one run of a blocking read: it reads from s, adds what it
-// read to ws, and returns the index the result is current as of.
+// read to ws, and returns the index the result is current as of. s is a
+// snapshot, so every read of one run sees the same writes: rows read
+// before a concurrent write can never be paired with a table index read
+// after it, which would make the caller's next query wait past a change
+// it never received.
 type QueryFn func(ws memdb.WatchSet, s *StateStore) (index uint64, err error)
 
 // BlockingQuery runs run once; while the index it returns is not above
@@ -156,7 +160,9 @@ func (s *StateStore) BlockingQuery(ctx context.Context, minIndex uint64, maxTime
 	for {
 		ws := memdb.NewWatchSet()
 		ws.Add(store.abandonCh)
-		index, err := run(ws, store)
+		// The snapshot shares the live tree's nodes, so what run watches
+		// through it still fires on later writes.
+		index, err := run(ws, store.Snapshot().store)
 		if err != nil || minIndex == 0 || index > minIndex {
 			return index, err
 		}

@@ -381,6 +381,33 @@ func TestBlockingQuery(t *testing.T) {
 			t.Fatal("blocking query did not wake on a change")
 		}
 	})
+	// A write that lands between two reads of one run must not show in
+	// the second: rows from before it paired with the index after it
+	// would make the caller wait past a change it never received.
+	t.Run("one run reads one view", func(t *testing.T) {
+		t.Parallel()
+		s := testStore(t)
+		job := mock.Job()
+		must(t, s.UpsertJob(5, job))
+		var sawMeta bool
+		idx, err := s.BlockingQuery(context.Background(), 0, time.Minute, func(ws memdb.WatchSet, st *StateStore) (uint64, error) {
+			got, err := st.JobByID(ws, structs.DefaultNamespace, job.ID)
+			if err != nil {
+				return 0, err
+			}
+			sawMeta = got.Meta["x"] != ""
+			changed := job.Copy()
+			changed.Meta = map[string]string{"x": "y"}
+			if err := s.UpsertJob(6, changed); err != nil {
+				return 0, err
+			}
+			return st.Index(TableJobs)
+		})
+		must(t, err)
+		if sawMeta || idx != 5 {
+			t.Fatalf("run saw the job changed=%v with index %d, want the unchanged job at index 5", sawMeta, idx)
+		}
+	})
 	t.Run("times out with old index", func(t *testing.T) {
 		t.Parallel()
 		s := testStore(t)

@@ -43,6 +43,10 @@ const (
 	// TaskWaitingShutdownDelay: the task's services are deregistered
 	// and its shutdown_delay runs before the kill signal.
 	TaskWaitingShutdownDelay = "Waiting for shutdown delay"
+	// TaskSkippingShutdownDelay: the stop asked for no shutdown delay
+	// (job stop -no-shutdown-delay), so the task is killed right after
+	// its services are deregistered.
+	TaskSkippingShutdownDelay = "Skipping shutdown delay"
 )
 
 // Allocation is one placement of a task group on a node: the scheduler
@@ -64,6 +68,9 @@ type Allocation struct {
 
 	DesiredStatus      string
 	DesiredDescription string
+	// DesiredTransition carries the server's wishes about how the
+	// allocation leaves: set by the FSM, read by the client.
+	DesiredTransition DesiredTransition
 
 	ClientStatus      string
 	ClientDescription string
@@ -177,6 +184,31 @@ type NodeScoreMeta struct {
 	NodeID    string
 	Scores    map[string]float64
 	NormScore float64
+}
+
+// DesiredTransition is how the servers want an allocation to move on,
+// beyond its desired status. Fields are pointers, as in Nomad, so an
+// unset wish can be told from a false one when transitions are merged.
+type DesiredTransition struct {
+	// NoShutdownDelay asks the client to skip the group's and tasks'
+	// shutdown_delay when it stops the allocation; the services are
+	// still deregistered first.
+	NoShutdownDelay *bool
+}
+
+// ShouldIgnoreShutdownDelay reports whether the stop skips the delays.
+func (d DesiredTransition) ShouldIgnoreShutdownDelay() bool {
+	return d.NoShutdownDelay != nil && *d.NoShutdownDelay
+}
+
+// Copy returns a deep copy, so a stored allocation never shares the
+// pointers of one being changed.
+func (d DesiredTransition) Copy() DesiredTransition {
+	if d.NoShutdownDelay != nil {
+		v := *d.NoShutdownDelay
+		d.NoShutdownDelay = &v
+	}
+	return d
 }
 
 // TerminalStatus reports whether the server wants the allocation gone or

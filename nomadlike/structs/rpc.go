@@ -144,7 +144,10 @@ type JobRegisterResponse struct {
 type JobDeregisterRequest struct {
 	JobID string
 	Purge bool
-	Eval  *Evaluation
+	// NoShutdownDelay marks every allocation of the job, in the stop's
+	// own Raft entry, to skip shutdown_delay when its client stops it.
+	NoShutdownDelay bool
+	Eval            *Evaluation
 	WriteRequest
 }
 

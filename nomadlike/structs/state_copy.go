@@ -361,6 +361,7 @@ func (a *Allocation) CopySkipJob() *Allocation {
 	c.RescheduleTracker = a.RescheduleTracker.Copy()
 	c.PreemptedAllocations = append([]string(nil), a.PreemptedAllocations...)
 	c.DeploymentStatus = a.DeploymentStatus.Copy()
+	c.DesiredTransition = a.DesiredTransition.Copy()
 	if a.TaskStates != nil {
 		c.TaskStates = make(map[string]*TaskState, len(a.TaskStates))
 		for k, ts := range a.TaskStates {
