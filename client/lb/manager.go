@@ -51,6 +51,9 @@ type Manager struct {
 	services map[servicewatch.ServiceID]*published
 	ports    map[int]servicewatch.ServiceID
 	known    map[servicewatch.ServiceID]bool
+	// waiting are services refused a port another service holds; they
+	// are tried again whenever a port is freed.
+	waiting map[servicewatch.ServiceID]bool
 }
 
 var _ RequestRater = (*Manager)(nil)
@@ -103,6 +106,7 @@ func New(cfg Config) *Manager {
 		services: map[servicewatch.ServiceID]*published{},
 		ports:    map[int]servicewatch.ServiceID{},
 		known:    map[servicewatch.ServiceID]bool{},
+		waiting:  map[servicewatch.ServiceID]bool{},
 	}
 }
 
@@ -135,8 +139,8 @@ func (m *Manager) Run(ctx context.Context) {
 	m.cfg.Watcher.OnChange(func(id servicewatch.ServiceID) {
 		// The watcher is shared with DNS: only published services are
 		// the balancer's business.
-		if ctx.Err() == nil && m.isKnown(id) {
-			m.reconcile(ctx, id)
+		if ctx.Err() == nil && m.isKnown(id) && m.reconcile(ctx, id) {
+			m.retryWaiting(ctx)
 		}
 	})
 	defer m.closeAll()
@@ -176,12 +180,12 @@ func (m *Manager) isKnown(id servicewatch.ServiceID) bool {
 func (m *Manager) sync(ctx context.Context, stubs []servicewatch.ServiceStub) {
 	seen := make(map[servicewatch.ServiceID]bool, len(stubs))
 	for _, s := range stubs {
-		if !s.Published {
-			continue
+		if s.Published {
+			seen[s.ServiceID] = true
 		}
-		seen[s.ServiceID] = true
-		m.reconcile(ctx, s.ServiceID)
 	}
+	// Services gone go first, so that a port they free is there for a
+	// service of this same list that wants it.
 	m.mu.Lock()
 	var gone []servicewatch.ServiceID
 	for id := range m.known {
@@ -194,17 +198,42 @@ func (m *Manager) sync(ctx context.Context, stubs []servicewatch.ServiceStub) {
 		m.cfg.Watcher.Drop(id)
 		m.mu.Lock()
 		delete(m.known, id)
+		delete(m.waiting, id)
 		m.unpublishLocked(id)
 		m.mu.Unlock()
+	}
+	freed := len(gone) > 0
+	for _, s := range stubs {
+		if seen[s.ServiceID] && m.reconcile(ctx, s.ServiceID) {
+			freed = true
+		}
+	}
+	if freed {
+		m.retryWaiting(ctx)
+	}
+}
+
+// retryWaiting reconciles the services that were refused a port.
+func (m *Manager) retryWaiting(ctx context.Context) {
+	m.mu.Lock()
+	ids := make([]servicewatch.ServiceID, 0, len(m.waiting))
+	for id := range m.waiting {
+		ids = append(ids, id)
+	}
+	m.mu.Unlock()
+	sort.Slice(ids, func(i, j int) bool { return ids[i].Name < ids[j].Name })
+	for _, id := range ids {
+		m.reconcile(ctx, id)
 	}
 }
 
 // reconcile brings one service's listener and pool in line with its
-// instances in the watcher.
-func (m *Manager) reconcile(ctx context.Context, id servicewatch.ServiceID) {
+// instances in the watcher. It reports whether it closed a listener,
+// which may free a port another service waits for.
+func (m *Manager) reconcile(ctx context.Context, id servicewatch.ServiceID) (freed bool) {
 	if _, err := m.cfg.Watcher.Pin(ctx, id); err != nil {
 		m.logger.Warn("service lookup failed", "service", id.Name, "namespace", id.Namespace, "error", err)
-		return
+		return false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -212,29 +241,35 @@ func (m *Manager) reconcile(ctx context.Context, id servicewatch.ServiceID) {
 	// reconciles then apply the instances in the order they were cached.
 	insts, err := m.cfg.Watcher.Pin(ctx, id)
 	if err != nil {
-		return
+		return false
 	}
 	spec := publishSpec(insts)
 	m.known[id] = true
 	cur := m.services[id]
 	if cur != nil && (spec == nil || spec.Port != cur.spec.Port || spec.Mode != cur.spec.Mode) {
 		m.unpublishLocked(id)
-		cur = nil
+		cur, freed = nil, true
 	}
 	if cur != nil && *spec != cur.spec {
 		cur.spec = *spec
 		cur.pool.setStrategy(spec)
 	}
 	if spec == nil {
-		return
+		delete(m.waiting, id)
+		return freed
 	}
 	if cur == nil {
 		if cur, err = m.publishLocked(id, *spec); err != nil {
+			if errors.Is(err, errPortTaken) {
+				m.waiting[id] = true
+			}
 			m.logger.Error("cannot publish service", "service", id.Name, "namespace", id.Namespace, "port", spec.Port, "error", err)
-			return
+			return freed
 		}
 	}
+	delete(m.waiting, id)
 	cur.pool.update(servicewatch.Passing(insts))
+	return freed
 }
 
 // publishSpec is the publish block of the newest instance that has one:
