@@ -147,3 +147,30 @@ func smapsKB(b *testing.B, pid int, key string) float64 {
 	}
 	return 0
 }
+
+// BenchmarkExecTask measures one script-check run inside a running exec
+// task (ExecTask of /bin/true over the plugin's gRPC): joining the task's
+// namespaces and cgroup, fork, exec and wait.
+//
+//	go test -run '^$' -bench BenchmarkExecTask -benchtime 200x ./drivers/exec
+func BenchmarkExecTask(b *testing.B) {
+	requireRoot(b)
+	inst, err := catalog.Launch("exec", hclog.NewNullLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inst.Kill()
+	d := inst.Driver
+	cfg := benchTask(b, b.TempDir(), "exec-task")
+	if _, err := d.StartTask(cfg); err != nil {
+		b.Fatalf("StartTask: %v", err)
+	}
+	defer func() { _ = d.DestroyTask(cfg.ID, true) }()
+	ed := d.(sdk.ExecTaskDriver)
+	for b.Loop() {
+		res, err := ed.ExecTask(cfg.ID, []string{"/bin/true"}, 5*time.Second)
+		if err != nil || res.ExitCode != 0 {
+			b.Fatalf("ExecTask = %+v, %v", res, err)
+		}
+	}
+}
