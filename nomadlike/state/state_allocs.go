@@ -78,6 +78,10 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, stop *structs.Allocation, jobs m
 	if stop.PreemptedByAllocation != "" {
 		alloc.PreemptedByAllocation = stop.PreemptedByAllocation
 	}
+	if stop.NextAllocation != "" {
+		// The replacement placed in the same plan, for alloc status.
+		alloc.NextAllocation = stop.NextAllocation
+	}
 	if stop.ModifyTime != 0 {
 		alloc.ModifyTime = stop.ModifyTime
 	}
