@@ -123,6 +123,9 @@ func upsertPlannedAllocTxn(txn *memdb.Txn, index uint64, in *structs.Allocation,
 		alloc.ClientDescription = existing.ClientDescription
 		alloc.TaskStates = existing.TaskStates
 		keepClientHealth(alloc, existing)
+		// Desired transitions have entries of their own (job stop, the
+		// deployment watcher); a plan's older copy must not undo them.
+		alloc.DesiredTransition = existing.DesiredTransition.Copy()
 	}
 	alloc.ModifyIndex = index
 	alloc.AllocModifyIndex = index

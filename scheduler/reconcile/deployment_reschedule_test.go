@@ -78,6 +78,16 @@ func TestReconcileMarkedUnhealthy(t *testing.T) {
 			replaced: "n0",
 		},
 		{
+			name: "a failed unhealthy allocation waiting for its reschedule holds the rollout",
+			in: func() Input {
+				r := setup(2, structs.DeploymentStatusRunning)
+				a := r.newAlloc(0, no, false)
+				failedAt(now.Add(-time.Second))(a)
+				return r.input(r.old(1), []*structs.Allocation{a})
+			},
+			want: []string{"delay n0 until now+4s"},
+		},
+		{
 			name: "unhealthy but not marked is left running",
 			in: func() Input {
 				r := setup(2, structs.DeploymentStatusRunning)
