@@ -102,6 +102,13 @@ func TestReconcileMarkedUnhealthy(t *testing.T) {
 			},
 		},
 		{
+			name: "marked in a paused deployment waits for the resume",
+			in: func() Input {
+				r := setup(2, structs.DeploymentStatusPaused)
+				return r.input(r.old(1), []*structs.Allocation{unhealthy(r, 0, time.Minute, true)})
+			},
+		},
+		{
 			name: "marked in a deployment that is not the job's current one is not replaced",
 			in: func() Input {
 				r := setup(2, structs.DeploymentStatusRunning)

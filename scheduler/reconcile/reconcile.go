@@ -278,10 +278,12 @@ func (g *groupReconciler) classify(allocs []*structs.Allocation) []slot {
 // deployment watcher for replacement (unhealthy, with progress_deadline
 // time left) in the active deployment of the job's current version; it
 // is then replaced like a failed one. Outside such a deployment the mark
-// means nothing: a cancelled or finished rollout replaces nothing more.
+// means nothing: a cancelled or finished rollout replaces nothing more,
+// and a paused one nothing until it is resumed.
 func (g *groupReconciler) markedForReschedule(a *structs.Allocation) bool {
 	d := g.r.deployment
-	return a.DesiredTransition.ShouldReschedule() && d != nil && d.Active() && a.DeploymentID == d.ID
+	return a.DesiredTransition.ShouldReschedule() && d != nil && d.Active() &&
+		d.Status != structs.DeploymentStatusPaused && a.DeploymentID == d.ID
 }
 
 // failedKind decides, by the group's policy, whether a failed allocation
