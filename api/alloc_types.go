@@ -62,11 +62,20 @@ type DesiredTransition struct {
 	// NoShutdownDelay: the stop skips the group's and tasks'
 	// shutdown_delay (job stop -no-shutdown-delay).
 	NoShutdownDelay *bool
+	// Reschedule: the deployment watcher lets the scheduler replace this
+	// running but unhealthy allocation of an active deployment.
+	Reschedule *bool
 }
 
 // ShouldIgnoreShutdownDelay reports whether the stop skips the delays.
 func (d DesiredTransition) ShouldIgnoreShutdownDelay() bool {
 	return d.NoShutdownDelay != nil && *d.NoShutdownDelay
+}
+
+// ShouldReschedule reports whether the allocation was marked for
+// replacement.
+func (d DesiredTransition) ShouldReschedule() bool {
+	return d.Reschedule != nil && *d.Reschedule
 }
 
 // AllocationListStub is the row returned by allocation lists.

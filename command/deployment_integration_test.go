@@ -545,9 +545,12 @@ func TestDevAgent_SurgeAvailability(t *testing.T) {
 	if run.code != exitOK || !strings.Contains(run.out, "successful") {
 		t.Fatalf("second version: exit %d\n%s\n%s", run.code, run.out, run.errOut)
 	}
-	if got := runningByVersion(t, c, "surge"); got[1] != count || len(got) != 1 {
-		t.Fatalf("running by version %v, want all %d on version 1", got, count)
-	}
+	// The last old allocation is stopped by the evaluation the success
+	// creates, which may still be running when job run returns.
+	pollUntil(t, 10*time.Second, "all on version 1", func() (bool, string) {
+		got := runningByVersion(t, c, "surge")
+		return got[1] == count && len(got) == 1, fmt.Sprintf("running by version %v, want all %d on version 1", got, count)
+	})
 	depID := latestDeploymentOf(t, c, "surge", 1)
 	if d, _, err := c.Deployments().Info(depID, nil); err != nil || d.Status != api.DeploymentStatusSuccessful {
 		t.Fatalf("deployment %v: %v", d, err)

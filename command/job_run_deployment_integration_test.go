@@ -11,15 +11,17 @@ import (
 )
 
 // deployedJob is a count-3 rolling service whose task runs args (an exit
-// right away fails its allocations' health).
+// right away fails its allocations' health). Its progress_deadline is
+// short so that a broken version, whose unhealthy allocations are
+// replaced rather than failing the deployment at once, fails soon.
 func deployedJob(id, command, args string) string {
 	return fmt.Sprintf(`
 job %q {
   update {
     max_parallel      = 1
     min_healthy_time  = "1s"
-    healthy_deadline  = "10s"
-    progress_deadline = "20s"
+    healthy_deadline  = "8s"
+    progress_deadline = "10s"
     auto_revert       = true
   }
   group "g" {
@@ -46,6 +48,23 @@ job %q {
     }
   }
 }`, id, command, args)
+}
+
+// allocsOfVersion counts the job's allocations of a job version, in any
+// state.
+func allocsOfVersion(t *testing.T, c *api.Client, jobID string, version uint64) int {
+	t.Helper()
+	allocs, _, err := c.Jobs().Allocations(jobID, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range allocs {
+		if a.JobVersion == version {
+			n++
+		}
+	}
+	return n
 }
 
 // runningByVersion counts the job's running allocations per job version.
@@ -109,9 +128,16 @@ func TestDevAgent_JobRunDeployment(t *testing.T) {
 		t.Fatalf("running by version %v, want all 3 on version 1", got)
 	}
 
+	// The progress-deadline path: v2's failed allocations are unhealthy,
+	// the watcher marks them and the scheduler replaces them within the
+	// deployment (5s reschedule delay), until the 10s progress deadline
+	// passes without a healthy one and the deployment fails and reverts.
 	code, out, errOut = cliRun(t, c, "run", writeJob(t, deployedJob("roll", "/bin/false", "")))
-	if code != exitError || !strings.Contains(errOut, "rolling back to job version 1") {
-		t.Fatalf("v2 run: exit %d, want 1 and a rollback\n%s\n%s", code, out, errOut)
+	if code != exitError || !strings.Contains(errOut, "Failed due to progress deadline - rolling back to job version 1") {
+		t.Fatalf("v2 run: exit %d, want 1 and a rollback at the progress deadline\n%s\n%s", code, out, errOut)
+	}
+	if n := allocsOfVersion(t, c, "roll", 2); n < 2 {
+		t.Fatalf("%d allocations of v2, want the first and at least one replacement", n)
 	}
 	pollUntil(t, 30*time.Second, "job back on v1's spec and running", func() (bool, string) {
 		job, _, err := c.Jobs().Info("roll", nil)

@@ -259,9 +259,11 @@ func TestDevAgent_RollingUpdateThroughBalancer(t *testing.T) {
 // TestDevAgent_UnhealthyChecksAutoRevert deploys a v2 whose process runs
 // fine but whose http check never passes (its path answers 404): with
 // health_check = "checks" its allocation is judged unhealthy at
-// healthy_deadline, the deployment fails with Nomad's description, and
-// auto_revert registers v1's spec again as a new version, whose instances
-// end up all passing in the catalog.
+// healthy_deadline. v2 disables rescheduling (attempts = 0), so this is
+// the fail-at-once path despite the progress deadline: no reschedule is
+// left to replace the allocation, the deployment fails with Nomad's
+// description, and auto_revert registers v1's spec again as a new
+// version, whose instances end up all passing in the catalog.
 func TestDevAgent_UnhealthyChecksAutoRevert(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real tasks")
@@ -278,7 +280,10 @@ func TestDevAgent_UnhealthyChecksAutoRevert(t *testing.T) {
 	}
 	t.Cleanup(func() { _, _, _ = c.Jobs().Deregister("revert", true, nil) })
 
-	code, out, errOut = cliRun(t, c, "run", writeJob(t, deployServiceHCL("revert", "v2", "/missing", 0, fmt.Sprintf(update, "4s"), "")))
+	code, out, errOut = cliRun(t, c, "run", writeJob(t, deployServiceHCL("revert", "v2", "/missing", 0, fmt.Sprintf(update, "4s"), `reschedule {
+      attempts  = 0
+      unlimited = false
+    }`)))
 	if code != exitError || !strings.Contains(errOut, "rolling back to job version 0") {
 		t.Fatalf("v2 run: exit %d, want 1 and a rollback\n%s\n%s", code, out, errOut)
 	}

@@ -133,6 +133,9 @@ func (w *deploymentWatcher) write(d *structs.Deployment, act watchAction) error 
 		u := act.Status.DeploymentUpdate
 		logger.Info("deployment finished", "status", u.Status, "description", u.StatusDescription)
 		_, err = w.apply(structs.DeploymentStatusUpdateRequestType, act.Status)
+	case act.Reschedule != nil:
+		logger.Info("marking unhealthy allocations for rescheduling", "allocs", len(act.Reschedule.Allocs))
+		_, err = w.apply(structs.AllocUpdateDesiredTransitType, act.Reschedule)
 	case act.Promote != nil:
 		logger.Info("auto-promoting healthy canaries")
 		_, err = w.apply(structs.DeploymentPromoteRequestType, act.Promote)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/orch-dev/orch/nomadlike/structs"
+	"github.com/orch-dev/orch/scheduler/reconcile"
 )
 
 // watchInput is what the deployment watcher looks at for one active
@@ -21,13 +22,15 @@ type watchInput struct {
 }
 
 // watchAction is what the watcher writes for a deployment: at most one
-// of Status (success, or failure with an optional auto-revert job) and
-// Promote, else an Eval alone when allocation health moved so the
-// scheduler places the next batch. HealthIndex is the health index the
+// of Status (success, or failure with an optional auto-revert job),
+// Reschedule (unhealthy allocations marked for replacement, with an
+// evaluation) and Promote, else an Eval alone when allocation health
+// moved so the scheduler places the next batch. HealthIndex is the health index the
 // action accounts for; WakeAt the next deadline to look again at (zero
 // for none).
 type watchAction struct {
 	Status      *structs.DeploymentStatusUpdateRequest
+	Reschedule  *structs.AllocUpdateDesiredTransitionRequest
 	Promote     *structs.ApplyDeploymentPromoteRequest
 	Eval        *structs.Evaluation
 	HealthIndex uint64
@@ -37,10 +40,14 @@ type watchAction struct {
 // decideDeployment decides what an active deployment needs now. It has no
 // side effects: the loop around it reads state and applies the result.
 //
-// An unhealthy allocation fails the deployment (a healthy_deadline miss
-// arrives from the client as unhealthy); so does a group's
-// progress_deadline passing without a newly healthy allocation. Failing
-// with auto_revert registers the newest stable version in the same entry.
+// An unhealthy allocation (a healthy_deadline miss arrives from the
+// client as unhealthy) fails the deployment at once when its group has
+// no progress_deadline or its reschedule policy allows no further
+// replacement; otherwise it is marked for rescheduling, as in Nomad, and
+// the scheduler replaces it within the deployment. A group's
+// progress_deadline passing without a newly healthy allocation fails the
+// deployment. Failing with auto_revert registers the newest stable
+// version in the same entry.
 // A deployment whose every group runs DesiredTotal healthy allocations of
 // its version, canaries promoted, succeeds; the store then marks the
 // version stable in the same entry. Canaries of groups with auto_promote
@@ -51,8 +58,9 @@ func decideDeployment(in watchInput) watchAction {
 	if d.Status != structs.DeploymentStatusRunning {
 		return act
 	}
-	if groups := unhealthyGroups(d, in.Allocs); len(groups) > 0 {
-		act.Status = failRequest(in, structs.DeploymentStatusDescriptionFailedAllocations, groups)
+	failNow, marks := judgeUnhealthy(in)
+	if len(failNow) > 0 {
+		act.Status = failRequest(in, structs.DeploymentStatusDescriptionFailedAllocations, failNow)
 		return act
 	}
 	late, wake := missedDeadlines(in)
@@ -61,6 +69,13 @@ func decideDeployment(in watchInput) watchAction {
 		return act
 	}
 	act.WakeAt = wake
+	if len(marks) > 0 {
+		act.Reschedule = &structs.AllocUpdateDesiredTransitionRequest{Allocs: marks}
+		if ev := deploymentEval(d, in.Job, in.Now); ev != nil {
+			act.Reschedule.Evals = []*structs.Evaluation{ev}
+		}
+		return act
+	}
 	if complete(d, in.Allocs) {
 		act.Status = &structs.DeploymentStatusUpdateRequest{DeploymentUpdate: &structs.DeploymentStatusUpdate{
 			DeploymentID: d.ID, Status: structs.DeploymentStatusSuccessful,
@@ -103,17 +118,37 @@ func healthIndex(allocs []*structs.Allocation) uint64 {
 	return idx
 }
 
-// unhealthyGroups lists, sorted, the groups with an allocation of the
-// deployment judged unhealthy.
-func unhealthyGroups(d *structs.Deployment, allocs []*structs.Allocation) []string {
-	var out []string
-	for _, a := range allocs {
-		if a.DeploymentID == d.ID && a.DeploymentStatus.IsUnhealthy() && !slices.Contains(out, a.TaskGroup) {
-			out = append(out, a.TaskGroup)
+// judgeUnhealthy sorts the deployment's unhealthy allocations that the
+// servers have not stopped yet: their groups fail at once (failNow,
+// sorted) when the group has no progress_deadline or the allocation's
+// reschedule policy is used up (or none applies); the others are marked
+// for rescheduling unless they already are.
+func judgeUnhealthy(in watchInput) (failNow []string, marks map[string]*structs.DesiredTransition) {
+	d := in.Deployment
+	for _, a := range in.Allocs {
+		if a.DeploymentID != d.ID || !a.DeploymentStatus.IsUnhealthy() || a.ServerTerminalStatus() || a.NextAllocation != "" {
+			continue
+		}
+		job := a.Job
+		if job == nil {
+			job = in.Job
+		}
+		st := d.TaskGroups[a.TaskGroup]
+		switch {
+		case st == nil || st.ProgressDeadline == 0 || job == nil || !reconcile.UnhealthyEligible(job, a, in.Now):
+			if !slices.Contains(failNow, a.TaskGroup) {
+				failNow = append(failNow, a.TaskGroup)
+			}
+		case !a.DesiredTransition.ShouldReschedule():
+			if marks == nil {
+				marks = make(map[string]*structs.DesiredTransition)
+			}
+			yes := true
+			marks[a.ID] = &structs.DesiredTransition{Reschedule: &yes}
 		}
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(failNow)
+	return failNow, marks
 }
 
 // missedDeadlines lists the groups whose progress deadline has passed

@@ -1,6 +1,8 @@
 package nomadlike
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,10 +32,25 @@ func TestDecideDeployment(t *testing.T) {
 			ClientStatus:     structs.AllocClientStatusRunning,
 			DeploymentStatus: &structs.AllocDeploymentStatus{Healthy: healthy, Canary: canary, ModifyIndex: idx}}
 	}
+	noDeadline := func(st *structs.DeploymentState) { st.ProgressDeadline, st.RequireProgressBy = 0, time.Time{} }
+	marked := func(a *structs.Allocation) *structs.Allocation {
+		a.DesiredTransition.Reschedule = &yes
+		return a
+	}
+	// limited allows one reschedule an hour.
+	limited := job.Copy()
+	limited.TaskGroups[0].ReschedulePolicy = &structs.ReschedulePolicy{Attempts: 1, Interval: time.Hour, Delay: time.Second,
+		DelayFunction: structs.RescheduleDelayConstant}
+	rescheduledBefore := func(a *structs.Allocation, at time.Time) *structs.Allocation {
+		a.DeploymentStatus.Timestamp = now
+		a.RescheduleTracker = &structs.RescheduleTracker{Events: []*structs.RescheduleEvent{{RescheduleTime: at.UnixNano(), PrevAllocID: "old"}}}
+		return a
+	}
 	cases := []struct {
 		name string
 		in   watchInput
-		// want: "success", "fail:<description prefix>", "promote", "eval" or "".
+		// want: "success", "fail:<description prefix>",
+		// "reschedule:<marked IDs>", "promote", "eval" or "".
 		want   string
 		revert bool
 		wake   time.Time
@@ -50,13 +67,55 @@ func TestDecideDeployment(t *testing.T) {
 		{name: "all healthy succeeds",
 			in:   watchInput{Deployment: dep(nil), Allocs: []*structs.Allocation{alloc("a", &yes, false, 7), alloc("b", &yes, false, 8)}, Job: job, Now: now},
 			want: "success"},
-		{name: "unhealthy fails",
-			in:   watchInput{Deployment: dep(nil), Allocs: []*structs.Allocation{alloc("a", &no, false, 7)}, Job: job, Now: now},
+		// An unhealthy allocation, as in Nomad: without a progress
+		// deadline it fails the deployment at once; with one, it is
+		// marked for rescheduling while its reschedule policy allows
+		// another replacement, and fails it at once when not.
+		{name: "unhealthy without a progress deadline fails at once",
+			in:   watchInput{Deployment: dep(noDeadline), Allocs: []*structs.Allocation{alloc("a", &no, false, 7)}, Job: job, Now: now},
 			want: "fail:" + structs.DeploymentStatusDescriptionFailedAllocations},
-		{name: "unhealthy with auto_revert rolls back to the stable version",
-			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.AutoRevert = true }),
+		{name: "unhealthy without a progress deadline and auto_revert rolls back to the stable version",
+			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { noDeadline(st); st.AutoRevert = true }),
 				Allocs: []*structs.Allocation{alloc("a", &no, false, 7)}, Job: job, Versions: []*structs.Job{job, v1}, Now: now},
 			want: "fail:" + structs.DeploymentStatusDescriptionRollback(structs.DeploymentStatusDescriptionFailedAllocations, 1), revert: true},
+		{name: "unhealthy with a progress deadline and reschedule attempts left is marked, not failed",
+			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.AutoRevert = true }),
+				Allocs: []*structs.Allocation{alloc("a", &no, false, 7), alloc("b", &yes, false, 6)}, Job: limited, Versions: []*structs.Job{limited, v1}, Now: now, SeenHealth: 6},
+			want: "reschedule:a", wake: now.Add(time.Minute)},
+		{name: "unhealthy under the default unlimited policy is marked",
+			in:   watchInput{Deployment: dep(nil), Allocs: []*structs.Allocation{alloc("a", &no, false, 7)}, Job: job, Now: now},
+			want: "reschedule:a", wake: now.Add(time.Minute)},
+		{name: "unhealthy already marked asks for nothing new",
+			in:   watchInput{Deployment: dep(nil), Allocs: []*structs.Allocation{marked(alloc("a", &no, false, 7))}, Job: job, Now: now, SeenHealth: 7},
+			wake: now.Add(time.Minute)},
+		{name: "unhealthy the scheduler already stopped is not judged again",
+			in: watchInput{Deployment: dep(nil), Allocs: []*structs.Allocation{func() *structs.Allocation {
+				a := marked(alloc("a", &no, false, 7))
+				a.DesiredStatus = structs.AllocDesiredStatusStop
+				return a
+			}(), alloc("r", nil, false, 0)}, Job: job, Now: now, SeenHealth: 7},
+			wake: now.Add(time.Minute)},
+		{name: "unhealthy with reschedule attempts used up fails at once",
+			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.AutoRevert = true }),
+				Allocs: []*structs.Allocation{rescheduledBefore(alloc("a", &no, false, 7), now.Add(-10*time.Minute))},
+				Job:    limited, Versions: []*structs.Job{limited, v1}, Now: now},
+			want: "fail:" + structs.DeploymentStatusDescriptionRollback(structs.DeploymentStatusDescriptionFailedAllocations, 1), revert: true},
+		{name: "unhealthy with an attempt outside the interval is marked",
+			in: watchInput{Deployment: dep(nil),
+				Allocs: []*structs.Allocation{rescheduledBefore(alloc("a", &no, false, 7), now.Add(-2*time.Hour))}, Job: limited, Now: now},
+			want: "reschedule:a", wake: now.Add(time.Minute)},
+		{name: "unhealthy with rescheduling disabled fails at once",
+			in: watchInput{Deployment: dep(nil), Allocs: []*structs.Allocation{alloc("a", &no, false, 7)}, Job: func() *structs.Job {
+				j := job.Copy()
+				j.TaskGroups[0].ReschedulePolicy = &structs.ReschedulePolicy{Attempts: 0, Interval: time.Hour}
+				return j
+			}(), Now: now},
+			want: "fail:" + structs.DeploymentStatusDescriptionFailedAllocations},
+		{name: "progress deadline passing after replacements fails and rolls back",
+			in: watchInput{Deployment: dep(func(st *structs.DeploymentState) { st.AutoRevert = true }),
+				Allocs: []*structs.Allocation{marked(alloc("a", &no, false, 7)), alloc("r", nil, false, 0)},
+				Job:    job, Versions: []*structs.Job{job, v1}, Now: now.Add(time.Minute), SeenHealth: 7},
+			want: "fail:" + structs.DeploymentStatusDescriptionRollback(structs.DeploymentStatusDescriptionProgressDeadline, 1), revert: true},
 		{name: "progress deadline passed fails",
 			in:   watchInput{Deployment: dep(nil), Allocs: []*structs.Allocation{alloc("a", &yes, false, 7)}, Job: job, Now: now.Add(time.Minute)},
 			want: "fail:" + structs.DeploymentStatusDescriptionProgressDeadline},
@@ -110,6 +169,17 @@ func TestDecideDeployment(t *testing.T) {
 				if act.Status.Eval == nil || act.Status.Eval.TriggeredBy != structs.EvalTriggerDeploymentWatcher {
 					t.Fatalf("failure without a deployment-watcher eval: %+v", act.Status.Eval)
 				}
+			case act.Reschedule != nil:
+				ids := slices.Sorted(maps.Keys(act.Reschedule.Allocs))
+				got = "reschedule:" + strings.Join(ids, ",")
+				for _, id := range ids {
+					if !act.Reschedule.Allocs[id].ShouldReschedule() {
+						t.Fatalf("alloc %s marked without Reschedule: %+v", id, act.Reschedule.Allocs[id])
+					}
+				}
+				if len(act.Reschedule.Evals) != 1 || act.Reschedule.Evals[0].TriggeredBy != structs.EvalTriggerDeploymentWatcher {
+					t.Fatalf("marks without a deployment-watcher eval: %+v", act.Reschedule.Evals)
+				}
 			case act.Promote != nil:
 				got = "promote"
 				if !act.Promote.Now.Equal(c.in.Now) || act.Promote.Eval == nil {
@@ -118,7 +188,8 @@ func TestDecideDeployment(t *testing.T) {
 			case act.Eval != nil:
 				got = "eval"
 			}
-			if !strings.HasPrefix(got, c.want) || (c.want == "" && got != "") {
+			if !strings.HasPrefix(got, c.want) || (c.want == "" && got != "") ||
+				(strings.HasPrefix(c.want, "reschedule:") && got != c.want) {
 				t.Fatalf("action %q, want %q", got, c.want)
 			}
 			if reverted := act.Status != nil && act.Status.Job != nil; reverted != c.revert {

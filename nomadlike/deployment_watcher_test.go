@@ -149,8 +149,9 @@ func latestDeployment(t *testing.T, s *nomadlike.Server, job *structs.Job) *stru
 	return d
 }
 
-// TestDeploymentWatcher_AutoRevert: a v1 allocation reported unhealthy
-// fails the deployment, and auto_revert registers v0's spec again as v2.
+// TestDeploymentWatcher_AutoRevert: with progress_deadline = 0 (the
+// fail-at-once path) the first v1 allocation reported unhealthy fails the
+// deployment, and auto_revert registers v0's spec again as v2.
 func TestDeploymentWatcher_AutoRevert(t *testing.T) {
 	t.Parallel()
 	s := nomadtest.TestServer(t, nil)
@@ -159,6 +160,7 @@ func TestDeploymentWatcher_AutoRevert(t *testing.T) {
 	job.TaskGroups[0].Count = 2
 	job.TaskGroups[0].Update = mock.UpdateStrategy()
 	job.TaskGroups[0].Update.AutoRevert = true
+	job.TaskGroups[0].Update.ProgressDeadline = 0
 	startJob(t, s, c, job, 2, nil)
 	var sr structs.JobStabilityResponse
 	if err := s.RPC(structs.JobStableRPC, &structs.JobStabilityRequest{JobID: job.ID, JobVersion: 0, Stable: true}, &sr); err != nil {
@@ -200,6 +202,82 @@ func TestDeploymentWatcher_AutoRevert(t *testing.T) {
 	want := structs.DeploymentStatusDescriptionRollback(structs.DeploymentStatusDescriptionFailedAllocations, 0)
 	if failed == nil || failed.Status != structs.DeploymentStatusFailed || failed.StatusDescription != want {
 		t.Fatalf("v1 deployment %+v, want failed with %q", failed, want)
+	}
+}
+
+// TestDeploymentWatcher_UnhealthyReplaced: with a progress deadline and
+// reschedule attempts left, a v1 allocation reported unhealthy does not
+// fail the deployment: the watcher marks it, the scheduler replaces it
+// after the policy's delay with a v1 allocation of the same name in the
+// same deployment and stops it, and once the replacement and the rest
+// are healthy the deployment succeeds.
+func TestDeploymentWatcher_UnhealthyReplaced(t *testing.T) {
+	t.Parallel()
+	s := nomadtest.TestServer(t, nil)
+	c := newFakeClient(t, s)
+	job := mock.Job()
+	job.TaskGroups[0].Count = 2
+	job.TaskGroups[0].Update = mock.UpdateStrategy()
+	job.TaskGroups[0].Update.HealthyDeadline = 30 * time.Second
+	job.TaskGroups[0].Update.ProgressDeadline = time.Minute
+	// 5s is the shortest delay Validate allows.
+	job.TaskGroups[0].ReschedulePolicy = &structs.ReschedulePolicy{
+		Attempts: 1, Interval: time.Hour, Delay: 5 * time.Second, DelayFunction: structs.RescheduleDelayConstant,
+	}
+	startJob(t, s, c, job, 2, nil)
+	v1 := job.Copy()
+	v1.TaskGroups[0].Tasks[0].Config["args"] = []interface{}{"2000"}
+	registerJob(t, s, v1)
+
+	healthy, unhealthy := true, false
+	var bad *structs.Allocation
+	nomadtest.WaitFor(t, 20*time.Second, func() error {
+		for _, a := range live(t, s, job) {
+			if a.Job.Version != 1 || a.DeploymentStatus.HasHealth() {
+				continue
+			}
+			if bad == nil {
+				bad = a
+				c.report(t, a, &unhealthy)
+				continue
+			}
+			c.report(t, a, &healthy)
+		}
+		d := latestDeployment(t, s, job)
+		switch {
+		case d == nil || d.JobVersion != 1:
+			return fmt.Errorf("no v1 deployment yet")
+		case d.Status == structs.DeploymentStatusFailed:
+			t.Fatalf("deployment failed (%s): the unhealthy allocation should have been replaced", d.StatusDescription)
+		case d.Status != structs.DeploymentStatusSuccessful:
+			return fmt.Errorf("deployment %s (%s)", d.Status, d.StatusDescription)
+		}
+		return nil
+	})
+	stopped, err := s.State().AllocByID(nil, bad.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stopped.DesiredTransition.ShouldReschedule() || stopped.DesiredStatus != structs.AllocDesiredStatusStop || stopped.NextAllocation == "" {
+		t.Fatalf("unhealthy allocation: reschedule %v, desired %s, next %q; want marked, stopped and replaced",
+			stopped.DesiredTransition.ShouldReschedule(), stopped.DesiredStatus, stopped.NextAllocation)
+	}
+	repl, err := s.State().AllocByID(nil, stopped.NextAllocation)
+	if err != nil || repl == nil {
+		t.Fatalf("replacement %s: %v", stopped.NextAllocation, err)
+	}
+	if repl.Name != bad.Name || repl.Job.Version != 1 || repl.DeploymentID != bad.DeploymentID || repl.PreviousAllocation != bad.ID {
+		t.Fatalf("replacement %s of v%d in deployment %s after %s, want %s of v1 in %s after %s",
+			repl.Name, repl.Job.Version, repl.DeploymentID, repl.PreviousAllocation, bad.Name, bad.DeploymentID, bad.ID)
+	}
+	if tr := repl.RescheduleTracker; tr == nil || len(tr.Events) != 1 || tr.Events[0].PrevAllocID != bad.ID || tr.Events[0].Delay != 5*time.Second {
+		t.Fatalf("replacement tracker %+v, want one event for %s with the policy's 5s delay", tr, bad.ID)
+	}
+	if waited := time.Unix(0, repl.CreateTime).Sub(stopped.DeploymentStatus.Timestamp); waited < 5*time.Second {
+		t.Fatalf("replacement created %v after the allocation turned unhealthy, want the 5s delay", waited)
+	}
+	if n := len(live(t, s, job)); n != 2 {
+		t.Fatalf("%d live allocations after the deployment, want 2", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -122,6 +123,8 @@ var fsmAppliers = map[structs.MessageType]struct {
 	structs.EvalDeleteRequestType:        {"eval_delete", (*FSM).applyEvalDelete},
 	structs.ApplyPlanResultsRequestType:  {"apply_plan_results", (*FSM).applyPlanResults},
 	structs.AllocClientUpdateRequestType: {"alloc_client_update", (*FSM).applyAllocClientUpdate},
+
+	structs.AllocUpdateDesiredTransitType: {"alloc_update_desired_transition", (*FSM).applyAllocDesiredTransition},
 }
 
 // Apply applies one committed entry. It returns nil or the error that
@@ -339,6 +342,22 @@ func (f *FSM) applyAllocClientUpdate(buf []byte, index uint64) ([]string, error)
 		return nil, err
 	}
 	f.noteAllocs(req.Alloc)
+	f.noteEvals(evalIDs(req.Evals))
+	return evalIDs(req.Evals), nil
+}
+
+func (f *FSM) applyAllocDesiredTransition(buf []byte, index uint64) ([]string, error) {
+	var req structs.AllocUpdateDesiredTransitionRequest
+	if err := decodeMsg(buf, &req); err != nil {
+		return nil, fmt.Errorf("fsm: decode alloc desired transition: %w", err)
+	}
+	if err := f.State().UpdateAllocsDesiredTransitions(index, req.Allocs, req.Evals); err != nil {
+		return nil, err
+	}
+	if f.events != nil {
+		// Sorted, so every server publishes the entry's events alike.
+		f.draft.allocs = append(f.draft.allocs, slices.Sorted(maps.Keys(req.Allocs))...)
+	}
 	f.noteEvals(evalIDs(req.Evals))
 	return evalIDs(req.Evals), nil
 }

@@ -19,6 +19,8 @@ var fsmEventTypes = map[structs.MessageType]string{
 	structs.EvalUpdateRequestType:        stream.TypeEvalUpdated,
 	structs.ApplyPlanResultsRequestType:  stream.TypePlanResult,
 	structs.AllocClientUpdateRequestType: stream.TypeAllocationUpdated,
+
+	structs.AllocUpdateDesiredTransitType: stream.TypeAllocationUpdateDesiredStatus,
 }
 
 // eventDraft is what the entry being applied wrote, noted by its applier

@@ -3,6 +3,8 @@ package nomadlike
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,13 @@ func expectedEvents(msg interface{}) string {
 	case *structs.AllocUpdateRequest:
 		for _, a := range m.Alloc {
 			add(stream.TopicAllocation, a.ID)
+		}
+		for _, e := range m.Evals {
+			add(stream.TopicEvaluation, e.ID)
+		}
+	case *structs.AllocUpdateDesiredTransitionRequest:
+		for _, id := range slices.Sorted(maps.Keys(m.Allocs)) {
+			add(stream.TopicAllocation, id)
 		}
 		for _, e := range m.Evals {
 			add(stream.TopicEvaluation, e.ID)

@@ -86,6 +86,9 @@ func fsmApplyCases() []fsmApplyCase {
 	alloc.Job, alloc.ClientStatus = nil, structs.AllocClientStatusPending
 	failed := mock.EvalFor(job)
 	failed.TriggeredBy = structs.EvalTriggerRetryFailedAlloc
+	watcher := mock.EvalFor(job)
+	watcher.TriggeredBy = structs.EvalTriggerDeploymentWatcher
+	reschedule := true
 	return []fsmApplyCase{
 		{"node register", structs.NodeRegisterRequestType, &structs.NodeRegisterRequest{Node: node},
 			func(t *testing.T, s *state.StateStore) {
@@ -134,6 +137,16 @@ func fsmApplyCases() []fsmApplyCase {
 					t.Fatalf("client status %q, want failed", a.ClientStatus)
 				}
 			}, []string{failed.ID}},
+		{"alloc desired transition with eval", structs.AllocUpdateDesiredTransitType,
+			&structs.AllocUpdateDesiredTransitionRequest{
+				Allocs: map[string]*structs.DesiredTransition{alloc.ID: {Reschedule: &reschedule}},
+				Evals:  []*structs.Evaluation{watcher},
+			},
+			func(t *testing.T, s *state.StateStore) {
+				if a, _ := s.AllocByID(nil, alloc.ID); !a.DesiredTransition.ShouldReschedule() {
+					t.Fatalf("desired transition %+v, want Reschedule", a.DesiredTransition)
+				}
+			}, []string{watcher.ID}},
 		{"eval update", structs.EvalUpdateRequestType,
 			&structs.EvalUpdateRequest{Evals: []*structs.Evaluation{func() *structs.Evaluation {
 				e := eval.Copy()

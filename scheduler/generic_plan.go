@@ -22,10 +22,13 @@ const followupWindow = 5 * time.Second
 // allocation that is being rescheduled is the exception: it holds no
 // resources, and it is only marked stopped once its replacement has found a
 // node, so a failed placement leaves it eligible for the next evaluation.
+// A running allocation rescheduled because its deployment judged it
+// unhealthy does hold resources: it is stopped first, like a destructive
+// update, so its replacement may take its place on a full node.
 func (s *GenericScheduler) applyStops(res *reconcile.Result) map[*reconcile.Placement]*structs.Allocation {
 	stoppedFor := make(map[*reconcile.Placement]*structs.Allocation)
 	for _, st := range res.Stop {
-		if st.ReplacedBy != nil && st.ReplacedBy.Reschedule {
+		if st.ReplacedBy != nil && st.ReplacedBy.Reschedule && st.Alloc.ClientTerminalStatus() {
 			continue
 		}
 		stopped := s.ctx.AddStopped(st.Alloc, st.Description, st.ClientStatus)
@@ -169,7 +172,9 @@ func (s *GenericScheduler) place(p *reconcile.Placement, opt *feasible.Option, m
 	if p.Previous != nil {
 		alloc.PreviousAllocation = p.Previous.ID
 		if p.Reschedule {
-			stopped = s.ctx.AddStopped(p.Previous, reconcile.DescRescheduled, "")
+			if stopped == nil {
+				stopped = s.ctx.AddStopped(p.Previous, reconcile.DescRescheduled, "")
+			}
 			alloc.RescheduleTracker = p.RescheduleTracker
 		}
 		if stopped != nil {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/go-memdb"
 
@@ -77,6 +78,10 @@ func stopAllocTxn(txn *memdb.Txn, index uint64, stop *structs.Allocation, jobs m
 	if stop.PreemptedByAllocation != "" {
 		alloc.PreemptedByAllocation = stop.PreemptedByAllocation
 	}
+	if stop.NextAllocation != "" {
+		// The replacement placed in the same plan, for alloc status.
+		alloc.NextAllocation = stop.NextAllocation
+	}
 	if stop.ModifyTime != 0 {
 		alloc.ModifyTime = stop.ModifyTime
 	}
@@ -118,6 +123,9 @@ func upsertPlannedAllocTxn(txn *memdb.Txn, index uint64, in *structs.Allocation,
 		alloc.ClientDescription = existing.ClientDescription
 		alloc.TaskStates = existing.TaskStates
 		keepClientHealth(alloc, existing)
+		// Desired transitions have entries of their own (job stop, the
+		// deployment watcher); a plan's older copy must not undo them.
+		alloc.DesiredTransition = existing.DesiredTransition.Copy()
 	}
 	alloc.ModifyIndex = index
 	alloc.AllocModifyIndex = index
@@ -316,6 +324,47 @@ func (s *StateStore) UpdateAllocsWithEvals(index uint64, allocs []*structs.Alloc
 	txn := s.db.Txn(true)
 	defer txn.Abort()
 	if err := updateAllocsFromClientTxn(txn, index, allocs); err != nil {
+		return err
+	}
+	if err := upsertEvalsTxn(txn, index, evals); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+// UpdateAllocsDesiredTransitions merges transitions into allocations, by
+// ID, and upserts the evaluations that act on them, in one transaction.
+// Allocations gone from the store or already stopped by the servers are
+// skipped: the watcher decided on a snapshot the scheduler may have
+// overtaken. Marked allocations get a new AllocModifyIndex so clients
+// fetch them again.
+func (s *StateStore) UpdateAllocsDesiredTransitions(index uint64, transitions map[string]*structs.DesiredTransition, evals []*structs.Evaluation) error {
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	ids := make([]string, 0, len(transitions))
+	for id := range transitions {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		existing, err := allocByIDTxn(txn, nil, id)
+		if err != nil {
+			return err
+		}
+		if existing == nil || existing.ServerTerminalStatus() {
+			continue
+		}
+		alloc := existing.CopySkipJob()
+		alloc.Job = existing.Job
+		alloc.DesiredTransition.Merge(transitions[id])
+		alloc.ModifyIndex = index
+		alloc.AllocModifyIndex = index
+		if err := txn.Insert(TableAllocs, alloc); err != nil {
+			return fmt.Errorf("state: update desired transition of alloc %q: %w", id, err)
+		}
+	}
+	if err := setIndex(txn, index, TableAllocs); err != nil {
 		return err
 	}
 	if err := upsertEvalsTxn(txn, index, evals); err != nil {

@@ -27,6 +27,8 @@ const (
 	TypeNodeDeregistration = "NodeDeregistration"
 	TypeNodeEvent          = "NodeEvent"
 	TypeNodeDrain          = "NodeDrain"
+
+	TypeAllocationUpdateDesiredStatus = "AllocationUpdateDesiredStatus"
 )
 
 // Event is one changed object, in Nomad's JSON shape.

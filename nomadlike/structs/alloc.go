@@ -194,11 +194,37 @@ type DesiredTransition struct {
 	// shutdown_delay when it stops the allocation; the services are
 	// still deregistered first.
 	NoShutdownDelay *bool
+	// Reschedule lets the scheduler replace a running allocation of an
+	// active deployment that was judged unhealthy, as if it had failed:
+	// the deployment watcher sets it while the group's progress_deadline
+	// leaves time for a replacement.
+	Reschedule *bool
 }
 
 // ShouldIgnoreShutdownDelay reports whether the stop skips the delays.
 func (d DesiredTransition) ShouldIgnoreShutdownDelay() bool {
 	return d.NoShutdownDelay != nil && *d.NoShutdownDelay
+}
+
+// ShouldReschedule reports whether the allocation was marked for
+// replacement.
+func (d DesiredTransition) ShouldReschedule() bool {
+	return d.Reschedule != nil && *d.Reschedule
+}
+
+// Merge sets the wishes o sets, keeping the others.
+func (d *DesiredTransition) Merge(o *DesiredTransition) {
+	if o == nil {
+		return
+	}
+	if o.NoShutdownDelay != nil {
+		v := *o.NoShutdownDelay
+		d.NoShutdownDelay = &v
+	}
+	if o.Reschedule != nil {
+		v := *o.Reschedule
+		d.Reschedule = &v
+	}
 }
 
 // Copy returns a deep copy, so a stored allocation never shares the
@@ -207,6 +233,10 @@ func (d DesiredTransition) Copy() DesiredTransition {
 	if d.NoShutdownDelay != nil {
 		v := *d.NoShutdownDelay
 		d.NoShutdownDelay = &v
+	}
+	if d.Reschedule != nil {
+		v := *d.Reschedule
+		d.Reschedule = &v
 	}
 	return d
 }

@@ -72,13 +72,24 @@ const (
 	ApplyPlanResultsRequestType   MessageType = 7
 	AllocClientUpdateRequestType  MessageType = 8
 	NodeUpdateEligibilityReqType  MessageType = 9
-	AllocUpdateDesiredTransitType MessageType = 10
+	AllocUpdateDesiredTransitType MessageType = 10 // AllocUpdateDesiredTransitionRequest
 	NodeUpdateDrainRequestType    MessageType = 11
 
 	// IgnoreUnknownTypeFlag marks an entry an older server may skip when it
 	// does not know the type, rather than fail to apply it.
 	IgnoreUnknownTypeFlag MessageType = 128
 )
+
+// AllocUpdateDesiredTransitionRequest is the body of
+// AllocUpdateDesiredTransitType: transitions to merge into allocations,
+// by allocation ID, with the evaluations that act on them, in one entry
+// (Nomad's request of the same name). The deployment watcher uses it to
+// mark unhealthy allocations for rescheduling.
+type AllocUpdateDesiredTransitionRequest struct {
+	Allocs map[string]*DesiredTransition
+	Evals  []*Evaluation
+	WriteRequest
+}
 
 // QueryOptions are the options of every read.
 type QueryOptions struct {

@@ -298,17 +298,20 @@ func (g *groupReconciler) placeMissing(used map[int]bool) {
 
 // limit is how many old allocations may be replaced now, as Nomad counts
 // it: max_parallel less the deployment's live allocations of the group
-// not yet judged; none at all once one of them is unhealthy, since an
-// unhealthy allocation stops the rollout.
+// not yet judged; none at all while one of them is unhealthy and not yet
+// replaced (failed ones included, until their reschedule stops them),
+// since an unhealthy allocation stops the rollout: a broken version must
+// not take down more old allocations while its own are being replaced.
 func (g *groupReconciler) limit() int {
 	n := g.tg.Update.MaxParallel
 	for _, a := range g.in.Allocs {
-		if a.TaskGroup != g.tg.Name || a.DeploymentID != g.deploymentID || a.TerminalStatus() {
+		if a.TaskGroup != g.tg.Name || a.DeploymentID != g.deploymentID || a.ServerTerminalStatus() {
 			continue
 		}
 		switch {
 		case a.DeploymentStatus.IsUnhealthy():
 			return 0
+		case a.ClientTerminalStatus():
 		case !a.DeploymentStatus.IsHealthy():
 			n--
 		}

@@ -264,6 +264,8 @@ func (g *groupReconciler) classify(allocs []*structs.Allocation) []slot {
 			s.kind = g.failedKind(a, &s)
 		case a.ClientStatus == structs.AllocClientStatusLost:
 			s.kind = slotLost
+		case g.markedForReschedule(a):
+			s.kind = g.failedKind(a, &s)
 		default:
 			s.kind = slotLive
 		}
@@ -272,10 +274,23 @@ func (g *groupReconciler) classify(allocs []*structs.Allocation) []slot {
 	return slots
 }
 
+// markedForReschedule reports whether a live allocation was marked by the
+// deployment watcher for replacement (unhealthy, with progress_deadline
+// time left) in the active deployment of the job's current version; it
+// is then replaced like a failed one. Outside such a deployment the mark
+// means nothing: a cancelled or finished rollout replaces nothing more,
+// and a paused one nothing until it is resumed.
+func (g *groupReconciler) markedForReschedule(a *structs.Allocation) bool {
+	d := g.r.deployment
+	return a.DesiredTransition.ShouldReschedule() && d != nil && d.Active() &&
+		d.Status != structs.DeploymentStatusPaused && a.DeploymentID == d.ID
+}
+
 // failedKind decides, by the group's policy, whether a failed allocation
-// is replaced now, later (recording when in s), or never.
+// (or one marked for rescheduling) is replaced now, later (recording
+// when in s), or never.
 func (g *groupReconciler) failedKind(a *structs.Allocation, s *slot) slotKind {
-	failed := failTime(a, g.in.Now)
+	failed := rescheduleFrom(a, g.in.Now)
 	if !Eligible(g.policy, a, failed) {
 		return slotDone
 	}

@@ -128,6 +128,26 @@ func nextTracker(p *structs.ReschedulePolicy, a *structs.Allocation, now time.Ti
 	return &structs.RescheduleTracker{Events: kept}
 }
 
+// UnhealthyEligible reports whether an allocation of job judged unhealthy
+// in its deployment may still be replaced under its group's reschedule
+// policy. The deployment watcher asks before marking it for rescheduling;
+// when it may not, the deployment fails at once, as in Nomad.
+func UnhealthyEligible(job *structs.Job, a *structs.Allocation, now time.Time) bool {
+	p := PolicyFor(job, job.LookupTaskGroup(a.TaskGroup))
+	return p != nil && Eligible(p, a, rescheduleFrom(a, now))
+}
+
+// rescheduleFrom is the time a reschedule delay counts from: when the
+// allocation failed or, for one still running that the deployment
+// watcher marked for rescheduling, when it was judged unhealthy.
+// Unlike ModifyTime, that stays put while the allocation waits.
+func rescheduleFrom(a *structs.Allocation, now time.Time) time.Time {
+	if !a.ClientTerminalStatus() && a.DeploymentStatus.IsUnhealthy() && !a.DeploymentStatus.Timestamp.IsZero() {
+		return a.DeploymentStatus.Timestamp
+	}
+	return failTime(a, now)
+}
+
 // failTime is when the allocation failed: the last task's finish time,
 // else its last modification, else now.
 func failTime(a *structs.Allocation, now time.Time) time.Time {
