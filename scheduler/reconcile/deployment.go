@@ -144,11 +144,12 @@ func (g *groupReconciler) runDeployment(slots []slot) bool {
 			if _, ok := d.TaskGroups[g.tg.Name]; ok {
 				g.deploymentID = d.ID
 			}
-		case d == nil && g.tg.Count > 0 && (len(slots) < g.tg.Count || updatesInPlace(rs.current, g.in.Job)):
+		case d == nil && g.tg.Count > 0 && (len(rs.current) < g.tg.Count || updatesInPlace(rs.current, g.in.Job)):
 			// A first version, or a new one that only adds allocations
-			// or changes them in place (a count, meta), is deployed too,
-			// as in Nomad: its success marks it stable, a version
-			// auto_revert can go back to.
+			// (failed ones being replaced count as missing: an auto-revert
+			// after every allocation failed) or changes them in place (a
+			// count, meta), is deployed too, as in Nomad: its success
+			// marks it stable, a version auto_revert can go back to.
 			g.groupState()
 			g.deploymentID = g.r.deployment.ID
 		}

@@ -253,6 +253,20 @@ func TestReconcileDeployment(t *testing.T) {
 			created: "d2", joins: "d2",
 		},
 		{
+			// Auto-revert of a count-1 group whose only allocation
+			// failed: the reverted version's replacement must join a
+			// deployment, or the version could never turn stable.
+			name: "a new version whose every allocation failed is deployed too",
+			in: func() Input {
+				r := newRollout(1, rolling(1))
+				failed := r.old(0)
+				failedAt(now.Add(-time.Hour))(failed[0])
+				return r.input(failed)
+			},
+			want:    []string{"place j.web[0] replacing o0 (reschedule)", "stop o0: " + DescRescheduled},
+			created: "dnew", joins: "dnew",
+		},
+		{
 			name: "count lowered during a deployment stops old allocations first",
 			in: func() Input {
 				r := newRollout(2, rolling(1)).deployment(structs.DeploymentStatusRunning, func(st *structs.DeploymentState) { st.DesiredTotal = 3 })
