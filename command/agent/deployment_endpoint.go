@@ -35,27 +35,19 @@ func (s *HTTPServer) registerDeploymentRoutes() {
 
 func (s *HTTPServer) deploymentsList(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	var args structs.DeploymentListRequest
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.DeploymentListResponse
-	if err := s.rpc.RPC(structs.DeploymentListRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.DeploymentListRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Deployments), nil
 }
 
 func (s *HTTPServer) deploymentGet(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.DeploymentSpecificRequest{DeploymentID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.SingleDeploymentResponse
-	if err := s.rpc.RPC(structs.DeploymentGetDeploymentRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.DeploymentGetDeploymentRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if out.Deployment == nil {
 		return nil, notFound("deployment")
 	}
@@ -64,14 +56,10 @@ func (s *HTTPServer) deploymentGet(w http.ResponseWriter, r *http.Request) (inte
 
 func (s *HTTPServer) deploymentAllocations(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.DeploymentSpecificRequest{DeploymentID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.AllocListResponse
-	if err := s.rpc.RPC(structs.DeploymentAllocationsRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.DeploymentAllocationsRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Allocations), nil
 }
 
@@ -183,28 +171,20 @@ func (s *HTTPServer) jobDeployments(w http.ResponseWriter, r *http.Request) (int
 		return nil, err
 	}
 	args := structs.JobSpecificRequest{JobID: r.PathValue("id"), All: all}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.DeploymentListResponse
-	if err := s.rpc.RPC(structs.JobDeploymentsRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobDeploymentsRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Deployments), nil
 }
 
 // jobLatestDeployment answers null, as Nomad does, for a job without one.
 func (s *HTTPServer) jobLatestDeployment(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.JobSpecificRequest{JobID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.SingleDeploymentResponse
-	if err := s.rpc.RPC(structs.JobLatestDeploymentRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobLatestDeploymentRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if out.Deployment == nil {
 		writeJSON(w, r, http.StatusOK, nil)
 		return nil, nil

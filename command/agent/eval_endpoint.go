@@ -8,27 +8,19 @@ import (
 
 func (s *HTTPServer) evalsList(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	var args structs.EvalListRequest
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.EvalListResponse
-	if err := s.rpc.RPC(structs.EvalListRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.EvalListRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Evaluations), nil
 }
 
 func (s *HTTPServer) evalGet(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.EvalSpecificRequest{EvalID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.SingleEvalResponse
-	if err := s.rpc.RPC(structs.EvalGetEvalRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.EvalGetEvalRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if out.Eval == nil {
 		return nil, notFound("eval")
 	}
@@ -37,13 +29,9 @@ func (s *HTTPServer) evalGet(w http.ResponseWriter, r *http.Request) (interface{
 
 func (s *HTTPServer) evalAllocations(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.EvalSpecificRequest{EvalID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.EvalAllocationsResponse
-	if err := s.rpc.RPC(structs.EvalAllocationsRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.EvalAllocationsRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Allocations), nil
 }

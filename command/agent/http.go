@@ -462,6 +462,21 @@ func (s *HTTPServer) regionOf(r *http.Request) string {
 	return s.region
 }
 
+// query runs one read RPC as every GET handler does: the request's query
+// options (blocking index and wait, stale, prefix, namespace) are parsed
+// into q, which is part of args, and the reply's meta becomes Nomad's
+// X-Nomad-* headers.
+func (s *HTTPServer) query(w http.ResponseWriter, r *http.Request, method string, q *structs.QueryOptions, args, reply interface{}, meta *structs.QueryMeta) error {
+	if err := s.parseQueryOptions(r, q); err != nil {
+		return err
+	}
+	if err := s.rpc.RPC(method, args, reply); err != nil {
+		return err
+	}
+	setMeta(w, meta)
+	return nil
+}
+
 // setMeta writes the headers Nomad's Go client reads after every query.
 // The index is never 0: a client blocking on index 0 would not block.
 func setMeta(w http.ResponseWriter, m *structs.QueryMeta) {

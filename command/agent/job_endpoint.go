@@ -10,14 +10,10 @@ import (
 
 func (s *HTTPServer) jobsList(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	var args structs.JobListRequest
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.JobListResponse
-	if err := s.rpc.RPC(structs.JobListRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobListRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Jobs), nil
 }
 
@@ -124,14 +120,10 @@ func (s *HTTPServer) jobsParse(w http.ResponseWriter, r *http.Request) (interfac
 
 func (s *HTTPServer) jobGet(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.JobSpecificRequest{JobID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.SingleJobResponse
-	if err := s.rpc.RPC(structs.JobGetJobRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobGetJobRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if out.Job == nil {
 		return nil, notFound("job")
 	}
@@ -167,40 +159,28 @@ func (s *HTTPServer) jobAllocations(w http.ResponseWriter, r *http.Request) (int
 		return nil, err
 	}
 	args := structs.JobSpecificRequest{JobID: r.PathValue("id"), All: all}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.JobAllocationsResponse
-	if err := s.rpc.RPC(structs.JobAllocationsRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobAllocationsRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Allocations), nil
 }
 
 func (s *HTTPServer) jobEvaluations(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.JobSpecificRequest{JobID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.JobEvaluationsResponse
-	if err := s.rpc.RPC(structs.JobEvaluationsRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobEvaluationsRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Evaluations), nil
 }
 
 func (s *HTTPServer) jobSummary(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.JobSpecificRequest{JobID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.JobSummaryResponse
-	if err := s.rpc.RPC(structs.JobSummaryRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobSummaryRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if out.JobSummary == nil {
 		return nil, notFound("job")
 	}

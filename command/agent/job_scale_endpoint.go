@@ -56,14 +56,10 @@ func stringifyMeta(in map[string]interface{}) map[string]string {
 // jobScaleStatus handles GET /v1/job/:id/scale.
 func (s *HTTPServer) jobScaleStatus(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.JobScaleStatusRequest{JobID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.JobScaleStatusResponse
-	if err := s.rpc.RPC(structs.JobScaleStatusRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobScaleStatusRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if out.JobScaleStatus == nil {
 		return nil, notFound("job")
 	}
@@ -73,28 +69,20 @@ func (s *HTTPServer) jobScaleStatus(w http.ResponseWriter, r *http.Request) (int
 // scalingPolicies handles GET /v1/scaling/policies (?job=, ?type=).
 func (s *HTTPServer) scalingPolicies(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.ScalingPolicyListRequest{Job: r.URL.Query().Get("job"), Type: r.URL.Query().Get("type")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.ScalingPolicyListResponse
-	if err := s.rpc.RPC(structs.ScalingListPoliciesRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.ScalingListPoliciesRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return out.Policies, nil
 }
 
 // scalingPolicy handles GET /v1/scaling/policy/:id.
 func (s *HTTPServer) scalingPolicy(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.ScalingPolicySpecificRequest{ID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.SingleScalingPolicyResponse
-	if err := s.rpc.RPC(structs.ScalingGetPolicyRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.ScalingGetPolicyRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if out.Policy == nil {
 		return nil, notFound("scaling policy")
 	}

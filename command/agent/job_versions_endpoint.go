@@ -15,14 +15,10 @@ func (s *HTTPServer) jobVersions(w http.ResponseWriter, r *http.Request) (interf
 		return nil, err
 	}
 	args := structs.JobVersionsRequest{JobID: r.PathValue("id"), Diffs: diffs}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.JobVersionsResponse
-	if err := s.rpc.RPC(structs.JobGetJobVersionsRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.JobGetJobVersionsRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if len(out.Versions) == 0 {
 		return nil, notFound("job")
 	}

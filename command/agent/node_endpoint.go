@@ -22,14 +22,10 @@ func (s *HTTPServer) nodesList(w http.ResponseWriter, r *http.Request) (interfac
 
 func (s *HTTPServer) nodeGet(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.NodeSpecificRequest{NodeID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.SingleNodeResponse
-	if err := s.rpc.RPC(structs.NodeGetNodeRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.NodeGetNodeRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	if out.Node == nil {
 		return nil, notFound("node")
 	}
@@ -41,13 +37,9 @@ func (s *HTTPServer) nodeGet(w http.ResponseWriter, r *http.Request) (interface{
 // ?namespace= does not narrow it.
 func (s *HTTPServer) nodeAllocations(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.NodeSpecificRequest{NodeID: r.PathValue("id")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.NodeAllocsResponse
-	if err := s.rpc.RPC(structs.NodeGetAllocsRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.NodeGetAllocsRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Allocs), nil
 }

@@ -13,14 +13,10 @@ import (
 // {"SchedulerConfig": {...}, "Index": N, "KnownLeader", "LastContact"}.
 func (s *HTTPServer) operatorSchedulerConfiguration(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	var args structs.GenericRequest
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.SchedulerConfigurationResponse
-	if err := s.rpc.RPC(structs.OperatorSchedulerGetConfigurationRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.OperatorSchedulerGetConfigurationRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return out, nil
 }
 

@@ -24,14 +24,10 @@ func (s *HTTPServer) registerServiceRoutes() {
 // servicesList answers GET /v1/services: [{Namespace, Services: [{ServiceName, Tags}]}].
 func (s *HTTPServer) servicesList(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	var args structs.ServiceRegistrationListRequest
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.ServiceRegistrationListResponse
-	if err := s.rpc.RPC(structs.ServiceRegistrationListRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.ServiceRegistrationListRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Services), nil
 }
 
@@ -39,14 +35,10 @@ func (s *HTTPServer) servicesList(w http.ResponseWriter, r *http.Request) (inter
 // ?index= and ?wait= make it a blocking query.
 func (s *HTTPServer) serviceGet(w http.ResponseWriter, r *http.Request) (interface{}, error) {
 	args := structs.ServiceRegistrationByNameRequest{ServiceName: r.PathValue("name")}
-	if err := s.parseQueryOptions(r, &args.QueryOptions); err != nil {
-		return nil, err
-	}
 	var out structs.ServiceRegistrationByNameResponse
-	if err := s.rpc.RPC(structs.ServiceRegistrationGetRPC, &args, &out); err != nil {
+	if err := s.query(w, r, structs.ServiceRegistrationGetRPC, &args.QueryOptions, &args, &out, &out.QueryMeta); err != nil {
 		return nil, err
 	}
-	setMeta(w, &out.QueryMeta)
 	return emptyIfNil(out.Services), nil
 }
 
