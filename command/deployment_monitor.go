@@ -60,6 +60,13 @@ func (m *evalMonitor) followDeployment(id string) (*api.Deployment, error) {
 		// Without a terminal the time left is left out, so a line is
 		// printed only when the deployment changes.
 		text := deploymentProgress(d, m.now(), m.tty != nil)
+		if m.deploymentAllocs {
+			allocs, _, err := m.client.Deployments().Allocations(id, nil)
+			if err != nil {
+				return nil, fmt.Errorf("reading the allocations of deployment %q: %w", id, err)
+			}
+			text += "\n\n    Allocations\n" + indent(deploymentAllocTable(allocs, m.idLen), "    ")
+		}
 		if m.tty != nil {
 			// Move up over the previous frame and clear it before
 			// drawing the new one.
@@ -144,4 +151,25 @@ func sortedGroups(d *api.Deployment) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// deploymentAllocTable lists a deployment's allocations with their health
+// verdict. It shows no relative times, so that without a terminal a frame
+// is printed only when something changed.
+func deploymentAllocTable(allocs []*api.AllocationListStub, idLen int) string {
+	sort.SliceStable(allocs, func(i, j int) bool { return allocs[i].CreateIndex < allocs[j].CreateIndex })
+	lines := []string{"ID|Node ID|Task Group|Version|Desired|Status|Healthy|Canary"}
+	for _, a := range allocs {
+		healthy, canary := "-", false
+		if ds := a.DeploymentStatus; ds != nil {
+			canary = ds.Canary
+			if ds.Healthy != nil {
+				healthy = fmt.Sprint(*ds.Healthy)
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%s|%s|%s|%d|%s|%s|%s|%t",
+			limit(a.ID, idLen), limit(a.NodeID, idLen), a.TaskGroup, a.JobVersion,
+			a.DesiredStatus, a.ClientStatus, healthy, canary))
+	}
+	return formatList(lines)
 }

@@ -40,7 +40,8 @@ Status Options:
     again. Defaults to 2s.
 
   -verbose
-    Show full IDs.`)
+    Show full IDs; with -monitor, also list the deployment's
+    allocations and their health in every update.`)
 }
 
 func (c *DeploymentStatusCommand) Synopsis() string { return "Display the status of a deployment" }
@@ -76,6 +77,7 @@ func (c *DeploymentStatusCommand) Run(args []string) int {
 	if monitor {
 		mon := newEvalMonitor(c.Ui, client, verbose)
 		mon.wait = wait
+		mon.deploymentAllocs = verbose
 		return c.monitor(mon, id)
 	}
 	d, _, err := client.Deployments().Info(id, nil)

@@ -231,6 +231,13 @@ func TestDeploymentStatus_Monitor(t *testing.T) {
 	routes["GET /v1/deployment/"+rollbackID] = rollback
 	routes["GET /v1/job/web/evaluations"] = []*api.Evaluation{{ID: "e1", JobID: "web", Status: "complete"}}
 	routes["GET /v1/job/web/deployment"] = rollback
+	yes := true
+	routes["GET /v1/deployment/allocations/"+depID2] = []*api.AllocationListStub{
+		{ID: "a1111111-0000-0000-0000-000000000001", NodeID: "n1111111-0000-0000-0000-000000000001", TaskGroup: "web", JobVersion: 4,
+			DesiredStatus: "run", ClientStatus: "running", CreateIndex: 2, DeploymentStatus: &api.AllocDeploymentStatus{Healthy: &yes}},
+		{ID: "a2222222-0000-0000-0000-000000000002", NodeID: "n1111111-0000-0000-0000-000000000001", TaskGroup: "web", JobVersion: 4,
+			DesiredStatus: "run", ClientStatus: "pending", CreateIndex: 3},
+	}
 	addr := fakeAPI(t, routes)
 	cases := []struct {
 		name    string
@@ -248,6 +255,10 @@ func TestDeploymentStatus_Monitor(t *testing.T) {
 		{"an auto-revert's rollback is followed", []string{"-monitor", failedID}, 0, []string{
 			`Monitoring deployment "f0000000"`, "rolling back to job version 2", "web true 4 1 0 1",
 			`Monitoring deployment "r0000000"`, "web true 4 1 4 0", `Deployment "r0000000" successful`}, ""},
+		{"-verbose lists the allocations with their health", []string{"-monitor", "-verbose", depID2}, 0, []string{
+			`Monitoring deployment "` + depID2 + `"`, "Allocations", "ID Node ID Task Group Version Desired Status Healthy Canary",
+			"a1111111-0000-0000-0000-000000000001 n1111111-0000-0000-0000-000000000001 web 4 run running true false",
+			"a2222222-0000-0000-0000-000000000002 n1111111-0000-0000-0000-000000000001 web 4 run pending - false"}, ""},
 		{"with -json", []string{"-monitor", "-json", depID2}, 1, nil, "The -monitor flag cannot be used with the -json flag"},
 		{"a bad -wait", []string{"-monitor", "-wait", "0s", depID2}, 1, nil, "-wait 0s: want a positive duration"},
 	}

@@ -34,6 +34,9 @@ type evalMonitor struct {
 	// tty is stdout when it is a terminal: deployment progress is then
 	// redrawn in place.
 	tty io.Writer
+	// deploymentAllocs adds the deployment's allocations to each frame
+	// of its progress (deployment status -monitor -verbose, as Nomad).
+	deploymentAllocs bool
 }
 
 func newEvalMonitor(ui cli.Ui, client *api.Client, verbose bool) *evalMonitor {
