@@ -56,3 +56,33 @@ func TestUpdateAllocsDesiredTransitions(t *testing.T) {
 		t.Fatalf("eval written with the marks: %+v %v", e, err)
 	}
 }
+
+// TestPlanKeepsDesiredTransitions: an in-place update from a plan carries
+// the allocation as the scheduler's snapshot saw it, possibly before a
+// desired transition was written; the stored transition survives it.
+func TestPlanKeepsDesiredTransitions(t *testing.T) {
+	t.Parallel()
+	s := testStore(t)
+	job, node := mock.Job(), mock.Node()
+	must(t, s.UpsertNode(1, node))
+	must(t, s.UpsertJob(2, job))
+	allocs := placeAllocs(t, s, 3, job, node, 1)
+	stale := allocs[0].CopySkipJob() // the scheduler's copy, unmarked
+
+	yes := true
+	must(t, s.UpdateAllocsDesiredTransitions(4, map[string]*structs.DesiredTransition{
+		allocs[0].ID: {Reschedule: &yes, NoShutdownDelay: &yes},
+	}, nil))
+	stored, err := s.JobByID(nil, job.Namespace, job.ID)
+	must(t, err)
+	must(t, s.UpsertPlanResults(5, &structs.ApplyPlanResultsRequest{Job: stored, AllocsUpdated: []*structs.Allocation{stale}}))
+
+	a, err := s.AllocByID(nil, allocs[0].ID)
+	must(t, err)
+	if a.ModifyIndex != 5 {
+		t.Fatalf("plan not applied: modify index %d", a.ModifyIndex)
+	}
+	if !a.DesiredTransition.ShouldReschedule() || !a.DesiredTransition.ShouldIgnoreShutdownDelay() {
+		t.Fatalf("desired transition lost to a stale plan: %+v", a.DesiredTransition)
+	}
+}
