@@ -22,13 +22,7 @@ import (
 // a time. The goal is under 0.2 s; Nomad's exec driver copies a chroot
 // for about 7 s.
 func BenchmarkExecStart(b *testing.B) {
-	requireRoot(b)
-	inst, err := catalog.Launch("exec", hclog.NewNullLogger())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer inst.Kill()
-	d := inst.Driver
+	d := launchQuiet(b)
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		cfg := benchTask(b, b.TempDir(), fmt.Sprintf("start-%d", i))
@@ -50,13 +44,7 @@ const memTasks = 50
 // of them and the proportional memory of every orch process (the plugin,
 // and any shim, which should be none) divided by the task count.
 func BenchmarkExecMemory(b *testing.B) {
-	requireRoot(b)
-	inst, err := catalog.Launch("exec", hclog.NewNullLogger())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer inst.Kill()
-	d := inst.Driver
+	d := launchQuiet(b)
 	var total time.Duration
 	var pssKB, orchProcs float64
 	for i := 0; b.Loop(); i++ {
@@ -154,13 +142,7 @@ func smapsKB(b *testing.B, pid int, key string) float64 {
 //
 //	go test -run '^$' -bench BenchmarkExecTask -benchtime 200x ./drivers/exec
 func BenchmarkExecTask(b *testing.B) {
-	requireRoot(b)
-	inst, err := catalog.Launch("exec", hclog.NewNullLogger())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer inst.Kill()
-	d := inst.Driver
+	d := launchQuiet(b)
 	cfg := benchTask(b, b.TempDir(), "exec-task")
 	if _, err := d.StartTask(cfg); err != nil {
 		b.Fatalf("StartTask: %v", err)
@@ -173,4 +155,17 @@ func BenchmarkExecTask(b *testing.B) {
 			b.Fatalf("ExecTask = %+v, %v", res, err)
 		}
 	}
+}
+
+// launchQuiet starts an exec plugin that logs nothing, so a benchmark's
+// output is its figures; the plugin is killed when the benchmark ends.
+func launchQuiet(b *testing.B) sdk.Driver {
+	b.Helper()
+	requireRoot(b)
+	inst, err := catalog.Launch("exec", hclog.NewNullLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(inst.Kill)
+	return inst.Driver
 }

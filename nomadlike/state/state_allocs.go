@@ -355,13 +355,8 @@ func (s *StateStore) UpdateAllocsDesiredTransitions(index uint64, transitions ma
 		if existing == nil || existing.ServerTerminalStatus() {
 			continue
 		}
-		alloc := existing.CopySkipJob()
-		alloc.Job = existing.Job
-		alloc.DesiredTransition.Merge(transitions[id])
-		alloc.ModifyIndex = index
-		alloc.AllocModifyIndex = index
-		if err := txn.Insert(TableAllocs, alloc); err != nil {
-			return fmt.Errorf("state: update desired transition of alloc %q: %w", id, err)
+		if err := mergeDesiredTransitionTxn(txn, index, existing, transitions[id]); err != nil {
+			return err
 		}
 	}
 	if err := setIndex(txn, index, TableAllocs); err != nil {
@@ -371,5 +366,20 @@ func (s *StateStore) UpdateAllocsDesiredTransitions(index uint64, transitions ma
 		return err
 	}
 	txn.Commit()
+	return nil
+}
+
+// mergeDesiredTransitionTxn stores a copy of existing with transition
+// merged into its desired transition and a new AllocModifyIndex, so its
+// client fetches it again.
+func mergeDesiredTransitionTxn(txn *memdb.Txn, index uint64, existing *structs.Allocation, transition *structs.DesiredTransition) error {
+	alloc := existing.CopySkipJob()
+	alloc.Job = existing.Job
+	alloc.DesiredTransition.Merge(transition)
+	alloc.ModifyIndex = index
+	alloc.AllocModifyIndex = index
+	if err := txn.Insert(TableAllocs, alloc); err != nil {
+		return fmt.Errorf("state: update desired transition of alloc %q: %w", alloc.ID, err)
+	}
 	return nil
 }

@@ -399,22 +399,16 @@ func skipShutdownDelayTxn(txn *memdb.Txn, index uint64, namespace, jobID string)
 	var marked []*structs.Allocation
 	for raw := iter.Next(); raw != nil; raw = iter.Next() {
 		existing := raw.(*structs.Allocation)
-		if existing.ClientTerminalStatus() || existing.DesiredTransition.ShouldIgnoreShutdownDelay() {
-			continue
+		if !existing.ClientTerminalStatus() && !existing.DesiredTransition.ShouldIgnoreShutdownDelay() {
+			marked = append(marked, existing)
 		}
-		alloc := existing.CopySkipJob()
-		alloc.Job = existing.Job
-		skip := true
-		alloc.DesiredTransition.NoShutdownDelay = &skip
-		alloc.ModifyIndex = index
-		alloc.AllocModifyIndex = index
-		marked = append(marked, alloc)
 	}
-	// Inserted after the scan: writing to the table being iterated
-	// would disturb the iterator.
-	for _, alloc := range marked {
-		if err := txn.Insert(TableAllocs, alloc); err != nil {
-			return fmt.Errorf("state: mark alloc %q to skip shutdown_delay: %w", alloc.ID, err)
+	// Written after the scan: writing to the table being iterated would
+	// disturb the iterator.
+	skip := true
+	for _, existing := range marked {
+		if err := mergeDesiredTransitionTxn(txn, index, existing, &structs.DesiredTransition{NoShutdownDelay: &skip}); err != nil {
+			return err
 		}
 	}
 	if len(marked) == 0 {
